@@ -1,0 +1,143 @@
+"""One call of a batch: run the pipeline into a private build folder, score it, publish it whole."""
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from callfix.batch import resume
+from callfix.batch.manifest import CallSpec
+from callfix.config import merge
+from callfix.errors import CallfixError
+from callfix.io.atomic import atomic_write_text
+
+LOG_DIR = ".logs"
+
+
+@dataclass
+class CallResult:
+    id: str
+    status: str  # "done" | "skipped" (finished by an earlier run) | "failed"
+    seconds: float | None = None  # wall time of the run that made the outputs
+    audio_seconds: float | None = None
+    rtf: float | None = None
+    wer_vendor: float | None = None  # vendor transcript vs reference
+    wer: float | None = None  # corrected transcript vs reference
+    edits_applied: int | None = None
+    error: str = ""
+    worker: str = ""
+    model_loads: dict | None = None  # models loaded so far by the worker process that ran the call
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def call_config(base_cfg: dict, spec: CallSpec) -> dict:
+    return merge(base_cfg, spec.overrides)
+
+
+def skipped(spec: CallSpec, marker: dict) -> CallResult:
+    m = marker.get("result", {})
+    keep = {k: m.get(k) for k in ("seconds", "audio_seconds", "rtf", "wer_vendor", "wer", "edits_applied")}
+    return CallResult(spec.id, "skipped", **keep)
+
+
+def one_line(e: BaseException) -> str:
+    if isinstance(e, CallfixError):
+        msg = str(e)
+    else:
+        msg = f"{e.__class__.__name__}: {e}"
+    lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
+    return lines[0] if lines else e.__class__.__name__
+
+
+def process_call(
+    spec: CallSpec,
+    out_root: Path,
+    base_cfg: dict,
+    cache_dir: Path | None,
+    progress: Callable | None = None,
+    worker: str = "",
+) -> CallResult:
+    """Run one call; never raises for a problem with this call (the result says what failed)."""
+    from callfix.pipeline import run_call
+
+    out_root = Path(out_root)
+    cfg = call_config(base_cfg, spec)
+    t0 = time.perf_counter()
+    build: Path | None = None
+    try:
+        fp = resume.fingerprint(spec, cfg)
+        build = resume.partial_dir(out_root, spec.id)
+        t = run_call(spec.audio, spec.transcript, build, cfg, cache_dir=cache_dir, progress=progress,
+                     participants=spec.participants)
+        seconds = time.perf_counter() - t0
+        dur = t.duration or None
+        res = CallResult(spec.id, "done", round(seconds, 2), round(dur, 2) if dur else None,
+                         round(seconds / dur, 3) if dur else None, worker=worker)
+        res.model_loads = model_load_counts()
+        res.edits_applied = sum(1 for e in t.edits if e.decision == "applied")
+        if spec.reference is not None:
+            try:
+                res.wer_vendor, res.wer = score(t, spec)
+            except CallfixError as e:  # the outputs stand; only the benchmark is missing
+                res.error = f"not scored: {one_line(e)}"
+        marker = {
+            "call": spec.id,
+            "fingerprint": fp,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "result": res.to_dict(),
+            "source": spec.to_dict(),
+        }
+        resume.publish(build, out_root / spec.id, marker)
+        build = None
+        return res
+    except Exception as e:  # a failed call is recorded; the batch goes on
+        _log_failure(out_root, spec, e)
+        return CallResult(spec.id, "failed", round(time.perf_counter() - t0, 2), error=one_line(e), worker=worker)
+    finally:
+        if build is not None:
+            shutil.rmtree(build, ignore_errors=True)
+
+
+def score(t, spec: CallSpec) -> tuple[float | None, float | None]:
+    """WER of the vendor text and of the corrected text against the call's reference."""
+    from callfix import bench
+
+    before, after = bench.score_call(t, spec.reference)
+    return _round(before), _round(after)
+
+
+def model_load_counts() -> dict[str, int]:
+    """Models this process has loaded so far, by stage (a worker should load each once, not per call)."""
+    counts = {}
+    try:
+        from callfix.asr.backends import LOAD_COUNT
+
+        counts["asr"] = LOAD_COUNT["n"]
+    except ImportError:
+        pass
+    try:
+        from callfix.diarize import LOAD_COUNT as DLOADS
+
+        counts["diarize"] = DLOADS["n"]
+    except ImportError:
+        pass
+    return counts
+
+
+def _round(x):
+    return None if x is None else round(float(x), 4)
+
+
+def _log_failure(out_root: Path, spec: CallSpec, e: BaseException) -> None:
+    """Keep the full traceback for whoever debugs it; the summary gets one line."""
+    try:
+        text = f"{spec.id}: {one_line(e)}\n\n" + "".join(traceback.format_exception(e))
+        atomic_write_text(out_root / LOG_DIR / f"{spec.id}.log", text)
+    except CallfixError:
+        pass  # the disk that refused the outputs may refuse the log too

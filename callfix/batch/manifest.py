@@ -1,0 +1,264 @@
+"""Batch manifests: one call per CSV row or JSONL line.
+
+Columns / keys (paths are relative to the manifest's folder):
+  audio (required), transcript (the vendor text, required), reference, id,
+  languages ("en;zh"), glossary ("earnings;my-terms.yaml"), speakers (a count),
+  participants (a JSON/YAML file, or inline "Name, Role, Organization; Name2, Role"),
+  set (extra config overrides "asr.beam_size=1;align.apply_confidence=0.9", JSONL: a mapping).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from callfix.errors import InputError
+
+ALIASES = {
+    "audio": ("audio", "audio_path", "audio_file"),
+    "transcript": ("transcript", "vendor", "vendor_transcript", "vendor_path", "text"),
+    "reference": ("reference", "ref", "reference_path"),
+    "id": ("id", "call_id", "name"),
+    "languages": ("languages", "language", "langs"),
+    "glossary": ("glossary", "glossaries"),
+    "speakers": ("speakers", "num_speakers", "speaker_count"),
+    "participants": ("participants",),
+    "set": ("set", "config", "overrides"),
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class CallSpec:
+    """One call of a batch, paths resolved against the manifest's folder."""
+
+    id: str
+    audio: Path
+    transcript: Path
+    reference: Path | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # merged over the batch config
+    participants: list[dict] | None = None
+    line: int = 0  # manifest line, for messages
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "audio": str(self.audio),
+            "transcript": str(self.transcript),
+            "reference": str(self.reference) if self.reference else None,
+            "overrides": self.overrides,
+            "participants": self.participants,
+            "line": self.line,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CallSpec":
+        return cls(
+            id=d["id"],
+            audio=Path(d["audio"]),
+            transcript=Path(d["transcript"]),
+            reference=Path(d["reference"]) if d.get("reference") else None,
+            overrides=d.get("overrides") or {},
+            participants=d.get("participants"),
+            line=d.get("line", 0),
+        )
+
+
+def load_manifest(path: str | Path) -> list[CallSpec]:
+    """Read a CSV or JSONL manifest; InputError naming the file and line on any malformed row."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: manifest not found")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: manifest is not UTF-8 text") from None
+    rows = _jsonl_rows(p, text) if _looks_jsonl(p, text) else _csv_rows(p, text)
+    if not rows:
+        raise InputError(f"{p}: manifest lists no calls")
+    specs = [_spec(p, line, row) for line, row in rows]
+    seen: dict[str, int] = {}
+    for s in specs:
+        if s.id in seen:
+            raise InputError(f"{p}:{s.line}: call id '{s.id}' repeats line {seen[s.id]} (give an 'id' column)")
+        seen[s.id] = s.line
+    return specs
+
+
+def _looks_jsonl(p: Path, text: str) -> bool:
+    if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        return True
+    if p.suffix.lower() in (".csv", ".tsv"):
+        return False
+    return text.lstrip().startswith("{")
+
+
+def _jsonl_rows(p: Path, text: str) -> list[tuple[int, dict]]:
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{p}:{n}: invalid JSON ({e.msg})") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{p}:{n}: expected a JSON object per line")
+        rows.append((n, row))
+    return rows
+
+
+def _csv_rows(p: Path, text: str) -> list[tuple[int, dict]]:
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return []
+    dialect = csv.excel_tab if p.suffix.lower() == ".tsv" else csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    if not reader.fieldnames:
+        return []
+    reader.fieldnames = [(f or "").strip().lower() for f in reader.fieldnames]
+    known = {a for names in ALIASES.values() for a in names}
+    unknown = [f for f in reader.fieldnames if f and f not in known]
+    if unknown:
+        raise InputError(f"{p}:1: unknown column(s) {', '.join(unknown)} (known: {', '.join(ALIASES)})")
+    rows = []
+    for row in reader:
+        if row.get(None):
+            raise InputError(f"{p}:{reader.line_num}: more fields than header columns")
+        if not any((v or "").strip() for v in row.values()) or next(iter(row.values()), "").lstrip().startswith("#"):
+            continue
+        rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}))
+    return rows
+
+
+def _get(row: dict, key: str) -> Any:
+    for name in ALIASES[key]:
+        v = row.get(name)
+        if v not in (None, "", []):
+            return v
+    return None
+
+
+def _spec(p: Path, line: int, row: dict) -> CallSpec:
+    where = f"{p}:{line}"
+    unknown = [k for k in row if k not in {a for names in ALIASES.values() for a in names}]
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(ALIASES)})")
+    base = p.resolve().parent
+    audio, vendor = _get(row, "audio"), _get(row, "transcript")
+    if not audio:
+        raise InputError(f"{where}: no audio path")
+    if not vendor:
+        raise InputError(f"{where}: no transcript path")
+    ref = _get(row, "reference")
+    cid = str(_get(row, "id") or Path(str(audio)).stem)
+    safe = _UNSAFE.sub("_", cid).strip("._") or f"call-{line}"
+
+    overrides: dict[str, Any] = {}
+    langs = _get(row, "languages")
+    if langs:
+        overrides.setdefault("asr", {})["languages"] = _split(langs)
+    gloss = _get(row, "glossary")
+    if gloss:
+        # a name under configs/glossaries stays a name; anything path-like is resolved here
+        overrides.setdefault("align", {})["glossaries"] = [
+            str(base / g) if ("/" in g or g.endswith((".yaml", ".yml"))) else g for g in _split(gloss)
+        ]
+    speakers = _get(row, "speakers")
+    if speakers is not None:
+        try:
+            n = int(speakers)
+        except (TypeError, ValueError):
+            raise InputError(f"{where}: speakers must be a whole number, got '{speakers}'") from None
+        if n < 1:
+            raise InputError(f"{where}: speakers must be at least 1")
+        overrides.setdefault("diarize", {})["num_speakers"] = n
+    extra = _get(row, "set")
+    if extra:
+        overrides = _merge(overrides, _parse_set(where, extra))
+
+    return CallSpec(
+        id=safe,
+        audio=_path(base, audio),
+        transcript=_path(base, vendor),
+        reference=_path(base, ref) if ref else None,
+        overrides=overrides,
+        participants=_participants(where, base, _get(row, "participants")),
+        line=line,
+    )
+
+
+def _path(base: Path, value: Any) -> Path:
+    q = Path(str(value)).expanduser()
+    return q if q.is_absolute() else base / q
+
+
+def _split(v: Any) -> list[str]:
+    if isinstance(v, list):
+        return [str(x).strip() for x in v if str(x).strip()]
+    return [x for x in re.split(r"[;,|\s]+", str(v)) if x]
+
+
+def _parse_set(where: str, v: Any) -> dict:
+    if isinstance(v, dict):
+        return v
+    out: dict = {}
+    for item in str(v).split(";"):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise InputError(f"{where}: config override '{item.strip()}' is not KEY=VALUE")
+        k, val = item.split("=", 1)
+        node = out
+        keys = k.strip().split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = yaml.safe_load(val)
+    return out
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _participants(where: str, base: Path, v: Any) -> list[dict] | None:
+    if v in (None, "", []):
+        return None
+    if isinstance(v, str) and (v.endswith((".json", ".yaml", ".yml")) and ";" not in v):
+        f = _path(base, v)
+        if not f.is_file():
+            raise InputError(f"{where}: participants file {f} not found")
+        try:
+            v = yaml.safe_load(f.read_text(encoding="utf-8"))  # YAML reads JSON too
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise InputError(f"{f}: unreadable participants file ({e.__class__.__name__})") from None
+        if isinstance(v, dict):
+            v = v.get("participants", v)
+    if isinstance(v, str):
+        people = []
+        for entry in v.split(";"):
+            parts = [x.strip() for x in entry.split(",")]
+            if parts and parts[0]:
+                people.append({"name": parts[0], "role": parts[1] if len(parts) > 1 and parts[1] else None,
+                               "organization": ", ".join(parts[2:]) or None})
+        return people or None
+    if isinstance(v, list):
+        people = []
+        for x in v:
+            if isinstance(x, str):
+                people.append({"name": x})
+            elif isinstance(x, dict) and x.get("name"):
+                people.append(dict(x))
+            else:
+                raise InputError(f"{where}: each participant needs a name")
+        return people or None
+    raise InputError(f"{where}: participants must be a list, a file or 'Name, Role; Name2, Role'")

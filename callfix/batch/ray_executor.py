@@ -1,0 +1,115 @@
+"""Run a batch on Ray: one long-lived actor per worker, each holding its loaded models across calls.
+
+Cluster: ``--ray-address ray://head:10001`` (Ray client) or ``auto`` / ``head:6379``, or set RAY_ADDRESS;
+with neither, a private local Ray is started for the run. Every node must see the manifest's files
+and OUT at the same paths (a shared filesystem) and have callfix and its models installed.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from callfix.batch.job import CallResult, model_load_counts, process_call
+from callfix.batch.manifest import CallSpec
+from callfix.errors import CallfixError
+
+
+class CallWorker:
+    """Ray actor body: runs calls one at a time in one process, so the pipeline's model cache persists."""
+
+    def __init__(self, cfg: dict, out: str, cache: str, progress_queue=None):
+        self.cfg, self.out, self.cache, self.queue = cfg, Path(out), Path(cache), progress_queue
+        self.name = f"{os.uname().nodename}:{os.getpid()}"
+        threads = int(cfg["asr"].get("cpu_threads", 1))
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+    def run(self, spec: dict) -> dict:
+        from callfix.batch.runner import StageReporter
+
+        s = CallSpec.from_dict(spec)
+        sink = self.queue.put_nowait if self.queue is not None else (lambda ev: None)
+        return process_call(s, self.out, self.cfg, self.cache, StageReporter(s.id, sink, 1.0), self.name).to_dict()
+
+    def model_loads(self) -> dict:
+        """How many times this worker has loaded each kind of model (tests check: once, not per call)."""
+        return model_load_counts()
+
+
+class RayExecutor:
+    def __init__(self, workers: int, cfg: dict, out: Path, cache: Path, address: str | None = None):
+        try:
+            import ray
+            from ray.util.queue import Queue
+        except ImportError:
+            raise CallfixError("--executor ray needs the 'ray' package (pip install 'ray[default]')") from None
+        from callfix.batch.runner import worker_config
+
+        self.ray = ray
+        self.out, self.cache = str(out), str(cache)
+        address = address or cfg.get("batch", {}).get("ray_address") or os.environ.get("RAY_ADDRESS")
+        self._own = not ray.is_initialized()
+        if self._own:
+            try:
+                if address:
+                    ray.init(address=address, log_to_driver=False)
+                else:
+                    ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False)
+            except Exception as e:  # ConnectionError, RuntimeError … from ray.init
+                raise CallfixError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}") from None
+        cpus = float(cfg.get("batch", {}).get("ray_cpus_per_worker") or 1)
+        self.cfg = worker_config(cfg, workers) if not address else cfg
+        self.cfg = {**self.cfg, "asr": {**self.cfg["asr"], "cpu_threads": max(1, int(cpus))}}
+        self.queue = Queue(maxsize=1000, actor_options={"num_cpus": 0})
+        self._actor_cls = ray.remote(num_cpus=cpus, max_restarts=0)(CallWorker)
+        self.actors = [self._new_actor() for _ in range(workers)]
+        self._idle = list(self.actors)
+        self._running: dict = {}  # ObjectRef -> (spec, actor)
+
+    def _new_actor(self):
+        return self._actor_cls.remote(self.cfg, self.out, self.cache, self.queue)
+
+    def has_slot(self) -> bool:
+        return bool(self._idle)
+
+    def submit(self, spec: CallSpec) -> str:
+        actor = self._idle.pop(0)
+        ref = actor.run.remote(spec.to_dict())
+        self._running[ref] = (spec, actor)
+        return "ray"
+
+    def events(self) -> list[tuple]:
+        ev = []
+        while True:
+            try:
+                ev.append(self.queue.get_nowait())
+            except Exception:  # ray.util.queue.Empty
+                return ev
+
+    def poll(self, timeout: float) -> list[CallResult]:
+        if not self._running:
+            return []
+        ready, _ = self.ray.wait(list(self._running), num_returns=1, timeout=timeout)
+        out = []
+        for ref in ready:
+            spec, actor = self._running.pop(ref)
+            try:
+                out.append(CallResult(**self.ray.get(ref)))
+                self._idle.append(actor)
+            except Exception as e:  # RayActorError: the actor's process died mid-call
+                out.append(CallResult(spec.id, "failed", error=f"Ray worker died ({e.__class__.__name__})"))
+                self.actors.remove(actor)
+                fresh = self._new_actor()
+                self.actors.append(fresh)
+                self._idle.append(fresh)
+        return out
+
+    def model_loads(self) -> list[dict]:
+        return self.ray.get([a.model_loads.remote() for a in self.actors])
+
+    def close(self) -> None:
+        for a in self.actors:
+            self.ray.kill(a)
+        self.queue.shutdown()
+        if self._own:
+            self.ray.shutdown()
