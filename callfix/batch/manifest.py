@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,7 +196,7 @@ def _spec(p: Path, line: int, row: dict) -> CallSpec:
 
 
 def _path(base: Path, value: Any) -> Path:
-    q = Path(str(value)).expanduser()
+    q = Path(os.path.expanduser(str(value)))  # unlike Path.expanduser, leaves '~nobody' as it is
     return q if q.is_absolute() else base / q
 
 
