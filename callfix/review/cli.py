@@ -1,0 +1,32 @@
+"""`callfix review DIR` and `callfix apply-review DIR decisions.json`."""
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("review", help="render review.html, edits.csv and transcript.diff for an output folder")
+    p.add_argument("dir", help="output folder of callfix run (holds transcript.json)")
+    p.add_argument("--audio", help="call audio (default: the audio named in transcript.json, if found)")
+    p.add_argument("--embed-audio", action="store_true",
+                   help="embed a short clip of each edit in the page instead of referencing the audio file")
+    p.set_defaults(func=_review)
+
+    a = sub.add_parser("apply-review", help="write the final transcript (all formats) from an editor's decisions.json")
+    a.add_argument("dir", help="output folder holding transcript.json")
+    a.add_argument("decisions", help="decisions.json exported from review.html")
+    a.set_defaults(func=_apply)
+
+
+def _review(args) -> int:
+    from callfix.review import render_review
+
+    path = render_review(args.dir, audio=args.audio, embed_audio=args.embed_audio)
+    print(path)
+    return 0
+
+
+def _apply(args) -> int:
+    from callfix.review import apply_review
+
+    for path in apply_review(args.dir, args.decisions):
+        print(path)
+    return 0

@@ -1,0 +1,54 @@
+"""A small reviewed call built in the tests: paragraphs, speakers and edits with real offsets."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from callfix.model import Edit, Paragraph, Speaker, Transcript
+
+HOSTILE = '<script>alert("x")</script> and "><img src=x onerror="window.__xss=1">'
+
+PARAS = [
+    ("Thank you, operator. Welcome to Kings of the Cloud fourth quarter call.", 0.0, 4.0, ["SPEAKER_00"], "en", None, []),
+    ("Our growth margin improved and non-gap net loss narrowed. this one, this one, this one. Thank you.",
+     4.0, 9.0, ["SPEAKER_01"], "en", None, []),
+    ("After adjustment, business profits are twisted for the first time.", 9.0, 12.0, ["SPEAKER_01"], "zh",
+     "经调整后，业务利润首次扭亏为盈。", ["machine_translation"]),
+    ("Our question comes from Brian Gong from Citi. " + HOSTILE, 12.0, 15.0, ["SPEAKER_00"], "en", None, []),
+]
+
+
+def _edit(t: Transcript, eid: str, para: int, vendor: str, repl: str, decision: str, kind="replace", **kw) -> Edit:
+    text = t.paragraphs[para].text
+    cs = text.index(vendor) if vendor else kw.pop("at")
+    p = t.paragraphs[para]
+    return Edit(id=eid, paragraph=para, kind=kind, vendor=vendor, replacement=repl, decision=decision,
+                char_start=cs, char_end=cs + len(vendor), start=p.start + 0.5, end=p.start + 1.5,
+                speaker=p.speakers[0], confidence=kw.pop("confidence", 0.9), reason=kw.pop("reason", "asr + glossary"),
+                evidence=kw.pop("evidence", {"asr": repl, "asr_probability": 0.93, "glossary": True}), **kw)
+
+
+def make_transcript(audio: str | None = None) -> Transcript:
+    t = Transcript(audio=audio, duration=15.0, languages=["en", "zh"],
+                   speakers=[Speaker("SPEAKER_00", "Operator", "operator"), Speaker("SPEAKER_01", "Zou Tao", "CEO")],
+                   header=["This conference call transcript was computer generated."])
+    for i, (text, s, e, spk, lang, src, flags) in enumerate(PARAS):
+        t.paragraphs.append(Paragraph(index=i, text=text, start=s, end=e, speakers=spk, language=lang,
+                                      source_text=src, flags=flags))
+    t.edits = [
+        _edit(t, "e1", 0, "Kings of the Cloud", "Kingsoft Cloud's", "applied"),
+        _edit(t, "e2", 1, "growth margin", "gross margin", "applied"),
+        _edit(t, "e3", 1, "non-gap", "non-GAAP", "suggested", confidence=0.6),
+        _edit(t, "e4", 1, "this one, this one, this one.", "", "applied", kind="delete",
+              evidence={"repetition_loop": 3, "asr": ""}),
+        _edit(t, "e5", 2, "twisted", "turned positive", "kept", confidence=0.3, reason="Mandarin speech <b>bold</b>",
+              evidence={"note": HOSTILE}),
+        _edit(t, "e6", 3, "Brian Gong", "Brian Gong" + HOSTILE, "suggested"),
+    ]
+    return t
+
+
+def tone(path: Path, seconds: float = 15.0) -> Path:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency=440:duration={seconds}", "-ac", "1", "-ar", "16000", str(path)], check=True)
+    return path

@@ -1,0 +1,244 @@
+"""Review page, edits.csv / transcript.diff, rebuilding text from decisions, decisions.json validation."""
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callfix.audio import probe
+from callfix.cli import main
+from callfix.errors import InputError
+from callfix.model import Edit, Transcript
+from callfix.review import render_review, transcript_id
+from callfix.review.apply import reviewed_transcript
+from callfix.review.decisions import load_decisions
+from callfix.review.rebuild import check_edits, rebuild_text, rebuild_transcript
+from callfix.review.tables import transcript_diff
+from review_fixtures import HOSTILE, make_transcript, tone
+
+
+def _e(text: str, vendor: str, repl: str, eid="x", at: int | None = None) -> Edit:
+    cs = text.index(vendor) if at is None else at
+    return Edit(id=eid, paragraph=0, kind="replace", vendor=vendor, replacement=repl, decision="applied",
+                char_start=cs, char_end=cs + len(vendor))
+
+
+@pytest.fixture()
+def out(tmp_path: Path) -> Path:
+    tone(tmp_path / "call.flac")
+    make_transcript("call.flac").save(tmp_path / "transcript.json")
+    return tmp_path
+
+
+# --- rebuilding text -------------------------------------------------------------------------
+
+def test_rebuild_follows_automatic_classes_and_editor_choices():
+    t = make_transcript()
+    auto = rebuild_transcript(t)
+    assert auto[0].text == "Thank you, operator. Welcome to Kingsoft Cloud's fourth quarter call."
+    assert auto[1].text == "Our gross margin improved and non-gap net loss narrowed. Thank you."
+    assert auto[2].text == t.paragraphs[2].text  # kept edit stays out
+    chosen = rebuild_transcript(t, {"e2": "reject", "e3": "accept", "e5": "accept"})
+    assert chosen[1].text == "Our growth margin improved and non-GAAP net loss narrowed. Thank you."
+    assert chosen[2].text == "After adjustment, business profits are turned positive for the first time."
+
+
+def test_deletion_and_insertion_keep_single_spaces():
+    text = "well, um, we grew. um"
+    assert rebuild_text(text, [_e(text, "um,", "")]).text == "well, we grew. um"
+    assert rebuild_text(text, [_e(text, "well,", "")]).text == "um, we grew. um"
+    assert rebuild_text(text, [_e(text, " um", "", at=text.rindex(" um"))]).text == "well, um, we grew."
+    assert rebuild_text("we grew .", [_e("we grew .", "grew", "")]).text == "we."
+    ins = Edit(id="i", paragraph=0, kind="insert", vendor="", replacement="strongly", decision="applied",
+               char_start=3, char_end=3)
+    assert rebuild_text("we grew", [ins]).text == "we strongly grew"
+    assert rebuild_text("增长了", [_e("增长了", "长", "强")]).text == "增强了"
+
+
+def test_overlapping_chosen_edits_are_reported_not_garbled():
+    text = "growth margin up"
+    r = rebuild_text(text, [_e(text, "growth margin", "gross margin", "a"), _e(text, "margin", "margins", "b")])
+    assert r.text == "gross margin up" and r.conflicts == ["b"]
+
+
+words = st.lists(st.text(alphabet="abcXYZ,.-é中", min_size=1, max_size=6), min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=words, data=st.data())
+def test_rebuild_splices_replacements_exactly(words, data):
+    text = " ".join(words)
+    # non-overlapping spans over whole words, each replaced by non-empty text
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(words)), max_size=8))))
+    edits, expected, prev = [], "", 0
+    starts = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
+    for a, b in zip(cuts[::2], cuts[1::2]):
+        if a == b:
+            continue
+        cs, ce = starts[a], starts[b - 1] + len(words[b - 1])
+        repl = data.draw(st.text(alphabet="pqr ", min_size=1, max_size=5))
+        edits.append(Edit(id=f"e{a}", paragraph=0, kind="replace", vendor=text[cs:ce], replacement=repl,
+                          decision="applied", char_start=cs, char_end=ce))
+        expected += text[prev:cs] + repl
+        prev = ce
+    expected += text[prev:]
+    assert rebuild_text(text, edits).text == expected
+    # reverting every edit gives the vendor text back, whatever the order the edits come in
+    assert rebuild_text(text, []).text == text
+    assert rebuild_text(text, list(reversed(edits))).text == expected
+
+
+def test_check_edits_rejects_offsets_that_miss_the_vendor_text():
+    t = make_transcript()
+    t.edits[1].char_start += 1
+    with pytest.raises(InputError, match=r"transcript.json: edit e2 offsets .* not its vendor text"):
+        check_edits(t, "transcript.json")
+    t = make_transcript()
+    t.edits[0].paragraph = 99
+    with pytest.raises(InputError, match="paragraph 99"):
+        check_edits(t, "transcript.json")
+
+
+# --- decisions.json ----------------------------------------------------------------------------
+
+def _decisions(path: Path, t: Transcript, decisions: dict, tid: str | None = None) -> Path:
+    path.write_text(json.dumps({"transcript": tid or transcript_id(t), "decisions": decisions}))
+    return path
+
+
+def test_transcript_id_is_stable_and_tracks_edits():
+    a, b = make_transcript("x/call.flac"), make_transcript("x/call.flac")
+    assert transcript_id(a) == transcript_id(b) and transcript_id(a).startswith("call-")
+    b.edits[0].replacement = "Kingsoft Cloud"
+    assert transcript_id(a) != transcript_id(b)
+    b.edits[0].replacement, b.edits[0].decision, b.edits[0].evidence = a.edits[0].replacement, "kept", {}
+    assert transcript_id(a) == transcript_id(b)  # classes and evidence do not change which edits exist
+
+
+def test_decisions_file_is_validated(tmp_path: Path):
+    t = make_transcript("call.flac")
+    ok = _decisions(tmp_path / "d.json", t, {"e1": "reject", "e3": "accept"})
+    assert load_decisions(ok, t) == {"e1": "reject", "e3": "accept"}
+    cases = {
+        "not valid JSON": "{nope",
+        "expected": json.dumps([1, 2]),
+        "are for transcript 'other'": json.dumps({"transcript": "other", "decisions": {}}),
+        "unknown edit id": json.dumps({"transcript": transcript_id(t), "decisions": {"e404": "accept"}}),
+        "expected \"accept\" or \"reject\"": json.dumps({"transcript": transcript_id(t), "decisions": {"e1": "maybe"}}),
+    }
+    for problem, body in cases.items():
+        bad = tmp_path / "bad.json"
+        bad.write_text(body)
+        with pytest.raises(InputError, match=re.escape(f"{bad}: ") + ".*" + re.escape(problem)):
+            load_decisions(bad, t)
+    with pytest.raises(InputError, match="missing.json: file not found"):
+        load_decisions(tmp_path / "missing.json", t)
+
+
+def test_reviewed_transcript_records_outcomes():
+    t = make_transcript()
+    r = reviewed_transcript(t, {"e1": "reject", "e3": "accept"})
+    assert r.paragraphs[0].corrected == t.paragraphs[0].text
+    assert "non-GAAP" in r.paragraphs[1].corrected
+    by_id = {e.id: e for e in r.edits}
+    assert by_id["e1"].decision == "kept" and by_id["e1"].evidence["review"] == {"auto": "applied", "editor": "reject"}
+    assert by_id["e3"].decision == "applied" and by_id["e6"].decision == "suggested"
+    assert r.meta["review"]["accepted"] == 1 and r.meta["review"]["undecided"] == 4
+    assert t.edits[0].decision == "applied"  # the input is untouched
+
+
+# --- the page and the tables ---------------------------------------------------------------------
+
+def test_page_escapes_transcript_text_and_embeds_data_safely(out: Path):
+    page = render_review(out).read_text(encoding="utf-8")
+    # exactly two script elements: the JSON data block and our code; no injected tag anywhere
+    assert len(re.findall(r"<script\b", page)) == 2 and "<img" not in page
+    assert html.escape(HOSTILE) in page
+    data = re.search(r'<script type="application/json" id="review-data">(.*?)</script>', page, re.S).group(1)
+    assert "</" not in data and "<" not in data
+    parsed = json.loads(data)
+    assert parsed["id"] == transcript_id(make_transcript("call.flac"))
+    assert parsed["edits"][5]["replacement"] == "Brian Gong" + HOSTILE
+    assert parsed["audio"] is True and 'src="call.flac"' in page
+    # the policy allows our script only (by hash) and no network source at all
+    js = re.search(r"<script>(.*)</script></body>", page, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(js.encode()).digest()).decode()
+    csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
+    assert f"script-src 'sha256-{digest}'" in csp and "default-src 'none'" in csp
+    assert "http://" not in page and "https://" not in page
+
+
+def test_page_shows_speakers_times_languages_and_mandarin_beside_translation(out: Path):
+    page = render_review(out).read_text(encoding="utf-8")
+    assert page.count('class="para') == 4
+    assert '<span class="who">Zou Tao</span>' in page and "0:09–0:12" in page
+    mt = re.search(r'<section class="para" id="p-2".*?</section>', page, re.S).group(0)
+    assert "经调整后，业务利润首次扭亏为盈。" in mt and "Vendor's machine translation" in mt
+    assert 'class="edit kept off"' in mt and "<del>twisted</del><ins>turned positive</ins>" in mt
+    assert 'class="edit applied on"' in page and 'class="edit suggested off"' in page
+
+
+def test_audio_is_referenced_relative_to_the_page(tmp_path: Path):
+    (tmp_path / "my calls").mkdir()
+    audio = tone(tmp_path / "my calls" / "q4 call.flac")
+    out = tmp_path / "out"
+    out.mkdir()
+    make_transcript(str(audio)).save(out / "transcript.json")
+    page = render_review(out).read_text(encoding="utf-8")
+    assert 'src="../my%20calls/q4%20call.flac"' in page
+    with pytest.raises(InputError, match="nowhere.flac: audio file not found"):
+        render_review(out, audio=str(tmp_path / "nowhere.flac"))
+
+
+def test_embedded_clips_are_short_mp3s(out: Path, tmp_path: Path):
+    page = render_review(out, audio=str(out / "call.flac"), embed_audio=True).read_text(encoding="utf-8")
+    assert 'id="player"' not in page
+    clips = json.loads(re.search(r'id="review-data">(.*?)</script>', page, re.S).group(1))["clips"]
+    assert sorted(clips) == ["e1", "e2", "e3", "e4", "e5", "e6"]
+    mp3 = tmp_path / "clip.mp3"
+    mp3.write_bytes(base64.b64decode(clips["e2"].split(",", 1)[1]))
+    info = probe(mp3)
+    assert info.codec == "mp3" and 2.3 < info.duration < 2.8  # 1 s edit + 0.75 s either side
+
+
+def test_edits_csv_and_diff(out: Path):
+    t = Transcript.load(out / "transcript.json")
+    t.edits[1].reason = "=HYPERLINK(\"http://x\")"
+    t.save(out / "transcript.json")
+    render_review(out)
+    raw = (out / "edits.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader((out / "edits.csv").open(encoding="utf-8-sig", newline="")))
+    assert [r["id"] for r in rows] == [e.id for e in t.edits]
+    assert rows[1]["reason"].startswith("'=") and rows[1]["speaker_name"] == "Zou Tao"
+    assert rows[3]["vendor"] == "this one, this one, this one." and rows[3]["replacement"] == ""
+    assert "repetition_loop=3" in rows[3]["evidence"] and rows[0]["start"] == "0.500"
+    diff = (out / "transcript.diff").read_text(encoding="utf-8")
+    assert diff.startswith("--- vendor\n+++ corrected\n")
+    assert "-Our growth margin improved and non-gap net loss narrowed. this one, this one, this one. Thank you.\n" in diff
+    assert "+Our gross margin improved and non-gap net loss narrowed. Thank you.\n" in diff
+    assert transcript_diff(t, {e.id: "reject" for e in t.edits}) == ""
+
+
+def test_review_command_reports_bad_input_in_one_line(tmp_path: Path, capsys):
+    assert main(["review", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"callfix: error: {tmp_path / 'transcript.json'}: file not found"
+    (tmp_path / "transcript.json").write_text("{broken")
+    assert main(["review", str(tmp_path)]) == 2
+    assert "not a callfix transcript JSON" in capsys.readouterr().err
+    assert not (tmp_path / "review.html").exists()
+
+
+def test_review_command_writes_the_three_files(out: Path, capsys):
+    assert main(["review", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out / "review.html")
+    assert all((out / n).stat().st_size > 0 for n in ("review.html", "edits.csv", "transcript.diff"))
