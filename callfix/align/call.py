@@ -1,0 +1,97 @@
+"""align_call: merge a vendor transcript into the audio evidence, with timed tokens and edits."""
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from collections import Counter
+
+from callfix.align.correct import apply_edits, build_edits
+from callfix.align.glossary import Glossary, load_glossaries
+from callfix.align.normalize import cjk_share
+from callfix.align.timing import build_alignment, flat_words, time_tokens
+from callfix.model import Transcript
+
+
+def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Glossary | None = None) -> Transcript:
+    """Evidence (ASR words, turns, speakers) merged with the vendor paragraphs, timed and corrected."""
+    acfg = cfg.get("align", cfg) if isinstance(cfg, dict) else {}
+    t0 = time.perf_counter()
+    out = copy.deepcopy(evidence)
+    out.paragraphs = copy.deepcopy(vendor.paragraphs)
+    out.header = list(vendor.header)
+    out.edits = []
+    out.meta = {**copy.deepcopy(evidence.meta), **{k: v for k, v in vendor.meta.items() if k == "vendor"}}
+    gl = glossary if glossary is not None else load_glossaries(acfg.get("glossaries") or [])
+    words = flat_words(out)
+    al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)))
+    time_tokens(al, out.turns, float(acfg.get("max_interp_gap", 30.0)))
+    info = {
+        "vendor_units": len(al.vu), "asr_units": len(al.wu), "asr_words": len(words),
+        "coverage": round(al.coverage, 4), "asr_coverage": round(al.asr_coverage, 4),
+        "glossaries": gl.sources, "warning": None,
+    }
+    min_cov = float(acfg.get("min_coverage", 0.35))
+    if not words:
+        info["warning"] = "no speech recognised in the audio: vendor text kept, every paragraph unverified"
+        for p in out.paragraphs:
+            _flag(p, "unverified")
+    elif al.coverage < min_cov:
+        info["warning"] = (f"only {al.coverage:.0%} of the vendor transcript matches the audio "
+                           f"(min_coverage {min_cov:.0%}): it looks like a transcript of a different call; "
+                           "no edits applied")
+        for p in out.paragraphs:
+            _flag(p, "unverified")
+    else:
+        out.edits = build_edits(al, gl, acfg)
+    _paragraph_facts(out, al, acfg)
+    for p in out.paragraphs:
+        p.corrected, _ = apply_edits(p, out.edits)
+    counts = Counter(e.decision for e in out.edits)
+    info.update({"edits": len(out.edits), "applied": counts["applied"], "suggested": counts["suggested"],
+                 "kept": counts["kept"], "seconds": round(time.perf_counter() - t0, 3)})
+    out.meta["align"] = info
+    if info["warning"]:
+        name = vendor.meta.get("vendor", {}).get("path", "vendor transcript")
+        print(f"callfix: warning: {name}: {info['warning']}", file=sys.stderr)
+    return out
+
+
+def _flag(p, flag: str) -> None:
+    if flag not in p.flags:
+        p.flags.append(flag)
+
+
+def _paragraph_facts(t: Transcript, al, acfg: dict) -> None:
+    zh_ratio = float(acfg.get("mandarin_ratio", 0.6))
+    par_words: dict[int, set[int]] = {}
+    for u, w in enumerate(al.assigned):
+        if w >= 0:
+            par_words.setdefault(al.toks[al.vg[u]][0], set()).add(w)
+    for pi, p in enumerate(t.paragraphs):
+        timed = [k for k in p.tokens if k.start is not None]
+        if timed:
+            p.start = min(k.start for k in timed)
+            p.end = max(k.end for k in timed)
+        spk = Counter(k.speaker for k in p.tokens if k.speaker)
+        total = sum(spk.values())
+        order = []
+        for k in p.tokens:
+            if k.speaker and k.speaker not in order and (spk[k.speaker] >= 0.15 * total or spk[k.speaker] >= 8):
+                order.append(k.speaker)
+        p.speakers = order
+        ws = [al.words[w] for w in sorted(par_words.get(pi, ()))]
+        if ws:
+            zh = sum(1 for w in ws if w.language == "zh") / len(ws)
+            p.language = "zh" if zh >= zh_ratio else "en"
+        else:
+            p.language = "zh" if cjk_share(p.text) > 0.5 else "en"
+        mt = [e for e in t.edits if e.paragraph == p.index and e.kind == "resource"]
+        if mt:
+            _flag(p, "machine_translation")
+            p.source_text = "\n".join(e.replacement for e in mt)
+        deleted = [e for e in t.edits if e.paragraph == p.index and e.kind == "delete" and e.decision != "kept"]
+        if deleted and sum(e.char_end - e.char_start for e in deleted) >= 0.9 * len(p.text.strip()):
+            _flag(p, "not_in_audio")
+        if al.paragraphs and timed and not any(k.matched for k in p.tokens) and not mt and "not_in_audio" not in p.flags:
+            _flag(p, "unverified")

@@ -1,0 +1,421 @@
+"""Candidate edits from the non-matching stretches of an alignment, and their decisions.
+
+Precision first: an edit is applied only when the audio is confident AND something beyond the
+ASR itself supports it (a known glossary confusion, a glossary term, a number, a repetition loop
+the audio lacks). Everything else is suggested to an editor or kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from callfix.align.evidence import (glossary_evidence, metaphone_similarity, number_evidence,
+                                    repetition_loop, text_similarity)
+from callfix.align.glossary import Glossary
+from callfix.align.normalize import (cjk_share, edge_punct, english_normalizer, has_cjk, phrase_units, strip_punct,
+                                     tokenize, units)
+from callfix.align.timing import Alignment
+from callfix.model import Edit, Paragraph, Token, Word
+
+CONTEXT = 3  # units of context either side for glossary checks
+
+
+@dataclass
+class Piece:
+    """One paragraph's share of a non-matching stretch: vendor tokens [k1, k2) vs words [w1, w2)."""
+
+    paragraph: int
+    k1: int
+    k2: int
+    w1: int
+    w2: int
+    g1: int  # global token indices
+    g2: int
+    cross: bool = False  # the stretch spanned several paragraphs
+    extra: dict = field(default_factory=dict)
+
+
+def pieces(al: Alignment) -> list[Piece]:
+    """Non-matching stretches widened to whole tokens and words, merged, split by paragraph."""
+    spans: list[list[int]] = []  # [g1, g2, w1, w2) global token and word ranges
+    for a1, a2, b1, b2 in al.stretches():
+        gs = {al.vg[u] for u in range(a1, a2)}
+        ws = {al.ww[j] for j in range(b1, b2)}
+        for _ in range(3):  # a token half-matched drags its matched words in, and vice versa
+            n = len(gs) + len(ws)
+            for g in list(gs):
+                u1, u2 = al.tok_units[g]
+                ws |= {al.ww[al.vmatch[u]] for u in range(u1, u2) if al.vmatch[u] >= 0}
+            for w in list(ws):
+                j1, j2 = al.word_units[w]
+                gs |= {al.vg[al.wmatch[j]] for j in range(j1, j2) if al.wmatch[j] >= 0}
+            if len(gs) + len(ws) == n:
+                break
+        if gs:
+            g1, g2 = min(gs), max(gs) + 1
+        else:  # pure insertion: before the token of the next vendor unit
+            g1 = g2 = al.vg[a1] if a1 < len(al.vg) else len(al.toks)
+        if ws:
+            w1, w2 = min(ws), max(ws) + 1
+        else:  # pure deletion: between the words matched either side
+            w1 = w2 = (al.ww[b1] if b1 < len(al.ww) else len(al.words))
+        if spans and (g1 < spans[-1][1] or w1 < spans[-1][3] or (gs and g1 == spans[-1][1] and w1 == spans[-1][3])):
+            s = spans[-1]
+            s[0], s[1], s[2], s[3] = min(s[0], g1), max(s[1], g2), min(s[2], w1), max(s[3], w2)
+        else:
+            spans.append([g1, g2, w1, w2])
+    out: list[Piece] = []
+    for g1, g2, w1, w2 in spans:
+        out.extend(_split(al, g1, g2, w1, w2))
+    return out
+
+
+def _split(al: Alignment, g1: int, g2: int, w1: int, w2: int) -> list[Piece]:
+    if g1 == g2:
+        if g1 < len(al.toks):
+            p, k = al.toks[g1]
+        elif al.toks:
+            p, k = al.toks[-1][0], len(al.paragraphs[al.toks[-1][0]].tokens)
+        else:
+            return []
+        if k == 0 and g1 > 0:  # at a paragraph start: the words end the previous paragraph
+            p, k = al.toks[g1 - 1][0], len(al.paragraphs[al.toks[g1 - 1][0]].tokens)
+        return [Piece(p, k, k, w1, w2, g1, g1)]
+    groups: list[list[int]] = []
+    for g in range(g1, g2):
+        if groups and al.toks[g][0] == al.toks[groups[-1][0]][0]:
+            groups[-1].append(g)
+        else:
+            groups.append([g])
+    starts = []
+    for grp in groups:
+        ws = [al.assigned[u] for g in grp for u in range(*al.tok_units[g]) if al.assigned[u] >= 0]
+        starts.append(min(ws) if ws else None)
+    out = []
+    cur = w1
+    for n, grp in enumerate(groups):
+        nxt = next((s for s in starts[n + 1:] if s is not None), w2) if n + 1 < len(groups) else w2
+        nxt = max(cur, min(nxt, w2))
+        p = al.toks[grp[0]][0]
+        out.append(Piece(p, al.toks[grp[0]][1], al.toks[grp[-1]][1] + 1, cur, nxt, grp[0], grp[-1] + 1,
+                         cross=len(groups) > 1))
+        cur = nxt
+    return out
+
+
+def _units_of_tokens(al: Alignment, g1: int, g2: int) -> list[str]:
+    if g1 >= g2:
+        return []
+    return al.vu[al.tok_units[g1][0]:al.tok_units[g2 - 1][1]]
+
+
+def _units_of_words(al: Alignment, w1: int, w2: int) -> list[str]:
+    if w1 >= w2:
+        return []
+    return al.wu[al.word_units[w1][0]:al.word_units[w2 - 1][1]]
+
+
+def same_when_normalised(a: str, b: str) -> bool:
+    """Only a difference of spelling style (numbers, contractions, British/American)?"""
+    if "".join(units(a)) == "".join(units(b)):
+        return True
+    n = english_normalizer()
+    return bool(n) and n(a).replace(" ", "") == n(b).replace(" ", "")
+
+
+def join_words(words: list[Word]) -> str:
+    out = ""
+    for w in words:
+        t = w.text.strip()
+        if not t:
+            continue
+        if out and not (has_cjk(t[:1]) and has_cjk(out[-1:])):
+            out += " "
+        out += t
+    return out
+
+
+def replacement_text(vendor_tokens: list[Token], words: list[Word], gl: Glossary) -> str:
+    """ASR words, in the vendor's style: glossary spellings, vendor's edge punctuation and case."""
+    core = [c for c in (strip_punct(w.text) for w in words) if c]
+    text = join_words([Word(c, 0, 0) for c in _canonical_spelling(core, gl)])
+    if vendor_tokens and text:
+        lead, _ = edge_punct(vendor_tokens[0].text)
+        _, trail = edge_punct(vendor_tokens[-1].text)
+        first = strip_punct(vendor_tokens[0].text)[:1]
+        if first.isupper() and text[0].islower():
+            text = text[0].upper() + text[1:]
+        elif first.islower() and text[0].isupper() and not _is_glossary_start(text, gl) and not text.startswith("I "):
+            if len(text) > 1 and not text[1].isupper():
+                text = text[0].lower() + text[1:]
+        text = lead + text + trail
+    return text
+
+
+def _canonical_spelling(core: list[str], gl: Glossary) -> list[str]:
+    """Words whose units spell a glossary entry are replaced by its canonical spelling."""
+    out = list(core)
+    for term in gl.canonical():
+        tu = phrase_units(term)
+        if not tu:
+            continue
+        i = 0
+        while i < len(out):
+            acc: list[str] = []
+            j = i
+            while j < len(out) and len(acc) < len(tu):
+                acc.extend(units(out[j]))
+                j += 1
+            if tuple(acc) == tu and (j - i > 1 or out[i] != term):
+                out[i:j] = [term]
+            i += 1
+    return out
+
+
+def _is_glossary_start(text: str, gl: Glossary) -> bool:
+    return any(text.startswith(t) for t in gl.canonical())
+
+
+def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
+    apply_c = float(acfg.get("apply_confidence", 0.8))
+    suggest_c = float(acfg.get("suggest_confidence", 0.45))
+    min_p = float(acfg.get("min_asr_probability", 0.6))
+    zh_ratio = float(acfg.get("mandarin_ratio", 0.6))
+    max_tokens = int(acfg.get("max_edit_tokens", 8))
+    loop_min = int(acfg.get("loop_min_repeats", 3))
+    words_per_sec = float(acfg.get("speech_words_per_second", 2.5))
+    edits: list[Edit] = []
+    for pc in pieces(al):
+        par = al.paragraphs[pc.paragraph]
+        toks = par.tokens[pc.k1:pc.k2]
+        words = al.words[pc.w1:pc.w2]
+        vunits = _units_of_tokens(al, pc.g1, pc.g2)
+        aunits = _units_of_words(al, pc.w1, pc.w2)
+        vtext = par.text[toks[0].offset:toks[-1].offset + len(toks[-1].text)] if toks else ""
+        atext = join_words(words)
+        if toks and words and same_when_normalised(vtext, atext):
+            continue
+        if not vunits and not aunits:
+            continue  # punctuation only
+        probs = [w.probability for w in words]
+        zh_share = sum(1 for w in words if w.language == "zh" or has_cjk(w.text)) / len(words) if words else 0.0
+        ev: dict = {"asr_text": atext}
+        if words:
+            ev["asr_probability"] = round(sum(probs) / len(probs), 3)
+            ev["asr_probability_min"] = round(min(probs), 3)
+            ev["asr_language_zh"] = round(zh_share, 3)
+        if pc.cross:
+            ev["cross_paragraph"] = True
+        edit = Edit(id="", paragraph=par.index, kind="replace", vendor=vtext, replacement="", decision="kept",
+                    language="zh" if zh_share >= zh_ratio else "en")
+        _place(edit, par, pc, toks, words, al)
+        vendor_zh = cjk_share(vtext) > 0.5 if toks else False
+
+        if toks and words and zh_share >= zh_ratio and not vendor_zh:
+            # English text over Mandarin speech: a machine translation. Re-source, never word-replace.
+            if len(words) >= 3 or len(toks) >= 5:
+                edit.kind = "resource"
+                edit.replacement = atext
+                edit.decision = "suggested"
+                edit.confidence = round(zh_share * (sum(probs) / len(probs)), 3)
+                edit.reason = "English text over Mandarin speech (machine translation): Mandarin transcript given beside it"
+                ev["mandarin"] = True
+            else:
+                edit.reason = "language differs (Mandarin audio under English text)"
+                edit.replacement = atext
+            edit.evidence = ev
+            edits.append(edit)
+            continue
+
+        if not words:  # vendor text the audio does not contain
+            edit.kind = "delete"
+            edit.replacement = ""
+            gap = _gap_seconds(al, pc)
+            ev["asr_gap_seconds"] = round(gap, 2) if gap is not None else None
+            loop = repetition_loop(vunits, loop_min)
+            expected = len(vunits) / words_per_sec
+            room = gap is not None and gap < max(1.5, 0.25 * expected)
+            if loop:
+                ev["repetition_loop"] = loop
+            if loop and room:
+                edit.decision, edit.confidence = "applied", 0.9
+                edit.reason = f"repetition loop ('{loop['phrase']}' x{loop['count']}) not in the audio"
+            elif len(vunits) >= 3 and room:
+                edit.decision, edit.confidence = "suggested", 0.6
+                edit.reason = "not in the audio (no speech recognised there)"
+            elif loop:
+                edit.decision, edit.confidence = "suggested", 0.5
+                edit.reason = "repetition loop; the audio has untranscribed time here"
+            else:
+                edit.confidence = 0.2
+                edit.reason = "missing from the ASR (it may have dropped these words)"
+            edit.evidence = ev
+            edits.append(edit)
+            continue
+
+        edit.replacement = replacement_text(toks, words, gl)
+        if not toks:
+            edit.kind = "insert"
+            p = sum(probs) / len(probs)
+            edit.confidence = round(0.6 * p, 3)
+            if len(aunits) >= 2 and p >= min_p and not zh_share:
+                edit.decision = "suggested" if edit.confidence >= suggest_c else "kept"
+                edit.reason = "heard in the audio, missing from the vendor text"
+            else:
+                edit.reason = "short or uncertain ASR-only words"
+            edit.evidence = ev
+            edits.append(edit)
+            continue
+
+        # Replacement: weigh the audio against the vendor.
+        left = _units_of_tokens(al, max(0, pc.g1 - CONTEXT), pc.g1)
+        right = _units_of_tokens(al, pc.g2, min(len(al.toks), pc.g2 + CONTEXT))
+        gev = glossary_evidence(gl, left, vunits, aunits, right)
+        phon = metaphone_similarity(vtext, atext)
+        tsim = text_similarity(vunits, aunits)
+        num = number_evidence(vunits, aunits)
+        p = min(probs)
+        ev.update({"phonetic_similarity": round(phon, 3), "text_similarity": round(tsim, 3)})
+        if gev:
+            ev["glossary"] = gev
+        if num:
+            ev["number"] = num
+        support = None
+        if vendor_zh or zh_share >= zh_ratio:
+            conf = 0.6 * p
+            reason = "Mandarin wording differs from the ASR (editor decides)"
+        elif "confusion" in gev:
+            support, conf = "confusion", 0.55 + 0.45 * p
+            reason = f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}' confirmed by the audio"
+        elif "vendor_term" in gev:
+            conf = 0.2 * p
+            reason = f"vendor spelling '{gev['vendor_term']}' is in the glossary; the audio reading is not"
+        elif "term" in gev and phon >= 0.5:
+            support, conf = "term", 0.45 + 0.45 * p
+            reason = f"the audio says glossary term '{gev['term']}'"
+        elif num and num["digit_similarity"] >= 0.5:
+            support, conf = "number", 0.45 + 0.45 * p
+            reason = "number differs from the audio"
+        else:
+            conf = 0.75 * p * max(phon, tsim)
+            reason = "the audio reads differently"
+        if p < min_p and support:
+            conf = min(conf, apply_c - 0.01)
+            reason += " (uncertain ASR)"
+        if (len(toks) > max_tokens or len(words) > max_tokens or pc.cross) and conf >= apply_c:
+            conf = apply_c - 0.01
+            reason += " (long stretch: editor decides)"
+        edit.confidence = round(conf, 3)
+        if support and conf >= apply_c:
+            edit.decision = "applied"
+        elif conf >= suggest_c:
+            edit.decision = "suggested"
+        edit.reason = reason
+        edit.evidence = ev
+        edits.append(edit)
+    for n, e in enumerate(edits, 1):
+        e.id = f"e{n:04d}"
+    return edits
+
+
+def _gap_seconds(al: Alignment, pc: Piece) -> float | None:
+    """Audio time between the words heard just before and just after a deleted stretch."""
+    before = al.words[pc.w1 - 1] if pc.w1 > 0 else None
+    after = al.words[pc.w1] if pc.w1 < len(al.words) else None
+    if before is None and after is None:
+        return None
+    if before is None or after is None:
+        return 0.0
+    return max(0.0, after.start - before.end)
+
+
+def _place(edit: Edit, par: Paragraph, pc: Piece, toks: list[Token], words: list[Word], al: Alignment) -> None:
+    n = len(par.tokens)
+    if toks:
+        edit.char_start = toks[0].offset
+        edit.char_end = toks[-1].offset + len(toks[-1].text)
+        edit.start, edit.end = toks[0].start, toks[-1].end
+    else:
+        at = par.tokens[pc.k1].offset if pc.k1 < n else len(par.text)
+        edit.char_start = edit.char_end = at
+    if words:
+        edit.start, edit.end = words[0].start, words[-1].end
+        edit.speaker = words[0].speaker
+    elif toks:
+        edit.speaker = toks[0].speaker
+
+
+def edit_span(par: Paragraph, e: Edit) -> tuple[int, int, str]:
+    """Character range an edit rewrites and the text it puts there (deletions take their whitespace)."""
+    s, t, r = e.char_start, e.char_end, e.replacement
+    if e.kind == "delete":
+        nxt = next((tok.offset for tok in par.tokens if tok.offset >= t), None)
+        if nxt is not None and s > 0:
+            t = nxt
+        elif nxt is not None:
+            t = nxt
+        else:
+            prev = [tok for tok in par.tokens if tok.offset + len(tok.text) <= s]
+            s = prev[-1].offset + len(prev[-1].text) if prev else 0
+    elif e.kind == "insert":
+        if s >= len(par.text.rstrip()):
+            r = " " + r
+        else:
+            r = r + " "
+    return s, t, r
+
+
+def apply_edits(par: Paragraph, edits: list[Edit]) -> tuple[str, list[Token]]:
+    """Paragraph text after its applied edits, and its tokens (re-timed inside each edit)."""
+    mine = sorted((e for e in edits if e.paragraph == par.index and e.decision == "applied"
+                   and e.kind in ("replace", "delete", "insert")), key=lambda e: (e.char_start, e.char_end))
+    text = par.text
+    spans: list[tuple[int, int, int, Edit]] = []  # original s, t, new length
+    out, pos = [], 0
+    for e in mine:
+        s, t, r = edit_span(par, e)
+        if s < pos:
+            continue  # overlapping edits cannot both apply
+        out.append(text[pos:s])
+        out.append(r)
+        spans.append((s, t, len(r), e))
+        pos = t
+    out.append(text[pos:])
+    new_text = "".join(out)
+    if not spans:
+        return text, [Token(**vars(t)) for t in par.tokens]
+    # Tokens outside the edits map back to the original tokens; inside, they take the edit's time.
+    by_offset = {t.offset: t for t in par.tokens}
+    placed = []  # (new start, new end, original end, edit)
+    shift = 0
+    for s0, t0, ln, e in spans:
+        placed.append((s0 + shift, s0 + shift + ln, t0, e))
+        shift += ln - (t0 - s0)
+    tokens: list[Token] = []
+    seen: dict[str, int] = {}
+    for tk in tokenize(new_text):
+        inside = next((e for ns, ne, _, e in placed if ns <= tk.offset < ne), None)
+        if inside is not None:
+            k = seen[inside.id] = seen.get(inside.id, -1) + 1
+            tokens.append(_edit_token(tk, inside, k))
+            continue
+        orig_offset = tk.offset
+        for ns, ne, t0, _ in placed:
+            if tk.offset >= ne:
+                orig_offset = tk.offset - ne + t0
+        orig = by_offset.get(orig_offset)
+        if orig is not None and orig.text == tk.text:
+            tokens.append(Token(tk.text, tk.offset, orig.start, orig.end, orig.speaker, orig.matched))
+        else:  # a token re-formed at an edit boundary
+            prev = tokens[-1] if tokens else None
+            tokens.append(Token(tk.text, tk.offset, prev.end if prev else None, prev.end if prev else None,
+                                prev.speaker if prev else None))
+    return new_text, tokens
+
+
+def _edit_token(tk: Token, e: Edit, k: int) -> Token:
+    st = en = None
+    if e.start is not None:
+        n = max(1, len(tokenize(e.replacement)))
+        step = ((e.end if e.end is not None else e.start) - e.start) / n
+        st, en = round(e.start + k * step, 3), round(e.start + (k + 1) * step, 3)
+    return Token(tk.text, tk.offset, st, en, e.speaker, False)

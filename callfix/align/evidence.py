@@ -1,0 +1,90 @@
+"""Evidence measures for one candidate edit: phonetics, numbers, loops, glossary support."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+import jellyfish
+from rapidfuzz import fuzz
+
+from callfix.align.glossary import Glossary
+from callfix.align.normalize import phrase_units
+
+_NUM_RE = re.compile(r"\d")
+
+
+def metaphone_similarity(a: str, b: str) -> float:
+    ka = "".join(jellyfish.metaphone(w) for w in re.findall(r"[A-Za-z]+", a))
+    kb = "".join(jellyfish.metaphone(w) for w in re.findall(r"[A-Za-z]+", b))
+    if not ka or not kb:
+        return 0.0
+    return fuzz.ratio(ka, kb) / 100.0
+
+
+def text_similarity(a: list[str], b: list[str]) -> float:
+    return fuzz.ratio(" ".join(a), " ".join(b)) / 100.0
+
+
+def numbers_in(us: list[str] | tuple[str, ...]) -> list[str]:
+    return [u for u in us if _NUM_RE.search(u)]
+
+
+def number_evidence(vendor_units: list[str], asr_units: list[str]) -> dict | None:
+    """A number the audio says differently (e.g. vendor "205", audio "2025")."""
+    vn, an = numbers_in(vendor_units), numbers_in(asr_units)
+    if not vn or not an or len(vendor_units) > 4 or len(asr_units) > 4:
+        return None
+    sim = fuzz.ratio(" ".join(vn), " ".join(an)) / 100.0
+    return {"vendor": vn, "audio": an, "digit_similarity": round(sim, 3)}
+
+
+def repetition_loop(us: list[str], min_count: int = 3) -> dict | None:
+    """The most repeated phrase of a stretch when repeats make up most of it."""
+    best = None
+    for n in range(1, min(8, len(us) // min_count) + 1):
+        counts = Counter(tuple(us[i:i + n]) for i in range(len(us) - n + 1))
+        gram, c = counts.most_common(1)[0]
+        # Occurrences of an n-gram overlap at most with period n: c*n approximates its coverage.
+        if c >= min_count and c * n >= 0.6 * len(us):
+            if best is None or c * n > best["count"] * len(best["phrase"].split()):
+                best = {"phrase": " ".join(gram), "count": c}
+    return best
+
+
+def _contains(hay: tuple[str, ...], needle: tuple[str, ...], lo: int, hi: int) -> bool:
+    """Does ``needle`` occur in ``hay`` overlapping positions [lo, hi)?"""
+    n = len(needle)
+    if not n:
+        return False
+    for i in range(max(0, lo - n + 1), min(len(hay) - n, max(hi, lo + 1) - 1) + 1):
+        if hay[i:i + n] == needle:
+            return True
+    return False
+
+
+@lru_cache(maxsize=64)
+def _glossary_units(key: int, gl_terms: tuple, gl_conf: tuple):
+    terms = [(t, phrase_units(t)) for t in gl_terms]
+    conf = [(w, r, phrase_units(w), phrase_units(r)) for w, r in gl_conf]
+    return [t for t in terms if t[1]], [c for c in conf if c[2] and c[3]]
+
+
+def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: list[str], right: list[str]) -> dict:
+    """Compare the vendor window with the window the edit would produce (same context either side)."""
+    terms, conf = _glossary_units(id(gl), tuple(gl.canonical()), tuple(gl.confusions.items()))
+    before = tuple(left + vendor + right)
+    after = tuple(left + asr + right)
+    lo, hi_b, hi_a = len(left), len(left) + len(vendor), len(left) + len(asr)
+    out: dict = {}
+    for wrong, right_, wu, ru in conf:
+        if _contains(before, wu, lo, hi_b) and _contains(after, ru, lo, hi_a) and not _contains(before, ru, lo, hi_b):
+            out["confusion"] = [wrong, right_]
+            break
+    for term, tu in terms:
+        in_before, in_after = _contains(before, tu, lo, hi_b), _contains(after, tu, lo, hi_a)
+        if in_after and not in_before and "term" not in out:
+            out["term"] = term
+        if in_before and not in_after and "vendor_term" not in out:
+            out["vendor_term"] = term  # the edit would destroy a glossary spelling
+    return out

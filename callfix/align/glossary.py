@@ -1,0 +1,66 @@
+"""Domain glossaries: canonical terms and names, and known confusions (wrong form -> right form)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callfix.config import CONFIG_DIR, read_yaml
+from callfix.errors import InputError
+
+GLOSSARY_DIR = CONFIG_DIR / "glossaries"
+
+
+@dataclass
+class Glossary:
+    terms: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    confusions: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    def hotwords(self) -> list[str]:
+        """Spellings worth biasing a decoder towards: names first (rarest), then terms."""
+        seen: dict[str, None] = {}
+        for w in [*self.names, *self.terms]:
+            seen.setdefault(w, None)
+        return list(seen)
+
+    def canonical(self) -> list[str]:
+        """Every canonical spelling (terms, names and confusion targets), longest first."""
+        out = {*self.terms, *self.names, *self.confusions.values()}
+        return sorted(out, key=lambda s: (-len(s), s))
+
+
+def _resolve(name: str) -> Path:
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    return GLOSSARY_DIR / f"{name}.yaml"
+
+
+def load_glossary(name_or_path: str) -> Glossary:
+    p = _resolve(str(name_or_path))
+    if not p.is_file():
+        known = ", ".join(sorted(q.stem for q in GLOSSARY_DIR.glob("*.yaml")))
+        raise InputError(f"{p}: glossary not found (known names: {known})")
+    data = read_yaml(p)
+    terms, names, conf = data.get("terms") or [], data.get("names") or [], data.get("confusions") or {}
+    if not isinstance(terms, list) or not isinstance(names, list) or not isinstance(conf, dict):
+        raise InputError(f"{p}: glossary needs lists 'terms', 'names' and a mapping 'confusions'")
+    return Glossary(
+        terms=[str(t) for t in terms],
+        names=[str(n) for n in names],
+        confusions={str(k): str(v) for k, v in conf.items()},
+        sources=[str(p)],
+    )
+
+
+def load_glossaries(names_or_paths: list[str] | None) -> Glossary:
+    """Merge glossaries in order; a later confusion entry overrides an earlier one."""
+    out = Glossary()
+    for n in names_or_paths or []:
+        g = load_glossary(n)
+        out.terms += [t for t in g.terms if t not in out.terms]
+        out.names += [t for t in g.names if t not in out.names]
+        out.confusions.update(g.confusions)
+        out.sources += g.sources
+    return out

@@ -1,0 +1,140 @@
+"""Unit-level alignment of a vendor transcript to ASR words, and the times/speakers it gives tokens."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from callfix.align.aligner import align_tokens
+from callfix.align.normalize import units
+from callfix.model import Paragraph, Transcript, Word
+
+
+@dataclass
+class Alignment:
+    """Both sides flattened to matching units, with the opcodes between them."""
+
+    paragraphs: list[Paragraph]
+    words: list[Word]
+    vu: list[str] = field(default_factory=list)  # vendor units
+    vg: list[int] = field(default_factory=list)  # unit -> global token index
+    toks: list[tuple[int, int]] = field(default_factory=list)  # global token -> (paragraph, token)
+    tok_units: list[tuple[int, int]] = field(default_factory=list)  # global token -> unit range
+    wu: list[str] = field(default_factory=list)  # ASR units
+    ww: list[int] = field(default_factory=list)  # unit -> word index
+    word_units: list[tuple[int, int]] = field(default_factory=list)
+    ops: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    vmatch: list[int] = field(default_factory=list)  # vendor unit -> ASR unit (-1: none)
+    wmatch: list[int] = field(default_factory=list)
+    assigned: list[int] = field(default_factory=list)  # vendor unit -> ASR word (-1: none)
+
+    def token(self, g: int):
+        p, k = self.toks[g]
+        return self.paragraphs[p].tokens[k]
+
+    @property
+    def coverage(self) -> float:
+        return sum(1 for m in self.vmatch if m >= 0) / len(self.vu) if self.vu else 0.0
+
+    @property
+    def asr_coverage(self) -> float:
+        return sum(1 for m in self.wmatch if m >= 0) / len(self.wu) if self.wu else 0.0
+
+    def stretches(self) -> list[tuple[int, int, int, int]]:
+        """Maximal runs of non-equal opcodes as (a1, a2, b1, b2) unit ranges."""
+        out: list[list[int]] = []
+        last_equal = True
+        for tag, i1, i2, j1, j2 in self.ops:
+            if tag == "equal":
+                last_equal = True
+                continue
+            if not last_equal and out:
+                out[-1][1], out[-1][3] = i2, j2
+            else:
+                out.append([i1, i2, j1, j2])
+            last_equal = False
+        return [tuple(s) for s in out]
+
+
+def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram: int = 4) -> Alignment:
+    al = Alignment(paragraphs=paragraphs, words=words)
+    for pi, p in enumerate(paragraphs):
+        for ki, tok in enumerate(p.tokens):
+            g = len(al.toks)
+            al.toks.append((pi, ki))
+            us = units(tok.text)
+            al.tok_units.append((len(al.vu), len(al.vu) + len(us)))
+            al.vu.extend(us)
+            al.vg.extend([g] * len(us))
+    for wi, w in enumerate(words):
+        us = units(w.text)
+        al.word_units.append((len(al.wu), len(al.wu) + len(us)))
+        al.wu.extend(us)
+        al.ww.extend([wi] * len(us))
+    al.ops = align_tokens(al.vu, al.wu, anchor_ngram)
+    al.vmatch = [-1] * len(al.vu)
+    al.wmatch = [-1] * len(al.wu)
+    al.assigned = [-1] * len(al.vu)
+    for tag, i1, i2, j1, j2 in al.ops:
+        if tag == "equal":
+            for d in range(i2 - i1):
+                al.vmatch[i1 + d] = j1 + d
+                al.wmatch[j1 + d] = i1 + d
+                al.assigned[i1 + d] = al.ww[j1 + d]
+    for i1, i2, j1, j2 in al.stretches():
+        if j2 > j1 and i2 > i1:
+            # Spread the stretch's ASR words evenly over its vendor units (times and speakers).
+            for u in range(i1, i2):
+                al.assigned[u] = al.ww[j1 + min(j2 - j1 - 1, int((u - i1 + 0.5) * (j2 - j1) / (i2 - i1)))]
+    return al
+
+
+def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
+    """Give every vendor token a time and a speaker: from its ASR words, else interpolated."""
+    n = len(al.toks)
+    for g in range(n):
+        tok = al.token(g)
+        u1, u2 = al.tok_units[g]
+        ws = [al.words[al.assigned[u]] for u in range(u1, u2) if al.assigned[u] >= 0]
+        tok.matched = u2 > u1 and all(al.vmatch[u] >= 0 for u in range(u1, u2))
+        if ws:
+            tok.start, tok.end = min(w.start for w in ws), max(w.end for w in ws)
+            tok.speaker = ws[0].speaker or _speaker_at(turns, (tok.start + tok.end) / 2)
+        else:
+            tok.start = tok.end = tok.speaker = None
+    # Interpolate runs of untimed tokens between their timed neighbours.
+    g = 0
+    while g < n:
+        if al.token(g).start is not None:
+            g += 1
+            continue
+        h = g
+        while h < n and al.token(h).start is None:
+            h += 1
+        prev = al.token(g - 1) if g > 0 else None
+        nxt = al.token(h) if h < n else None
+        if prev is None and nxt is None:
+            return  # nothing timed at all (no ASR words): tokens stay untimed
+        t0 = prev.end if prev else max(0.0, nxt.start - min(max_gap, 0.3 * (h - g)))
+        t1 = nxt.start if nxt else t0 + min(max_gap, 0.3 * (h - g))
+        t1 = max(t0, t1)
+        step = (t1 - t0) / (h - g)
+        for k in range(g, h):
+            tok = al.token(k)
+            tok.start = round(t0 + (k - g) * step, 3)
+            tok.end = round(t0 + (k - g + 1) * step, 3)
+            tok.speaker = _speaker_at(turns, (tok.start + tok.end) / 2) or (prev.speaker if prev else nxt.speaker)
+        g = h
+
+
+def _speaker_at(turns, t: float) -> str | None:
+    if not turns:
+        return None
+    best, dist = None, float("inf")
+    for tr in turns:
+        d = 0.0 if tr.start <= t <= tr.end else min(abs(tr.start - t), abs(tr.end - t))
+        if d < dist:
+            best, dist = tr.speaker, d
+    return best
+
+
+def flat_words(t: Transcript) -> list[Word]:
+    return [w for w in t.words if w.text.strip()]

@@ -1,0 +1,230 @@
+"""Read a vendor transcript (EarningsCall plain text, plain text, "Speaker: text", SRT, VTT)
+into paragraphs of tokens that keep the vendor's spelling, punctuation and offsets."""
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from callfix.align.normalize import cjk_share, tokenize
+from callfix.errors import InputError
+from callfix.model import Paragraph, Transcript
+
+_DATE_RE = re.compile(
+    r"^\s*(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|"
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4})\s*$", re.I)
+_DISCLAIMER_RE = re.compile(r"transcript.*(generated|errors|accuracy|information purposes)|EarningsCall", re.I)
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
+_CUE_RE = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
+_SPEAKER_RE = re.compile(r"^([A-Z\u3400-\u9fff][\w.'\u2019\- ]{0,38}?|[A-Z][\w.'\- ]{0,38}\([^)]{1,40}\))\s*[:\uff1a]\s+(?=\S)")
+_VTT_VOICE_RE = re.compile(r"^<v(?:\.[\w.]+)?\s+([^>]+)>")
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+    """Text and encoding of a transcript file; InputError for empty, binary or undecodable data."""
+    if not data.strip():
+        raise InputError(f"{name}: empty transcript")
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+                     (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+                     (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return _check(data.decode(enc, errors="strict"), enc, name)
+    try:
+        return _check(data.decode("utf-8"), "utf-8", name)
+    except UnicodeDecodeError:
+        pass
+    enc = _utf16_without_bom(data)
+    if enc:
+        try:
+            return _check(data.decode(enc), enc, name)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data:
+        raise InputError(f"{name}: binary data, not a text transcript")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16", "cp1252", "latin_1", "shift_jis"]).best()
+    if best is None or best.encoding is None:
+        raise InputError(f"{name}: unknown text encoding")
+    enc = best.encoding
+    if enc in ("gb2312", "gbk"):
+        enc = "gb18030"  # superset: never fails where the subset guessed right
+    try:
+        return _check(data.decode(enc), enc, name)
+    except (UnicodeDecodeError, LookupError):
+        raise InputError(f"{name}: unknown text encoding") from None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    # Mostly-ASCII UTF-16 has a NUL in every other byte.
+    even, odd = data[0::2], data[1::2]
+    if len(data) >= 4 and len(data) % 2 == 0:
+        if odd.count(0) > 0.3 * len(odd) and even.count(0) < 0.05 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
+            return "utf-16-be"
+    return None
+
+
+def _check(text: str, enc: str, name: str) -> tuple[str, str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError(f"{name}: empty transcript")
+    bad = sum(1 for c in text if (ord(c) < 32 and c not in "\n\t\f\v") or 0xFFF9 <= ord(c) <= 0xFFFF or 0xD800 <= ord(c) <= 0xDFFF)
+    if bad > max(2, 0.01 * len(text)):
+        raise InputError(f"{name}: binary data, not a text transcript")
+    if not any(c.isalpha() for c in text):
+        raise InputError(f"{name}: no words in the transcript")
+    return text, enc
+
+
+def read_vendor(path: str | Path) -> Transcript:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: file not found")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise InputError(f"{p}: cannot read ({e.strerror})") from None
+    text, enc = decode_bytes(data, str(p))
+    return parse_vendor_text(text, name=str(p), encoding=enc)
+
+
+def parse_vendor_text(text: str, name: str = "<text>", encoding: str = "utf-8") -> Transcript:
+    text = text.lstrip("\ufeff")
+    lines = text.split("\n")
+    fmt = detect_format(text, name)
+    if fmt in ("srt", "vtt"):
+        header, paras = _parse_cues(lines, fmt)
+        layout = "cues"
+    else:
+        header, body_start = _header(lines)
+        paras, layout = _parse_body(lines[body_start:], speakers=(fmt == "speaker"))
+    if not paras:
+        raise InputError(f"{name}: no transcript text (only a header)")
+    t = Transcript(header=header, paragraphs=paras)
+    t.meta["vendor"] = {"path": name, "format": fmt, "encoding": encoding, "layout": layout,
+                        "trailing_newline": text.endswith("\n")}
+    return t
+
+
+def detect_format(text: str, name: str = "") -> str:
+    head = text.lstrip()[:10]
+    if head.startswith("WEBVTT"):
+        return "vtt"
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    if sum(1 for ln in lines[:50] if _CUE_RE.match(ln)) >= 1 and re.match(r"^\s*\d+\s*$", lines[0]):
+        return "srt"
+    if name.lower().endswith(".srt") and any(_CUE_RE.match(ln) for ln in lines):
+        return "srt"
+    header, start = _header(text.split("\n"))
+    body = [ln for ln in text.split("\n")[start:] if ln.strip()]
+    if body and sum(1 for ln in body if _SPEAKER_RE.match(ln)) >= max(2, 0.5 * len(body)):
+        return "speaker"
+    if header and any(_DISCLAIMER_RE.search(h) for h in header):
+        return "earningscall"
+    return "plain"
+
+
+def _header(lines: list[str]) -> tuple[list[str], int]:
+    """Leading disclaimer/date lines (kept verbatim in the output, never aligned)."""
+    header: list[str] = []
+    i = 0
+    while i < len(lines) and i < 6:
+        ln = lines[i]
+        if not ln.strip():
+            if header:
+                header.append(ln)
+            i += 1
+            continue
+        if _DATE_RE.match(ln) or (_DISCLAIMER_RE.search(ln) and i < 3 and len(ln) < 1500):
+            header.append(ln)
+            i += 1
+            continue
+        break
+    while header and not header[-1].strip():
+        header.pop()
+    return header, i
+
+
+def _parse_body(lines: list[str], speakers: bool) -> tuple[list[Paragraph], str]:
+    # Blank-line-separated blocks of several lines are paragraphs; otherwise one paragraph per line.
+    blocks: list[list[str]] = [[]]
+    for ln in lines:
+        if ln.strip():
+            blocks[-1].append(ln)
+        elif blocks[-1]:
+            blocks.append([])
+    blocks = [b for b in blocks if b]
+    multi = len(blocks) > 1 and any(len(b) > 1 for b in blocks)
+    if speakers:
+        layout = "speaker"
+        chunks = [ln for b in blocks for ln in b]
+        # A wrapped line without a label continues the previous speaker's paragraph.
+        merged: list[str] = []
+        for ln in chunks:
+            if merged and not _SPEAKER_RE.match(ln):
+                merged[-1] += "\n" + ln
+            else:
+                merged.append(ln)
+        chunks = merged
+    elif multi:
+        layout, chunks = "blocks", ["\n".join(b) for b in blocks]
+    else:
+        layout, chunks = "lines", [ln for b in blocks for ln in b]
+    paras = []
+    for chunk in chunks:
+        label = None
+        if speakers:
+            m = _SPEAKER_RE.match(chunk)
+            if m:
+                label, chunk = m.group(1).strip(), chunk[m.end():]
+        paras.append(_paragraph(len(paras), chunk.rstrip(), label))
+    return [p for p in paras if p.tokens], layout
+
+
+def _paragraph(index: int, text: str, speaker: str | None = None, start=None, end=None) -> Paragraph:
+    p = Paragraph(index=index, text=text, tokens=tokenize(text), speaker=speaker, start=start, end=end)
+    p.language = "zh" if cjk_share(text) > 0.5 else "en"
+    return p
+
+
+def _secs(g: tuple) -> float:
+    h, m, s, ms = g
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000
+
+
+def _parse_cues(lines: list[str], fmt: str) -> tuple[list[str], list[Paragraph]]:
+    paras: list[Paragraph] = []
+    header: list[str] = []
+    i = 0
+    if fmt == "vtt":
+        while i < len(lines) and not _CUE_RE.match(lines[i]):
+            if lines[i].strip() and not re.match(r"^\s*(NOTE|STYLE|REGION)\b", lines[i]) and i == 0:
+                header.append(lines[i])
+            i += 1
+    while i < len(lines):
+        m = _CUE_RE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        start, end = _secs(m.groups()[:4]), _secs(m.groups()[4:])
+        i += 1
+        body: list[str] = []
+        while i < len(lines) and lines[i].strip():
+            body.append(lines[i])
+            i += 1
+        text = "\n".join(body)
+        label = None
+        v = _VTT_VOICE_RE.match(text)
+        if v:
+            label, text = v.group(1).strip(), text[v.end():]
+        text = re.sub(r"</?[a-z][^>]*>", "", text)  # inline cue tags
+        if label is None:
+            s = _SPEAKER_RE.match(text)
+            if s:
+                label, text = s.group(1).strip(), text[s.end():]
+        text = text.strip()
+        if text:
+            paras.append(_paragraph(len(paras), text, label, start, end))
+    return header, paras
