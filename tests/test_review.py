@@ -194,6 +194,9 @@ def test_audio_is_referenced_relative_to_the_page(tmp_path: Path):
     make_transcript(str(audio)).save(out / "transcript.json")
     page = render_review(out).read_text(encoding="utf-8")
     assert 'src="../my%20calls/q4%20call.flac"' in page
+    # callfix run names the audio relative to the output folder
+    again = render_review(out, audio="../my calls/q4 call.flac").read_text(encoding="utf-8")
+    assert 'src="../my%20calls/q4%20call.flac"' in again
     with pytest.raises(InputError, match="nowhere.flac: audio file not found"):
         render_review(out, audio=str(tmp_path / "nowhere.flac"))
 

@@ -58,11 +58,9 @@ def render_review(out_dir: str | Path, audio: str | None = None, embed_audio: bo
 
 
 def _find_audio(out: Path, audio: str | None, t: Transcript) -> Path | None:
-    if audio is not None:
-        p = Path(audio)
-        return p if p.is_file() else None
-    if t.audio:
-        for cand in (Path(t.audio), out / t.audio):
+    # a path as given (absolute or from the working directory), else relative to the output folder
+    for name in [audio] if audio is not None else [t.audio] if t.audio else []:
+        for cand in (Path(name), out / name):
             if cand.is_file():
                 return cand
     return None

@@ -1,0 +1,104 @@
+"""The review page in headless Chromium (Debian's, driven by Playwright): decide, export, apply."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/review_fixtures.py
+
+from callfix.cli import main  # noqa: E402
+from callfix.model import Transcript  # noqa: E402
+from callfix.review import render_review, transcript_id  # noqa: E402
+from review_fixtures import HOSTILE, make_transcript, tone  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian chromium not installed (apt install chromium)"),
+]
+
+
+@pytest.fixture()
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
+    tone(tmp_path / "call.flac")
+    make_transcript("call.flac").save(tmp_path / "transcript.json")
+    page_path = render_review(tmp_path)
+
+    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    dialogs, errors, requests = [], [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(page_path.as_uri())
+
+    # hostile transcript text is shown as text: no dialog, no handler ran, no element injected
+    para = page.locator("#p-3 .text")
+    assert HOSTILE in para.inner_text()
+    assert page.locator("#doc img, #doc script").count() == 0
+    assert page.evaluate("window.__xss") is None and dialogs == [] and errors == []
+    page.locator('.edit[data-edit="e5"]').hover()
+    assert HOSTILE in page.locator("#pe-evidence").inner_text()
+
+    # clicking an edit plays the call from just before it
+    page.locator('.edit[data-edit="e3"]').click()
+    page.wait_for_function("document.getElementById('player').currentTime > 3.9")
+    assert page.locator("#pe-repl").inner_text() == "non-GAAP"
+    page.locator("#btn-accept").click()
+    # keyboard: k goes back to e2 (growth margin), r rejects it
+    page.keyboard.press("k")
+    assert page.locator("#pe-vendor").inner_text() == "growth margin"
+    page.keyboard.press("r")
+    assert page.locator("#progress").inner_text().startswith("Decided 2 / 6 (1 accepted, 1 rejected)")
+    assert "on" in page.locator('.edit[data-edit="e3"]').get_attribute("class").split()
+    assert "off" in page.locator('.edit[data-edit="e2"]').get_attribute("class").split()
+
+    # clicking a paragraph plays from its start
+    page.locator("#p-2 .meta .who").click()
+    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 8.5) < 1.0")
+
+    # filters: hiding the applied class takes e1 out of the j/k order; speaker filter hides the CEO
+    page.locator('.f-class[value="applied"]').uncheck()
+    assert "filtered" in page.locator('.edit[data-edit="e1"]').get_attribute("class")
+    page.locator('.f-class[value="applied"]').check()
+    page.select_option("#f-speaker", "SPEAKER_00")
+    assert page.locator("#p-1").is_hidden() and page.locator("#p-0").is_visible()
+    page.select_option("#f-speaker", "")
+
+    # a reload keeps the decisions (browser storage keyed by transcript id)
+    page.reload()
+    assert page.locator("#progress").inner_text().startswith("Decided 2 / 6")
+    assert "rejected" in page.locator('.edit[data-edit="e2"]').get_attribute("class")
+    page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+
+    with page.expect_download() as dl:
+        page.locator("#export").click()
+    decisions = tmp_path / "decisions.json"
+    dl.value.save_as(decisions)
+    assert dl.value.suggested_filename == "decisions.json"
+    exported = json.loads(decisions.read_text())
+    assert exported == {"transcript": transcript_id(make_transcript("call.flac")),
+                        "decisions": {"e3": "accept", "e2": "reject"}}
+    assert all(u.startswith(("file:", "data:", "blob:")) for u in requests)
+    ctx.close()
+
+    assert main(["apply-review", str(tmp_path), str(decisions)]) == 0
+    final = Transcript.load(tmp_path / "final" / "transcript.json")
+    assert final.paragraphs[1].corrected == "Our growth margin improved and non-GAAP net loss narrowed. Thank you."
+    assert final.paragraphs[0].corrected == "Thank you, operator. Welcome to Kingsoft Cloud's fourth quarter call."
+    assert "non-GAAP net loss narrowed" in (tmp_path / "final" / "transcript.txt").read_text(encoding="utf-8")
