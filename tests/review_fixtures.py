@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from callfix.align.normalize import tokenize
 from callfix.model import Edit, Paragraph, Speaker, Transcript
 
 HOSTILE = '<script>alert("x")</script> and "><img src=x onerror="window.__xss=1">'
@@ -33,8 +34,8 @@ def make_transcript(audio: str | None = None) -> Transcript:
                    speakers=[Speaker("SPEAKER_00", "Operator", "operator"), Speaker("SPEAKER_01", "Zou Tao", "CEO")],
                    header=["This conference call transcript was computer generated."])
     for i, (text, s, e, spk, lang, src, flags) in enumerate(PARAS):
-        t.paragraphs.append(Paragraph(index=i, text=text, start=s, end=e, speakers=spk, language=lang,
-                                      source_text=src, flags=flags))
+        t.paragraphs.append(Paragraph(index=i, text=text, tokens=tokenize(text), start=s, end=e, speakers=spk,
+                                      language=lang, source_text=src, flags=flags))
     t.edits = [
         _edit(t, "e1", 0, "Kings of the Cloud", "Kingsoft Cloud's", "applied"),
         _edit(t, "e2", 1, "growth margin", "gross margin", "applied"),

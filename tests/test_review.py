@@ -20,14 +20,15 @@ from callfix.model import Edit, Transcript
 from callfix.review import render_review, transcript_id
 from callfix.review.apply import reviewed_transcript
 from callfix.review.decisions import load_decisions
-from callfix.review.rebuild import check_edits, rebuild_text, rebuild_transcript
+from callfix.model import Paragraph
+from callfix.review.rebuild import check_edits, rebuild_paragraph, rebuild_transcript
 from callfix.review.tables import transcript_diff
 from review_fixtures import HOSTILE, make_transcript, tone
 
 
-def _e(text: str, vendor: str, repl: str, eid="x", at: int | None = None) -> Edit:
+def _e(text: str, vendor: str, repl: str, eid="x", at: int | None = None, kind="replace") -> Edit:
     cs = text.index(vendor) if at is None else at
-    return Edit(id=eid, paragraph=0, kind="replace", vendor=vendor, replacement=repl, decision="applied",
+    return Edit(id=eid, paragraph=0, kind=kind, vendor=vendor, replacement=repl, decision="applied",
                 char_start=cs, char_end=cs + len(vendor))
 
 
@@ -51,16 +52,26 @@ def test_rebuild_follows_automatic_classes_and_editor_choices():
     assert chosen[2].text == "After adjustment, business profits are turned positive for the first time."
 
 
+def rebuild_text(text: str, chosen: list[Edit]):
+    return rebuild_paragraph(Paragraph(index=0, text=text), chosen)
+
+
 def test_deletion_and_insertion_keep_single_spaces():
     text = "well, um, we grew. um"
-    assert rebuild_text(text, [_e(text, "um,", "")]).text == "well, we grew. um"
-    assert rebuild_text(text, [_e(text, "well,", "")]).text == "um, we grew. um"
-    assert rebuild_text(text, [_e(text, " um", "", at=text.rindex(" um"))]).text == "well, um, we grew."
-    assert rebuild_text("we grew .", [_e("we grew .", "grew", "")]).text == "we."
+    assert rebuild_text(text, [_e(text, "um,", "", kind="delete")]).text == "well, we grew. um"
+    assert rebuild_text(text, [_e(text, "well,", "", kind="delete")]).text == "um, we grew. um"
+    assert rebuild_text(text, [_e(text, "um", "", at=text.rindex("um"), kind="delete")]).text == "well, um, we grew."
     ins = Edit(id="i", paragraph=0, kind="insert", vendor="", replacement="strongly", decision="applied",
                char_start=3, char_end=3)
     assert rebuild_text("we grew", [ins]).text == "we strongly grew"
     assert rebuild_text("增长了", [_e("增长了", "长", "强")]).text == "增强了"
+
+
+def test_rebuilt_tokens_take_the_edit_time():
+    t = make_transcript()
+    r = rebuild_transcript(t, {"e3": "accept"})[1]
+    tok = next(k for k in r.tokens if k.text == "non-GAAP")
+    assert (tok.start, tok.end) == (4.5, 5.5) and r.text[tok.offset:tok.offset + 8] == "non-GAAP"
 
 
 def test_overlapping_chosen_edits_are_reported_not_garbled():
@@ -91,6 +102,7 @@ def test_rebuild_splices_replacements_exactly(words, data):
         prev = ce
     expected += text[prev:]
     assert rebuild_text(text, edits).text == expected
+    assert rebuild_text(text, edits).conflicts == []
     # reverting every edit gives the vendor text back, whatever the order the edits come in
     assert rebuild_text(text, []).text == text
     assert rebuild_text(text, list(reversed(edits))).text == expected

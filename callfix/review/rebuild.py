@@ -1,24 +1,25 @@
 """Rebuild paragraph text from the vendor original and the chosen edits.
 
 An edit's ``char_start``/``char_end`` index into ``Paragraph.text`` (the vendor original), so the
-corrected text is the original with each chosen edit's span replaced by its replacement.
+corrected text is the original with each chosen edit's span replaced by its replacement. The
+splicing itself is the aligner's (``callfix.align.correct.apply_edits``: deletions take their
+whitespace, insertions bring one, tokens inside an edit take its time), so a reviewed transcript is
+built exactly as the automatic one is.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from callfix.errors import InputError
-from callfix.model import Edit, Paragraph, Transcript
+from callfix.model import Edit, Paragraph, Token, Transcript
 
 ACCEPT, REJECT = "accept", "reject"
-_WORDCHAR = re.compile(r"[A-Za-z0-9]")
-_CLOSING = set(".,;:!?)]}")
 
 
 @dataclass
 class Rebuilt:
     text: str
+    tokens: list[Token]  # tokens of the rebuilt text, timed from the vendor tokens and the edits
     conflicts: list[str]  # ids of chosen edits skipped because an earlier chosen edit covers their span
 
 
@@ -31,41 +32,22 @@ def in_effect(edit: Edit, editor: str | None = None) -> bool:
     return edit.decision == "applied"
 
 
-def rebuild_text(text: str, chosen: list[Edit]) -> Rebuilt:
-    out = ""
-    pos = 0
-    conflicts: list[str] = []
-    for e in sorted(chosen, key=lambda e: (e.char_start, e.char_end)):
-        if e.char_start == e.char_end and not e.replacement:
-            continue  # inserts nothing
-        if e.char_start < pos:
+def rebuild_paragraph(p: Paragraph, chosen: list[Edit]) -> Rebuilt:
+    """The paragraph with exactly ``chosen`` applied, the way the aligner applies its own edits."""
+    from callfix.align.correct import apply_edits
+    from callfix.align.normalize import tokenize
+
+    if not p.tokens and p.text:
+        p = replace(p, tokens=tokenize(p.text))  # a transcript written without tokens
+    chosen = sorted(chosen, key=lambda e: (e.char_start, e.char_end))
+    conflicts, end = [], -1
+    for e in chosen:
+        if e.char_start < end:
             conflicts.append(e.id)
-            continue
-        out += text[pos:e.char_start]
-        out = _join(out, e.replacement, inserted=e.char_start == e.char_end)
-        pos = e.char_end
-        rest = text[pos:]
-        if not e.replacement and (not out or out[-1].isspace()):
-            # a deletion leaves the surrounding spaces behind: keep one
-            stripped = rest.lstrip()
-            pos += len(rest) - len(stripped)
-            if not out.strip() or not stripped or stripped[0] in _CLOSING:
-                out = out.rstrip()
-        elif e.char_start == e.char_end and e.replacement and _needs_space(e.replacement[-1], rest[:1]):
-            out += " "
-    out += text[pos:]
-    return Rebuilt(out, conflicts)
-
-
-def _join(left: str, insert: str, inserted: bool) -> str:
-    # A pure insertion sits at a word boundary that may have no space of its own.
-    if inserted and insert and left and _needs_space(left[-1], insert[0]):
-        return left + " " + insert
-    return left + insert
-
-
-def _needs_space(a: str, b: str) -> bool:
-    return bool(a and b and _WORDCHAR.match(a) and _WORDCHAR.match(b))
+        else:
+            end = e.char_end
+    text, tokens = apply_edits(p, [replace(e, paragraph=p.index, decision="applied") for e in chosen])
+    return Rebuilt(text, tokens, conflicts)
 
 
 def paragraph_map(t: Transcript) -> dict[int, Paragraph]:
@@ -93,10 +75,10 @@ def check_edits(t: Transcript, source: str) -> None:
 
 
 def rebuild_transcript(t: Transcript, editor: dict[str, str] | None = None) -> dict[int, Rebuilt]:
-    """Corrected text of every paragraph, keyed by paragraph index."""
+    """Corrected text of every paragraph, keyed by paragraph index; undecided edits keep their class."""
     editor = editor or {}
     by_para: dict[int, list[Edit]] = {}
     for e in t.edits:
         if in_effect(e, editor.get(e.id)):
             by_para.setdefault(e.paragraph, []).append(e)
-    return {p.index: rebuild_text(p.text, by_para.get(p.index, [])) for p in t.paragraphs}
+    return {p.index: rebuild_paragraph(p, by_para.get(p.index, [])) for p in t.paragraphs}
