@@ -366,8 +366,8 @@ def edit_span(par: Paragraph, e: Edit) -> tuple[int, int, str]:
 
 def apply_edits(par: Paragraph, edits: list[Edit]) -> tuple[str, list[Token]]:
     """Paragraph text after its applied edits, and its tokens (re-timed inside each edit)."""
-    mine = sorted((e for e in edits if e.paragraph == par.index and e.decision == "applied"
-                   and e.kind in ("replace", "delete", "insert")), key=lambda e: (e.char_start, e.char_end))
+    mine = sorted((e for e in edits if e.paragraph == par.index and e.decision == "applied"),
+                  key=lambda e: (e.char_start, e.char_end))
     text = par.text
     spans: list[tuple[int, int, int, Edit]] = []  # original s, t, new length
     out, pos = [], 0

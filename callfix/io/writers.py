@@ -1,0 +1,267 @@
+"""Every output of an aligned call: vendor-layout text, JSON, SRT, VTT, DOCX, STM, CTM, RTTM, edits.
+
+All files are written atomically. Text comes from each paragraph's corrected text (or the vendor
+original); times and speakers from the aligned tokens.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from callfix.align.correct import apply_edits
+from callfix.align.normalize import has_cjk, strip_punct, tokenize
+from callfix.io.atomic import atomic_path, atomic_write_text
+from callfix.io.subtitles import clock, srt, vtt
+from callfix.model import Paragraph, Token, Transcript
+
+MIN_RUN_TOKENS = 4  # a speaker change shorter than this is diarization noise inside a paragraph
+CUE_CHARS = 84
+CUE_SECONDS = 6.0
+
+
+@dataclass
+class Run:
+    """A stretch of one paragraph spoken by one speaker."""
+
+    paragraph: int
+    speaker: str | None
+    label: str
+    start: float | None
+    end: float | None
+    text: str
+    tokens: list[Token]
+
+
+def paragraph_tokens(t: Transcript, p: Paragraph) -> tuple[str, list[Token]]:
+    """The paragraph's output text and its tokens with times and speakers."""
+    text, toks = apply_edits(p, t.edits)
+    want = p.corrected if p.corrected is not None else text
+    if want == text:
+        return text, toks
+    # Text rebuilt elsewhere (e.g. after review): spread the paragraph's span over its tokens.
+    new = tokenize(want)
+    timed = [k for k in p.tokens if k.start is not None]
+    spk = _majority(p)
+    if timed and new:
+        t0, t1 = min(k.start for k in timed), max(k.end for k in timed)
+        step = (t1 - t0) / len(new)
+        for i, k in enumerate(new):
+            k.start, k.end, k.speaker = round(t0 + i * step, 3), round(t0 + (i + 1) * step, 3), spk
+    return want, new
+
+
+def _majority(p: Paragraph) -> str | None:
+    return p.speakers[0] if p.speakers else None
+
+
+def speaker_runs(t: Transcript, p: Paragraph) -> list[Run]:
+    text, toks = paragraph_tokens(t, p)
+    if not text.strip() or not toks:
+        return []
+    # Smooth: a short run between two runs takes its neighbour's speaker.
+    spk = [k.speaker for k in toks]
+    bounds = _runs(spk)
+    for n, (a, b) in enumerate(bounds):
+        if b - a < MIN_RUN_TOKENS and len(bounds) > 1:
+            nb = bounds[n - 1] if n > 0 else bounds[n + 1]
+            for i in range(a, b):
+                spk[i] = spk[nb[0]]
+    runs = _runs(spk)
+    out = []
+    for a, b in runs:
+        s = toks[a].offset if a else 0
+        e = toks[b].offset if b < len(toks) else len(text)
+        starts = [k.start for k in toks[a:b] if k.start is not None]
+        ends = [k.end for k in toks[a:b] if k.end is not None]
+        label = t.speaker_label(spk[a]) if spk[a] else None
+        if p.speaker and (label is None or (label == spk[a] and len(runs) == 1)):
+            label = p.speaker  # the vendor's name beats an anonymous cluster label
+        label = label or "Unknown"
+        out.append(Run(p.index, spk[a], label, min(starts) if starts else None, max(ends) if ends else None,
+                       text[s:e].strip(), toks[a:b]))
+    return [r for r in out if r.text]
+
+
+def _runs(seq: list) -> list[tuple[int, int]]:
+    out, a = [], 0
+    for i in range(1, len(seq) + 1):
+        if i == len(seq) or seq[i] != seq[a]:
+            out.append((a, i))
+            a = i
+    return out
+
+
+def all_runs(t: Transcript) -> list[Run]:
+    return [r for p in t.paragraphs for r in speaker_runs(t, p)]
+
+
+def _stamp(sec: float | None) -> str:
+    return f"[{clock(sec)[:8]}]" if sec is not None else "[--:--:--]"
+
+
+def text_output(t: Transcript) -> str:
+    """The vendor's layout: header kept, one paragraph (per speaker) with time and speaker."""
+    layout = t.meta.get("vendor", {}).get("layout", "lines")
+    sep = "\n" if layout == "lines" else "\n\n"
+    parts = []
+    for p in t.paragraphs:
+        lines = [f"{_stamp(r.start)} {r.label}: {r.text}" for r in speaker_runs(t, p)]
+        if lines:
+            parts.append("\n".join(lines))
+    head = "\n".join(t.header)
+    body = sep.join(parts)
+    return (head + sep + body if head else body) + "\n"
+
+
+def cues(t: Transcript) -> list[tuple[float, float, str, str]]:
+    """Subtitle cues (start, end, speaker label, text): split at speakers, length and time."""
+    out = []
+    for r in all_runs(t):
+        cur: list[Token] = []
+        for k in r.tokens:
+            if cur and k.start is not None and cur[0].start is not None and (
+                    len(_join(cur + [k])) > CUE_CHARS or k.end - cur[0].start > CUE_SECONDS):
+                out.append(_cue(r, cur))
+                cur = []
+            cur.append(k)
+        if cur:
+            out.append(_cue(r, cur))
+    return [c for c in out if c is not None]
+
+
+def _cue(r: Run, toks: list[Token]):
+    starts = [k.start for k in toks if k.start is not None]
+    if not starts:
+        return None
+    start, end = min(starts), max(k.end for k in toks if k.end is not None)
+    text = _join(toks)
+    return (start, max(end, start + 0.2), r.label, _wrap(text))
+
+
+def _join(toks: list[Token]) -> str:
+    out = ""
+    for i, k in enumerate(toks):
+        if i:
+            prev = toks[i - 1]
+            gap = k.offset - (prev.offset + len(prev.text))
+            if gap > 0 and not (has_cjk(prev.text[-1:]) and has_cjk(k.text[:1])):
+                out += " "
+        out += k.text
+    return out
+
+
+def _wrap(text: str, width: int = 42) -> str:
+    if len(text) <= width or " " not in text:
+        return text
+    mid = len(text) // 2
+    cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - mid))
+    return text[:cut] + "\n" + text[cut + 1:]
+
+
+def srt_output(t: Transcript) -> str:
+    out, prev = [], None
+    for s, e, who, txt in cues(t):
+        out.append((s, e, f"{who}: {txt}" if who != prev else txt))  # name the speaker when it changes
+        prev = who
+    return srt(out)
+
+
+def vtt_output(t: Transcript) -> str:
+    return vtt([(s, e, f"<v {who}>{txt}") for s, e, who, txt in cues(t)])
+
+
+def _file_id(t: Transcript, stem: str) -> str:
+    name = Path(t.audio).stem if t.audio else stem
+    return re.sub(r"\s+", "_", name) or "call"
+
+
+def _spk_id(label: str) -> str:
+    return re.sub(r"\s+", "_", label.strip()) or "unknown"
+
+
+def stm_output(t: Transcript, stem: str) -> str:
+    fid = _file_id(t, stem)
+    lines = [";; STM from callfix: one line per speaker run of each paragraph"]
+    for r in all_runs(t):
+        if r.start is None:
+            continue
+        words = " ".join(w for w in (strip_punct(k.text) for k in r.tokens) if w)
+        lines.append(f"{fid} 1 {_spk_id(r.label)} {r.start:.3f} {max(r.end, r.start):.3f} <o,f0,unknown> {words}")
+    return "\n".join(lines) + "\n"
+
+
+def ctm_output(t: Transcript, stem: str) -> str:
+    fid = _file_id(t, stem)
+    lines = []
+    for r in all_runs(t):
+        for k in r.tokens:
+            w = strip_punct(k.text)
+            if not w or k.start is None:
+                continue
+            conf = 1.0 if k.matched else 0.5
+            lines.append(f"{fid} 1 {k.start:.3f} {max(0.0, k.end - k.start):.3f} {w} {conf:.2f}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def rttm_output(t: Transcript, stem: str) -> str:
+    fid = _file_id(t, stem)
+    if t.turns:
+        spans = [(tr.start, tr.end, t.speaker_label(tr.speaker)) for tr in t.turns]
+    else:
+        # Only runs the audio confirmed: interpolated or unheard text has no speech to time.
+        spans = [(r.start, r.end, r.label) for p in t.paragraphs if "not_in_audio" not in p.flags
+                 for r in speaker_runs(t, p) if r.start is not None and r.speaker and any(k.matched for k in r.tokens)]
+    return "".join(f"SPEAKER {fid} 1 {s:.3f} {max(0.0, e - s):.3f} <NA> <NA> {_spk_id(who)} <NA> <NA>\n"
+                   for s, e, who in sorted(spans))
+
+
+def edits_output(t: Transcript) -> str:
+    return json.dumps({"summary": t.meta.get("align", {}), "edits": [asdict(e) for e in t.edits]},
+                      ensure_ascii=False, indent=1)
+
+
+def write_docx(t: Transcript, path: Path) -> Path:
+    from docx import Document
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    src = t.meta.get("vendor", {}).get("path")
+    doc.add_heading(Path(src).stem if src else "Transcript", level=1)
+    for h in t.header:
+        if h.strip():
+            doc.add_paragraph().add_run(h).italic = True
+    for p in t.paragraphs:
+        for r in speaker_runs(t, p):
+            para = doc.add_paragraph()
+            head = para.add_run(f"{_stamp(r.start)} {r.label}: ")
+            head.bold = True
+            para.add_run(r.text)
+        if p.flags:
+            note = doc.add_paragraph().add_run("Flags: " + ", ".join(p.flags))
+            note.italic = True
+            note.font.size = Pt(8)
+            note.font.color.rgb = RGBColor(0x99, 0x33, 0x00)
+        if p.source_text:
+            src_run = doc.add_paragraph().add_run(f"Source (Mandarin): {p.source_text}")
+            src_run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return path
+
+
+def write_outputs(t: Transcript, out_dir: str | Path, stem: str = "transcript") -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        atomic_write_text(out / f"{stem}.txt", text_output(t)),
+        t.save(out / f"{stem}.json"),
+        atomic_write_text(out / f"{stem}.srt", srt_output(t)),
+        atomic_write_text(out / f"{stem}.vtt", vtt_output(t)),
+        write_docx(t, out / f"{stem}.docx"),
+        atomic_write_text(out / f"{stem}.stm", stm_output(t, stem)),
+        atomic_write_text(out / f"{stem}.ctm", ctm_output(t, stem)),
+        atomic_write_text(out / f"{stem}.rttm", rttm_output(t, stem)),
+        atomic_write_text(out / "edits.json", edits_output(t)),
+    ]
