@@ -1,0 +1,218 @@
+"""Two Whisper backends behind one interface: language probabilities and chunk transcription.
+
+Loaded models are cached per process (keyed by backend, model, device, compute type) so a batch
+worker or Ray actor loads each model once, not once per call.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from callfix import models
+from callfix.errors import CallfixError, ModelMissingError
+
+_LOADED: dict[tuple, "Backend"] = {}
+LOAD_COUNT = {"n": 0}  # observable by batch tests: models load once per worker
+
+
+@dataclass
+class RawWord:
+    text: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass
+class RawSegment:
+    text: str
+    start: float
+    end: float
+    words: list[RawWord]
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    try:
+        import ctranslate2
+
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    except Exception:
+        return "cpu"
+
+
+def _resolve_model(name: str) -> str:
+    """A store name → its folder; a local path as is; anything else is a hub name for the backend."""
+    if name in models.catalog():
+        return str(models.locate(name))
+    if os.path.exists(name):
+        return name
+    return name
+
+
+class Backend:
+    name = "?"
+
+    def language_probs(self, audio: np.ndarray) -> dict[str, float]:
+        raise NotImplementedError
+
+    def transcribe(self, audio: np.ndarray, language: str, opts: dict, prompt: str | None) -> list[RawSegment]:
+        raise NotImplementedError
+
+
+class FasterWhisperBackend(Backend):
+    name = "faster-whisper"
+
+    def __init__(self, model: str, device: str, compute_type: str, cpu_threads: int):
+        from faster_whisper import WhisperModel
+
+        path = _resolve_model(model)
+        if compute_type == "auto":
+            compute_type = "float16" if device == "cuda" else "int8"
+        try:
+            self.model = WhisperModel(
+                path, device=device, compute_type=compute_type, cpu_threads=cpu_threads, local_files_only=True
+            )
+        except Exception as e:  # the hub lookup or a bad folder: say which model and how to get one
+            raise ModelMissingError(
+                f"cannot load faster-whisper model '{model}' ({e.__class__.__name__}: {str(e)[:160]}); "
+                f"use the store model 'whisper-base' (callfix models pull) or a local CTranslate2 folder"
+            ) from None
+        LOAD_COUNT["n"] += 1
+
+    def language_probs(self, audio: np.ndarray) -> dict[str, float]:
+        _, _, all_probs = self.model.detect_language(audio, language_detection_segments=1)
+        return dict(all_probs)
+
+    def transcribe(self, audio, language, opts, prompt):
+        segments, _ = self.model.transcribe(
+            audio,
+            language=language,
+            task="transcribe",
+            beam_size=opts["beam_size"],
+            temperature=list(opts["temperatures"]),
+            compression_ratio_threshold=opts["compression_ratio_threshold"],
+            log_prob_threshold=opts["log_prob_threshold"],
+            no_speech_threshold=opts["no_speech_threshold"],
+            condition_on_previous_text=opts["condition_on_previous_text"],
+            word_timestamps=opts["word_timestamps"],
+            hotwords=prompt,
+            vad_filter=False,  # chunks come from our own VAD pass
+        )
+        return [
+            RawSegment(
+                s.text, s.start, s.end,
+                [RawWord(w.word, w.start, w.end, w.probability) for w in (s.words or [])],
+                s.avg_logprob, s.no_speech_prob, s.compression_ratio,
+            )
+            for s in segments
+        ]
+
+
+class OpenAIWhisperBackend(Backend):
+    name = "openai-whisper"
+
+    def __init__(self, model: str, device: str, compute_type: str, cpu_threads: int):
+        import torch
+        import whisper
+
+        torch.set_num_threads(max(1, cpu_threads))
+        self.device = device
+        self.fp16 = device == "cuda" and compute_type in ("auto", "float16")
+        path = self._checkpoint(model)
+        try:
+            self.model = whisper.load_model(path, device=device)
+        except Exception as e:
+            raise ModelMissingError(f"cannot load openai-whisper model '{model}' ({e.__class__.__name__}: {str(e)[:160]})") from None
+        heads = torch.load(path, map_location="cpu", weights_only=False).get("alignment_heads") if os.path.isfile(path) else None
+        if heads:
+            mask = torch.zeros(self.model.dims.n_text_layer, self.model.dims.n_text_head, dtype=torch.bool)
+            for layer, head in heads:
+                mask[layer, head] = True
+            self.model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+        LOAD_COUNT["n"] += 1
+
+    @staticmethod
+    def _checkpoint(model: str) -> str:
+        from callfix.asr.convert import converted_path
+
+        if model in models.catalog():
+            pt = converted_path(model)
+            if not pt.is_file():
+                raise ModelMissingError(
+                    f"no openai-whisper checkpoint for '{model}' at {pt}; build it with: callfix models convert {model}"
+                )
+            return str(pt)
+        return model  # a path to a .pt or an openai-whisper name (tiny, base, large-v3 …)
+
+    def language_probs(self, audio):
+        import whisper
+
+        audio = whisper.pad_or_trim(audio.astype(np.float32))
+        mel = whisper.log_mel_spectrogram(audio, self.model.dims.n_mels).to(self.device)
+        _, probs = whisper.detect_language(self.model, mel)
+        return dict(probs)
+
+    def transcribe(self, audio, language, opts, prompt):
+        import whisper
+
+        result = whisper.transcribe(
+            self.model,
+            audio.astype(np.float32),
+            language=language,
+            task="transcribe",
+            temperature=tuple(opts["temperatures"]),
+            compression_ratio_threshold=opts["compression_ratio_threshold"],
+            logprob_threshold=opts["log_prob_threshold"],
+            no_speech_threshold=opts["no_speech_threshold"],
+            condition_on_previous_text=opts["condition_on_previous_text"],
+            word_timestamps=opts["word_timestamps"],
+            initial_prompt=prompt,
+            beam_size=opts["beam_size"] if opts["temperatures"] and opts["temperatures"][0] == 0 else None,
+            fp16=self.fp16,
+            verbose=None,
+        )
+        return [
+            RawSegment(
+                s["text"], s["start"], s["end"],
+                [RawWord(w["word"], w["start"], w["end"], w["probability"]) for w in s.get("words", [])],
+                s["avg_logprob"], s["no_speech_prob"], s["compression_ratio"],
+            )
+            for s in result["segments"]
+        ]
+
+
+BACKENDS = {"faster-whisper": FasterWhisperBackend, "openai-whisper": OpenAIWhisperBackend}
+
+
+def load_backend(cfg: dict) -> Backend:
+    a = cfg["asr"]
+    if a["backend"] not in BACKENDS:
+        raise CallfixError(f"unknown ASR backend '{a['backend']}' (choose: {', '.join(BACKENDS)})")
+    device = resolve_device(a["device"])
+    key = (a["backend"], a["model"], device, a["compute_type"], a["cpu_threads"])
+    if key not in _LOADED:
+        _LOADED[key] = BACKENDS[a["backend"]](a["model"], device, a["compute_type"], a["cpu_threads"])
+    return _LOADED[key]
+
+
+def model_identity(cfg: dict) -> str:
+    """What identifies the weights for caching: the store entry's sha256 or the given name/path."""
+    name = cfg["asr"]["model"]
+    spec = models.catalog().get(name)
+    if spec:
+        return f"{name}:{spec['files']['model.bin']['sha256'][:16]}"
+    p = Path(name)
+    return f"{name}:{p.stat().st_mtime_ns}" if p.exists() else name
+
+
+def config_json(cfg: dict) -> str:
+    return json.dumps(cfg["asr"], sort_keys=True)

@@ -1,0 +1,70 @@
+"""Transcribe a decoded call into the data model: VAD → language routing → Whisper per unit."""
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+from callfix.asr.backends import load_backend
+from callfix.asr.cleanup import collapse_loops, to_simplified
+from callfix.asr.routing import route, speech_chunks
+from callfix.audio import Audio
+from callfix.model import Segment, Transcript, Word
+
+
+def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progress=None) -> Transcript:
+    a = cfg["asr"]
+    t = Transcript(audio=audio.source, duration=round(audio.duration, 3))
+    t.meta["asr"] = {"backend": a["backend"], "model": a["model"], "languages": list(a["languages"])}
+    chunks = speech_chunks(audio, a["vad"])
+    if not chunks:  # silence: no text rather than hallucinated text
+        t.meta["asr"]["units"] = []
+        return t
+    backend = load_backend(cfg)
+    units = route(audio, chunks, backend, list(a["languages"]), a["merge_max_seconds"],
+                  a["lid_confidence"], a.get("language_aliases"))
+    prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
+    show = progress if progress is not None else sys.stderr.isatty()
+    bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
+    loops = 0
+    for u in units:
+        raw = backend.transcribe(audio.window(u.start, u.end), u.language, a, prompt if u.language == "en" else None)
+        segs = [_segment(rs, u, a) for rs in raw]
+        loops += _collapse_unit_loops(segs, a["max_repeats"])
+        t.segments += [s for s in segs if s.text]
+        bar.update(round(u.end - u.start, 1))
+    bar.close()
+    t.languages = sorted({s.language for s in t.segments}, key=list(a["languages"]).index)
+    t.meta["asr"]["units"] = [
+        {"start": round(u.start, 3), "end": round(u.end, 3), "language": u.language, "p": round(u.language_prob, 3)}
+        for u in units
+    ]
+    t.meta["asr"]["loops_removed"] = loops
+    return t
+
+
+def _segment(rs, u, a: dict) -> Segment:
+    words = [
+        Word(w.text.strip(), round(u.start + w.start, 3), round(u.start + w.end, 3), round(float(w.probability), 4), u.language)
+        for w in rs.words if w.text.strip()
+    ]
+    text = rs.text.strip()
+    if u.language == "zh" and a.get("chinese_script") == "simplified":
+        text = to_simplified(text)
+        for w in words:
+            w.text = to_simplified(w.text)
+    return Segment(text=text, start=round(u.start + rs.start, 3), end=round(u.start + rs.end, 3), language=u.language,
+                   words=words, avg_logprob=round(rs.avg_logprob, 4), no_speech_prob=round(rs.no_speech_prob, 4))
+
+
+def _collapse_unit_loops(segs: list[Segment], max_repeats: int) -> int:
+    """Loops can span Whisper's segments, so collapse over the unit's whole word sequence."""
+    words = [w for s in segs for w in s.words]
+    kept, dropped = collapse_loops(words, max_repeats)
+    if dropped:
+        keep = {id(w) for w in kept}
+        joiner = "" if segs and segs[0].language == "zh" else " "
+        for s in segs:
+            s.words = [w for w in s.words if id(w) in keep]
+            s.text = joiner.join(w.text for w in s.words)
+    return dropped

@@ -1,0 +1,204 @@
+"""`callfix run`: decode → transcribe → diarize → name speakers → align → outputs → review page.
+
+Each model stage's result is cached as JSON keyed by the content hash of the decoded audio and
+the stage's own config, so changing the glossary re-runs alignment but not ASR or diarization.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from callfix import __version__
+from callfix.audio import Audio, decode
+from callfix.io.atomic import atomic_write_text
+from callfix.model import Transcript, Turn
+
+
+def audio_hash(audio: Audio) -> str:
+    h = hashlib.sha256()
+    with open(audio.wav, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stage_key(stage: str, audio: Audio, cfg_part, extra: str = "") -> str:
+    payload = json.dumps({"stage": stage, "audio": _cached_hash(audio), "cfg": cfg_part, "extra": extra,
+                          "version": __version__}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _cached_hash(audio: Audio) -> str:
+    if not hasattr(audio, "_sha256"):
+        audio._sha256 = audio_hash(audio)  # type: ignore[attr-defined]
+    return audio._sha256  # type: ignore[attr-defined]
+
+
+def _cache_get(cache_dir, stage, key):
+    if cache_dir is None:
+        return None
+    p = Path(cache_dir) / stage / f"{key}.json"
+    return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
+
+
+def _cache_put(cache_dir, stage, key, data) -> None:
+    if cache_dir is not None:
+        atomic_write_text(Path(cache_dir) / stage / f"{key}.json", json.dumps(data, ensure_ascii=False))
+
+
+def hotwords_for(cfg: dict) -> list[str]:
+    from callfix.align.glossary import load_glossaries
+
+    return load_glossaries(cfg["align"]["glossaries"]).hotwords() if cfg["asr"].get("hotwords") else []
+
+
+def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None) -> Transcript:
+    from callfix.asr import transcribe
+    from callfix.asr.backends import model_identity
+
+    hot = hotwords_for(cfg)
+    key = stage_key("asr", audio, cfg["asr"], model_identity(cfg) + "|" + ",".join(hot))
+    cached = _cache_get(cache_dir, "asr", key)
+    if cached is not None:
+        return Transcript.from_dict(cached)
+    t = transcribe(audio, cfg, hotwords=hot, progress=progress)
+    _cache_put(cache_dir, "asr", key, t.to_dict())
+    return t
+
+
+def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None) -> list[Turn]:
+    from callfix.diarize import diarize_audio
+
+    key = stage_key("diarize", audio, cfg["diarize"])
+    cached = _cache_get(cache_dir, "diarize", key)
+    if cached is not None:
+        return [Turn(**t) for t in cached]
+    turns = diarize_audio(audio, cfg, progress=progress)
+    _cache_put(cache_dir, "diarize", key, [t.__dict__ for t in turns])
+    return turns
+
+
+def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progress=None,
+             participants: list[dict] | None = None) -> Transcript:
+    """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``."""
+    from callfix.align import align_call, read_vendor
+    from callfix.diarize import assign_speakers, name_speakers
+    from callfix.io.writers import write_outputs
+    from callfix.review import render_review
+
+    out = Path(out_dir)
+    cache_dir = Path(cache_dir) if cache_dir else out / ".cache"
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    vendor = read_vendor(vendor_path)  # fail fast on a bad transcript, before any model runs
+    audio = decode(audio_path, cache_dir / "audio", cfg["audio"]["max_duration_hours"])
+    lap("decode")
+    _say(progress, f"transcribing {audio.duration:.0f} s of audio")
+    evidence = stage_transcribe(audio, cfg, cache_dir, progress)
+    lap("transcribe")
+    _say(progress, "diarizing")
+    evidence.turns = stage_diarize(audio, cfg, cache_dir, progress)
+    lap("diarize")
+    assign_speakers(evidence)
+    evidence.paragraphs = vendor.paragraphs
+    evidence.speakers = name_speakers(evidence, participants)
+    evidence.paragraphs = []
+    _say(progress, "aligning")
+    result = align_call(evidence, vendor, cfg)
+    lap("align")
+    result.audio = str(Path(audio_path))
+    result.meta["timings"] = timings
+    result.meta["rtf"] = {k: round(v / audio.duration, 4) for k, v in timings.items()} if audio.duration else {}
+    write_outputs(result, out)
+    render_review(out, audio=_relative_audio(audio_path, out))
+    lap("outputs")
+    result.meta["timings"] = timings
+    return result
+
+
+def _relative_audio(audio_path, out: Path) -> str:
+    import os
+
+    return os.path.relpath(Path(audio_path).resolve(), out.resolve())
+
+
+def _say(progress, msg: str) -> None:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if progress:
+        print(f"callfix: {msg}", file=sys.stderr)
+
+
+def add_parser(sub) -> None:
+    from callfix.cli import add_config_flags
+
+    p = sub.add_parser("run", help="transcribe, diarize, align and correct one call")
+    p.add_argument("audio")
+    p.add_argument("--transcript", required=True, help="the vendor transcript to correct")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--cache", help="stage cache folder (default OUT/.cache)")
+    p.add_argument("--participants", help="YAML/JSON list of {name, role, organization, aliases}")
+    p.add_argument("--glossary", action="append", help="glossary name or YAML path (repeatable)")
+    p.add_argument("--backend", choices=["faster-whisper", "openai-whisper"])
+    p.add_argument("--model")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--compute-type")
+    p.add_argument("--languages")
+    p.add_argument("--num-speakers", type=int)
+    p.add_argument("--min-speakers", type=int)
+    p.add_argument("--max-speakers", type=int)
+    add_config_flags(p)
+    p.set_defaults(func=_run)
+
+
+def load_participants(path) -> list[dict] | None:
+    if not path:
+        return None
+    from callfix.config import read_yaml
+    from callfix.errors import InputError
+
+    p = Path(path)
+    if p.suffix == ".json":
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise InputError(f"{p}: cannot read participants ({e})") from None
+    else:
+        data = read_yaml(p) if p.is_file() else None
+        if data is None:
+            raise InputError(f"{p}: participants file not found")
+    data = data.get("participants", data) if isinstance(data, dict) else data
+    if not isinstance(data, list) or not all(isinstance(x, dict) and x.get("name") for x in data):
+        raise InputError(f"{p}: expected a list of participants, each with a name")
+    return data
+
+
+def _run(args) -> int:
+    from callfix.asr.cli import asr_overrides
+    from callfix.cli import config_from_args
+    from callfix.config import merge
+
+    over = asr_overrides(args)
+    dia = {k: v for k, v in {"num_speakers": args.num_speakers, "min_speakers": args.min_speakers,
+                             "max_speakers": args.max_speakers}.items() if v}
+    if dia:
+        over = merge(over, {"diarize": dia})
+    cfg = config_from_args(args, over)
+    t = run_call(args.audio, args.transcript, args.out, cfg, cache_dir=args.cache,
+                 progress=not args.quiet, participants=load_participants(args.participants))
+    n = {c: sum(e.decision == c for e in t.edits) for c in ("applied", "suggested", "kept")}
+    cov = t.meta.get("align", {}).get("coverage")
+    print(f"{args.out}: {len(t.paragraphs)} paragraphs, edits applied {n['applied']}, suggested {n['suggested']}, "
+          f"kept {n['kept']}" + (f", alignment coverage {cov:.0%}" if isinstance(cov, (int, float)) else "")
+          + f"; timings {t.meta['timings']}")
+    return 0
