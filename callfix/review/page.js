@@ -240,6 +240,42 @@
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
+    status("exported " + Object.keys(decisions).length + " decisions to decisions.json", false);
+  });
+
+  function status(msg, bad) {
+    $("status").textContent = msg;
+    $("status").className = bad ? "bad" : "";
+  }
+
+  $("import").addEventListener("click", () => $("import-file").click());
+  $("import-file").addEventListener("change", async () => {
+    const file = $("import-file").files[0];
+    $("import-file").value = "";
+    if (!file) return;
+    let body;
+    try {
+      body = JSON.parse(await file.text());
+    } catch (err) {
+      status(file.name + ": not valid JSON", true);
+      return;
+    }
+    if (!body || typeof body.decisions !== "object" || body.decisions === null) {
+      status(file.name + ": not a decisions file", true);
+      return;
+    }
+    if (body.transcript !== data.id) {
+      status(file.name + ": decisions are for transcript " + body.transcript + ", this page is " + data.id, true);
+      return;
+    }
+    const known = new Set(edits.map((e) => e.id));
+    let n = 0;
+    for (const [k, v] of Object.entries(body.decisions)) {
+      if (known.has(k) && (v === "accept" || v === "reject")) { decisions[k] = v; n++; }
+    }
+    save();
+    refresh();
+    status("imported " + n + " decisions from " + file.name, false);
   });
 
   document.addEventListener("keydown", (ev) => {

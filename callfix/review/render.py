@@ -124,7 +124,10 @@ def build_page(t: Transcript, audio_src: str | None = None, clips: dict[str, str
         + "</select></label>",
         '<button id="accept-applied" type="button" title="Accept every applied edit you have not decided yet">Accept all applied</button>',
         '<button id="export" type="button" title="Download decisions.json for callfix apply-review">Export decisions</button>',
+        '<button id="import" type="button" title="Load decisions.json exported earlier (merged over this page\'s)">Import decisions</button>'
+        '<input type="file" id="import-file" accept=".json,application/json">',
         '<button id="clear" type="button" title="Forget every decision on this page">Clear decisions</button>',
+        '<span id="status" role="status"></span>',
         "</div>",
         '<div class="row help" id="help">Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous edit · '
         "<kbd>a</kbd> accept · <kbd>r</kbd> reject · <kbd>u</kbd> undecide · <kbd>p</kbd> play edit · "

@@ -42,7 +42,7 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     ctx = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
     dialogs, errors, requests = [], [], []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(page_path.as_uri())
@@ -94,6 +94,15 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     exported = json.loads(decisions.read_text())
     assert exported == {"transcript": transcript_id(make_transcript("call.flac")),
                         "decisions": {"e3": "accept", "e2": "reject"}}
+    assert "exported 2 decisions" in page.locator("#status").inner_text()
+
+    # clear, then import the exported file back (another browser, another day)
+    page.locator("#clear").click()
+    assert dialogs == ["confirm"]
+    assert page.locator("#progress").inner_text().startswith("Decided 0 / 6")
+    page.set_input_files("#import-file", str(decisions))
+    page.wait_for_function("document.getElementById('progress').textContent.startsWith('Decided 2 / 6')")
+    assert "imported 2 decisions" in page.locator("#status").inner_text()
     assert all(u.startswith(("file:", "data:", "blob:")) for u in requests)
     ctx.close()
 
