@@ -122,10 +122,13 @@ def model_load_counts() -> dict[str, int]:
     except ImportError:
         pass
     try:
-        from callfix.diarize import LOAD_COUNT as DLOADS
+        from callfix.diarize import pipeline as dia
 
-        counts["diarize"] = DLOADS["n"]
-    except ImportError:
+        if hasattr(dia, "LOAD_COUNT"):
+            counts["diarize"] = dia.LOAD_COUNT["n"]
+        else:  # the same loaded pipeline object from call to call means it was not reloaded
+            counts["diarize_object"] = [id(p) for p in dia._CACHE.values()]
+    except (ImportError, AttributeError):
         pass
     return counts
 

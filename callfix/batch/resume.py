@@ -54,7 +54,21 @@ def fingerprint(spec: CallSpec, cfg: dict) -> dict[str, Any]:
     for role, p in (("audio", spec.audio), ("transcript", spec.transcript), ("reference", spec.reference)):
         inputs[role] = file_hash(p) if p is not None and p.is_file() else None
     people = json.dumps(spec.participants, sort_keys=True) if spec.participants else ""
-    return {"inputs": inputs, "config": config_hash(cfg), "participants": hashlib.sha256(people.encode()).hexdigest()[:16]}
+    return {"inputs": inputs, "config": config_hash(cfg), "participants": hashlib.sha256(people.encode()).hexdigest()[:16],
+            "glossaries": glossary_hashes(cfg)}
+
+
+def glossary_hashes(cfg: dict) -> dict[str, str | None]:
+    """A glossary file edited in place changes the outputs, though the config naming it does not change."""
+    from callfix.config import CONFIG_DIR
+
+    out = {}
+    for g in cfg.get("align", {}).get("glossaries") or []:
+        p = Path(g)
+        if not (p.suffix in (".yaml", ".yml") or p.exists()):
+            p = CONFIG_DIR / "glossaries" / f"{g}.yaml"
+        out[str(g)] = file_hash(p) if p.is_file() else None
+    return out
 
 
 def read_marker(call_dir: Path) -> dict | None:

@@ -24,7 +24,7 @@ from typing import Iterator
 
 from callfix.batch import resume
 from callfix.batch.display import Display
-from callfix.batch.job import CallResult, call_config, process_call, skipped
+from callfix.batch.job import LOG_DIR, CallResult, call_config, process_call, skipped
 from callfix.batch.manifest import CallSpec, load_manifest
 from callfix.errors import CallfixError, OutputError
 from callfix.io.atomic import atomic_write_text
@@ -165,7 +165,7 @@ class PoolExecutor:
     def _new_pool(self) -> ProcessPoolExecutor:
         threads = self.cfg["asr"].get("cpu_threads", 1)
         return ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_worker_init,
-                                   initargs=(self._queue, threads))
+                                   initargs=(self._queue, threads, str(self.out / LOG_DIR)))
 
     def has_slot(self) -> bool:
         return len(self._running) < self.workers
@@ -227,14 +227,20 @@ class StageReporter:
         self.call_id, self.sink, self.min_interval = call_id, sink, min_interval
         self._last = (None, 0.0)
 
-    def __call__(self, stage: str, fraction: float | None = None, *args, **kwargs) -> None:
+    def __call__(self, stage, completed=None, total=None, *args, **kwargs) -> None:
+        # Stages report either a fraction, or (completed, total) steps, or nothing.
+        fraction = None
+        if isinstance(completed, (int, float)) and isinstance(total, (int, float)) and total > 0:
+            fraction = completed / total
+        elif isinstance(completed, float) and 0.0 <= completed <= 1.0:
+            fraction = completed
         now = time.monotonic()
-        # Forward every stage change, but throttle fraction updates within a stage.
+        # Forward every stage change, but throttle updates within a stage.
         if stage == self._last[0] and now - self._last[1] < self.min_interval and (fraction or 0) < 1:
             return
         self._last = (stage, now)
         try:
-            self.sink((self.call_id, stage, fraction))
+            self.sink((self.call_id, str(stage), fraction))
         except Exception:
             pass  # progress must never fail a call
 
@@ -242,10 +248,11 @@ class StageReporter:
 _Q = None
 
 
-def _worker_init(queue, threads: int) -> None:
+def _worker_init(queue, threads: int, log_dir: str) -> None:
     global _Q
     _Q = queue
     _die_with_parent()
+    quiet_worker(Path(log_dir))
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("MKL_NUM_THREADS", str(threads))
 
@@ -254,6 +261,20 @@ def _worker_call(spec: dict, out: str, cfg: dict, cache: str) -> dict:
     s = CallSpec.from_dict(spec)
     sink = _Q.put_nowait if _Q is not None else (lambda ev: None)
     return process_call(s, Path(out), cfg, Path(cache), StageReporter(s.id, sink), f"pid {os.getpid()}").to_dict()
+
+
+def quiet_worker(log_dir: Path) -> None:
+    """A worker's own console output (stage bars, library warnings) goes to a log, not over the batch display."""
+    import sys
+
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        f = open(log_dir / f"worker-{os.getpid()}.log", "a", buffering=1, encoding="utf-8")
+        sys.stdout = sys.stderr = f
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+    except OSError:
+        pass  # no log folder (disk full): keep the console
 
 
 def _die_with_parent() -> None:

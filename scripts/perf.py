@@ -1,0 +1,313 @@
+#!/usr/bin/env python
+"""Performance of callfix on long calls (not a test): prints a table and writes it to OUT/perf.md.
+
+Measures, in one run:
+  * the whole pipeline (`run_call`, cold cache) on a 10- and a 60-minute call: wall time and
+    real-time factor per stage, and peak RSS (each run in its own process, RSS from wait4);
+  * plain faster-whisper `WhisperModel(...).transcribe()` on the same audio (pipeline / plain is
+    the headline ratio; goal <= 1.5x);
+  * word alignment of a 10k-word call (goal < 2 s);
+  * batch throughput with 1 vs 2 workers.
+
+The long calls loop the demo call (examples/kingsoft-q4-demo, built from its script if absent),
+so the vendor text is the demo's vendor text repeated once per loop.
+
+  python scripts/perf.py                     # everything (60 min of audio takes a while on 2 cores)
+  python scripts/perf.py --minutes 10        # skip the 60-minute call
+  python scripts/perf.py --skip plain,batch  # parts: pipeline, plain, align, batch
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "kingsoft-q4-demo"
+PARTS = ("pipeline", "plain", "align", "batch")
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+# ---------------------------------------------------------------- inputs
+
+def demo_call(work: Path) -> tuple[Path, Path]:
+    """The demo call's audio and vendor text (built from its script into `work` when not built yet)."""
+    audio, vendor = DEMO / "call.flac", DEMO / "vendor.txt"
+    if audio.is_file() and vendor.is_file():
+        return audio, vendor
+    built = work / "demo"
+    if not (built / "call.flac").is_file():
+        from callfix.corpus import build_call
+
+        print(f"building the demo call from {DEMO / 'script.yaml'} ...", file=sys.stderr)
+        build_call(DEMO / "script.yaml", built)
+    return built / "call.flac", built / "vendor.txt"
+
+
+def duration(path: Path) -> float:
+    from callfix.audio import probe
+
+    return probe(path).duration
+
+
+def looped_call(clip: Path, vendor: Path, minutes: float, dest: Path) -> tuple[Path, Path, float]:
+    """A call of about `minutes` made of whole loops of `clip` (and its vendor text repeated as often)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    d = duration(clip)
+    loops = max(1, round(minutes * 60 / d))
+    audio, text = dest / f"call-{minutes:g}m.flac", dest / f"call-{minutes:g}m.vendor.txt"
+    if not audio.is_file():
+        subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-stream_loop", str(loops - 1), "-i", str(clip),
+                        "-ac", "1", "-ar", "16000", str(audio)], check=True)
+    body = vendor.read_text(encoding="utf-8").strip()
+    text.write_text("\n\n".join([body] * loops) + "\n", encoding="utf-8")
+    return audio, text, loops * d
+
+
+def distinct_clips(clip: Path, n: int, seconds: float, dest: Path) -> list[Path]:
+    """n different calls of `seconds` each (different start offsets, so no stage cache is shared)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    d = duration(clip)
+    out = []
+    for i in range(n):
+        p = dest / f"clip{i}.flac"
+        if not p.is_file():
+            start = (i * d / max(n, 1)) % d
+            subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-stream_loop", "-1", "-ss", f"{start:.2f}", "-i", str(clip),
+                            "-t", f"{seconds:.2f}", "-ac", "1", "-ar", "16000", str(p)], check=True)
+        out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------- child processes (one measurement each)
+
+def child(argv: list[str]) -> dict:
+    """Run `perf.py _<kind> ...` in a fresh process; its peak RSS comes from wait4, not from ourselves."""
+    proc = subprocess.Popen([sys.executable, __file__, *argv], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"perf: {' '.join(argv[:2])} failed (exit {proc.returncode})")
+    res = json.loads(out.strip().splitlines()[-1])
+    res["peak_rss_mb"] = ru.ru_maxrss / 1024  # kilobytes on Linux
+    return res
+
+
+def _pipeline(audio: str, vendor: str, out: str) -> dict:
+    """Cold run of the whole pipeline; stage times from the progress stream."""
+    from callfix.config import load_config
+    from callfix.pipeline import run_call
+
+    timer = StageTimer()
+    t0 = time.perf_counter()
+    t = run_call(Path(audio), Path(vendor), Path(out), load_config(), cache_dir=Path(out) / ".cache", progress=timer)
+    total = time.perf_counter() - t0
+    stages = t.meta.get("timings") or timer.stages(total)
+    return {"seconds": total, "audio_seconds": t.duration, "stages": stages, "words": len(t.words)}
+
+
+def _plain(audio: str) -> dict:
+    """faster-whisper as a user would call it, on the same model and threads as the pipeline."""
+    from faster_whisper import WhisperModel
+
+    from callfix import models
+    from callfix.config import load_config
+
+    cfg = load_config()["asr"]
+    t0 = time.perf_counter()
+    m = WhisperModel(str(models.locate(cfg["model"])), device="cpu", compute_type="int8", cpu_threads=cfg["cpu_threads"])
+    load = time.perf_counter() - t0
+    segs, info = m.transcribe(audio, beam_size=cfg["beam_size"])
+    words = sum(len(s.text.split()) for s in segs)
+    return {"seconds": time.perf_counter() - t0, "load_seconds": load, "audio_seconds": info.duration, "words": words}
+
+
+class StageTimer:
+    """A `progress` callback that records when each stage starts."""
+
+    def __init__(self):
+        self.marks: list[tuple[str, float]] = []
+        self.t0 = time.perf_counter()
+
+    def __call__(self, stage, fraction=None, *a, **k):
+        if not self.marks or self.marks[-1][0] != stage:
+            self.marks.append((str(stage), time.perf_counter()))
+
+    def stages(self, total: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for i, (name, t) in enumerate(self.marks):
+            end = self.marks[i + 1][1] if i + 1 < len(self.marks) else self.t0 + total
+            out[name] = out.get(name, 0.0) + end - t
+        return out
+
+
+# ---------------------------------------------------------------- alignment of 10k words
+
+def align_10k(transcript_json: Path, vendor: Path, n_words: int = 10_000) -> dict:
+    """Align a 10k-word call: the measured call's ASR words and vendor text, repeated to 10k words."""
+    from callfix.align import align_call, read_vendor
+    from callfix.align.aligner import align_tokens
+    from callfix.config import load_config
+    from callfix.model import Segment, Transcript
+
+    t = Transcript.load(transcript_json)
+    segs, shift = [], 0.0
+    while sum(len(s.words) for s in segs) < n_words:
+        for s in t.segments:
+            c = Segment.__new__(Segment)
+            c.__dict__.update(s.__dict__)
+            c.words = [type(w)(**{**w.__dict__, "start": w.start + shift, "end": w.end + shift}) for w in s.words]
+            c.start, c.end = s.start + shift, s.end + shift
+            segs.append(c)
+        shift += t.duration or 0.0
+    ev = Transcript(audio=t.audio, duration=shift, languages=t.languages, segments=segs, turns=[], speakers=t.speakers)
+    ev.turns = [type(x)(x.speaker, x.start + k * (t.duration or 0), x.end + k * (t.duration or 0))
+                for k in range(max(1, round(shift / (t.duration or 1)))) for x in t.turns]
+    words = ev.words
+    body = vendor.read_text(encoding="utf-8").strip()
+    n_vendor = len(body.split())
+    reps = max(1, math.ceil(len(words) / max(1, n_vendor)))
+    big_vendor = vendor.parent / f"{vendor.stem}.10k.txt"
+    big_vendor.write_text("\n\n".join([body] * reps) + "\n", encoding="utf-8")
+    v = read_vendor(big_vendor)
+
+    a = [w.text.lower().strip(".,?!") for w in words]
+    b = [tok.text.lower().strip(".,?!") for p in v.paragraphs for tok in p.tokens]
+    t0 = time.perf_counter()
+    align_tokens(a, b)
+    tokens_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    align_call(ev, v, load_config())
+    call_s = time.perf_counter() - t0
+    return {"asr_words": len(a), "vendor_words": len(b), "align_tokens_seconds": tokens_s, "align_call_seconds": call_s}
+
+
+# ---------------------------------------------------------------- batch throughput
+
+def batch_throughput(clips: list[Path], vendor: Path, work: Path, workers: int) -> dict:
+    from callfix.batch import run_batch
+    from callfix.config import load_config
+
+    out = work / f"batch-w{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    manifest = out / "manifest.csv"
+    manifest.write_text("id,audio,transcript\n" + "".join(f"c{i},{c},{vendor}\n" for i, c in enumerate(clips)))
+    t0 = time.perf_counter()
+    results = run_batch(manifest, out / "out", load_config(), workers=workers, executor="local", quiet=True)
+    wall = time.perf_counter() - t0
+    audio = sum(r.audio_seconds or 0 for r in results)
+    failed = [r for r in results if r.status != "done"]
+    if failed:
+        raise SystemExit(f"perf: batch call {failed[0].id} {failed[0].status}: {failed[0].error}")
+    return {"workers": workers, "calls": len(results), "wall_seconds": wall, "audio_seconds": audio,
+            "calls_per_hour": len(results) * 3600 / wall, "rtf": wall / audio}
+
+
+# ---------------------------------------------------------------- report
+
+def table(res: dict) -> str:
+    lines = ["| measurement | value |", "|---|---|"]
+    for m, r in sorted(res.get("calls", {}).items(), key=lambda kv: float(kv[0])):
+        p, q = r.get("pipeline"), r.get("plain")
+        label = f"{float(m):g}-min call ({r['audio_seconds'] / 60:.1f} min audio)"
+        if p:
+            lines.append(f"| {label}: pipeline | {p['seconds']:.1f} s, RTF {p['seconds'] / r['audio_seconds']:.3f}, peak RSS {p['peak_rss_mb']:.0f} MB |")
+            for st, s in p["stages"].items():
+                lines.append(f"| &nbsp;&nbsp;stage {st} | {s:.1f} s, RTF {s / r['audio_seconds']:.3f} |")
+        if q:
+            lines.append(f"| {label}: plain faster-whisper transcribe() | {q['seconds']:.1f} s, RTF {q['seconds'] / r['audio_seconds']:.3f}, peak RSS {q['peak_rss_mb']:.0f} MB |")
+        if p and q:
+            lines.append(f"| {label}: **pipeline / plain** | **{p['seconds'] / q['seconds']:.2f}x** (goal <= 1.5x) |")
+    mins = sorted(res.get("calls", {}), key=float)
+    if len(mins) >= 2 and all(res["calls"][m].get("pipeline") for m in mins):
+        a, b = res["calls"][mins[0]]["pipeline"]["peak_rss_mb"], res["calls"][mins[-1]]["pipeline"]["peak_rss_mb"]
+        lines.append(f"| peak RSS {float(mins[-1]):g} min / {float(mins[0]):g} min | {b / a:.2f} (goal: flat, ~1.0) |")
+    if "align" in res:
+        a = res["align"]
+        lines.append(f"| align {a['asr_words']} ASR words x {a['vendor_words']} vendor words: token alignment | {a['align_tokens_seconds']:.2f} s (goal < 2 s) |")
+        lines.append(f"| &nbsp;&nbsp;whole align_call (alignment + evidence + decisions) | {a['align_call_seconds']:.2f} s |")
+    for b in res.get("batch", []):
+        lines.append(f"| batch {b['calls']} x {b['audio_seconds'] / b['calls'] / 60:.1f}-min calls, {b['workers']} worker(s) | {b['wall_seconds']:.1f} s, {b['calls_per_hour']:.0f} calls/h, RTF {b['rtf']:.3f} |")
+    if len(res.get("batch", [])) == 2:
+        one, two = res["batch"]
+        lines.append(f"| batch speed-up 2 vs 1 worker | {one['wall_seconds'] / two['wall_seconds']:.2f}x |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--minutes", type=float, nargs="+", default=[10, 60], help="call lengths to measure (default: 10 60)")
+    ap.add_argument("--skip", default="", help=f"comma-separated parts to skip: {', '.join(PARTS)}")
+    ap.add_argument("--batch-calls", type=int, default=4, help="calls in the throughput batch (default 4)")
+    ap.add_argument("--batch-seconds", type=float, default=60, help="length of each throughput call (default 60 s)")
+    ap.add_argument("-o", "--out", default=str(ROOT / "perf-results"), help="work and results folder")
+    args = ap.parse_args(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if skip - set(PARTS):
+        ap.error(f"--skip: unknown part(s) {', '.join(sorted(skip - set(PARTS)))}")
+    work = Path(args.out)
+    work.mkdir(parents=True, exist_ok=True)
+    clip, vendor = demo_call(work)
+    res: dict = {"clip": str(clip), "clip_seconds": duration(clip), "cpu_count": os.cpu_count(), "calls": {}}
+    last_json = None
+    for m in args.minutes:
+        audio, text, secs = looped_call(clip, vendor, m, work / "calls")
+        r = res["calls"][str(m)] = {"audio": str(audio), "audio_seconds": secs}
+        if "pipeline" not in skip:
+            out = work / f"run-{m:g}m"
+            shutil.rmtree(out, ignore_errors=True)
+            print(f"pipeline on {audio.name} ({secs / 60:.1f} min) ...", file=sys.stderr)
+            r["pipeline"] = child(["_pipeline", str(audio), str(text), str(out)])
+            last_json = out / "transcript.json"
+        if "plain" not in skip:
+            print(f"plain faster-whisper on {audio.name} ...", file=sys.stderr)
+            r["plain"] = child(["_plain", str(audio)])
+        _save(work, res)
+    if "align" not in skip:
+        if last_json is None or not last_json.is_file():
+            cands = sorted(work.glob("run-*m/transcript.json"))
+            last_json = cands[-1] if cands else None
+        if last_json is None:
+            print("align: skipped (needs a pipeline run's transcript.json)", file=sys.stderr)
+        else:
+            print("alignment of 10k words ...", file=sys.stderr)
+            res["align"] = align_10k(last_json, vendor if vendor.parent != DEMO else _copy(vendor, work))
+    if "batch" not in skip:
+        clips = distinct_clips(clip, args.batch_calls, args.batch_seconds, work / "batch-clips")
+        v = _copy(vendor, work)
+        res["batch"] = []
+        for w in (1, 2):
+            print(f"batch of {len(clips)} calls, {w} worker(s) ...", file=sys.stderr)
+            res["batch"].append(batch_throughput(clips, v, work, w))
+    _save(work, res)
+    print(table(res))
+    return 0
+
+
+def _copy(vendor: Path, work: Path) -> Path:
+    dest = work / "vendor.txt"
+    shutil.copyfile(vendor, dest)
+    return dest
+
+
+def _save(work: Path, res: dict) -> None:
+    (work / "perf.json").write_text(json.dumps(res, indent=1))
+    (work / "perf.md").write_text(f"# callfix performance ({os.cpu_count()} CPU cores)\n\n{table(res)}\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] in ("_pipeline", "_plain"):
+        fn = {"_pipeline": _pipeline, "_plain": _plain}[sys.argv[1]]
+        print(json.dumps(fn(*sys.argv[2:])))
+        sys.exit(0)
+    sys.exit(main())
