@@ -86,6 +86,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``."""
     from callfix.align import align_call, read_vendor
     from callfix.diarize import assign_speakers, name_speakers
+    from callfix.io.subtitles import write_asr_outputs
     from callfix.io.writers import write_outputs
     from callfix.review import render_review
 
@@ -110,11 +111,13 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     evidence.turns = stage_diarize(audio, cfg, cache_dir, progress)
     lap("diarize")
     assign_speakers(evidence)
-    evidence.paragraphs = vendor.paragraphs
-    evidence.speakers = name_speakers(evidence, participants)
-    evidence.paragraphs = []
     _say(progress, "aligning")
     result = align_call(evidence, vendor, cfg)
+    result.speakers = name_speakers(result, participants)  # cues from both the speech and the vendor text
+    # The speech evidence alone (no vendor text): what `callfix bench --asr` scores as ASR-only.
+    write_asr_outputs(Transcript(audio=str(audio_path), duration=evidence.duration, languages=evidence.languages,
+                                 segments=evidence.segments, turns=evidence.turns, speakers=result.speakers,
+                                 meta={"asr": evidence.meta.get("asr", {})}), out)
     lap("align")
     result.audio = str(Path(audio_path))
     result.meta["timings"] = timings
