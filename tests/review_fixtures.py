@@ -34,7 +34,11 @@ def make_transcript(audio: str | None = None) -> Transcript:
                    speakers=[Speaker("SPEAKER_00", "Operator", "operator"), Speaker("SPEAKER_01", "Zou Tao", "CEO")],
                    header=["This conference call transcript was computer generated."])
     for i, (text, s, e, spk, lang, src, flags) in enumerate(PARAS):
-        t.paragraphs.append(Paragraph(index=i, text=text, tokens=tokenize(text), start=s, end=e, speakers=spk,
+        toks = tokenize(text)
+        step = (e - s) / len(toks)  # tokens timed evenly over the paragraph, as if aligned
+        for k, tok in enumerate(toks):
+            tok.start, tok.end, tok.speaker, tok.matched = round(s + k * step, 3), round(s + (k + 1) * step, 3), spk[0], True
+        t.paragraphs.append(Paragraph(index=i, text=text, tokens=toks, start=s, end=e, speakers=spk,
                                       language=lang, source_text=src, flags=flags))
     t.edits = [
         _edit(t, "e1", 0, "Kings of the Cloud", "Kingsoft Cloud's", "applied"),

@@ -257,3 +257,30 @@ def test_review_command_writes_the_three_files(out: Path, capsys):
     assert main(["review", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out / "review.html")
     assert all((out / n).stat().st_size > 0 for n in ("review.html", "edits.csv", "transcript.diff"))
+
+
+def test_apply_review_writes_every_format_from_the_decisions(out: Path, capsys):
+    t = Transcript.load(out / "transcript.json")
+    d = _decisions(out / "decisions.json", t, {"e1": "reject", "e3": "accept", "e5": "accept"})
+    assert main(["apply-review", str(out), str(d)]) == 0
+    written = capsys.readouterr().out.split()
+    names = {Path(p).name for p in written}
+    assert {"transcript.txt", "transcript.json", "transcript.srt", "transcript.vtt", "transcript.docx"} <= names
+    assert all(Path(p).parent == out / "final" for p in written)
+    final = Transcript.load(out / "final" / "transcript.json")
+    assert [p.corrected for p in final.paragraphs[:3]] == [
+        "Thank you, operator. Welcome to Kings of the Cloud fourth quarter call.",
+        "Our gross margin improved and non-GAAP net loss narrowed. Thank you.",
+        "After adjustment, business profits are turned positive for the first time.",
+    ]
+    assert final.meta["review"]["accepted"] == 2 and final.meta["review"]["rejected"] == 1
+    srt = " ".join((out / "final" / "transcript.srt").read_text(encoding="utf-8").split())
+    assert "non-GAAP" in srt and "Kings of the Cloud" in srt and "turned positive" in srt
+
+
+def test_apply_review_refuses_bad_decisions_and_writes_nothing(out: Path, capsys):
+    bad = _decisions(out / "decisions.json", make_transcript(), {"e1": "accept"}, tid="call-000000000000")
+    assert main(["apply-review", str(out), str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"callfix: error: {bad}: decisions are for transcript 'call-000000000000'")
+    assert not (out / "final").exists()
