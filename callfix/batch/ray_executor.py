@@ -6,8 +6,8 @@ and OUT at the same paths (a shared filesystem) and have callfix and its models 
 """
 from __future__ import annotations
 
+import logging
 import os
-import time
 from pathlib import Path
 
 from callfix.batch.job import CallResult, model_load_counts, process_call
@@ -52,16 +52,18 @@ class RayExecutor:
         if self._own:
             try:
                 if address:
-                    ray.init(address=address, log_to_driver=False)
-                else:
-                    ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False)
+                    ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+                else:  # a private Ray for this run: no dashboard, no chatter
+                    ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False,
+                             logging_level=logging.ERROR)
             except Exception as e:  # ConnectionError, RuntimeError … from ray.init
                 raise CallfixError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}") from None
         cpus = float(cfg.get("batch", {}).get("ray_cpus_per_worker") or 1)
         self.cfg = worker_config(cfg, workers) if not address else cfg
         self.cfg = {**self.cfg, "asr": {**self.cfg["asr"], "cpu_threads": max(1, int(cpus))}}
         self.queue = Queue(maxsize=1000, actor_options={"num_cpus": 0})
-        self._actor_cls = ray.remote(num_cpus=cpus, max_restarts=0)(CallWorker)
+        gpus = float(cfg.get("batch", {}).get("ray_gpus_per_worker") or 0)
+        self._actor_cls = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0)(CallWorker)
         self.actors = [self._new_actor() for _ in range(workers)]
         self._idle = list(self.actors)
         self._running: dict = {}  # ObjectRef -> (spec, actor)

@@ -104,6 +104,8 @@ def _schedule(ex, todo: list[CallSpec], display: Display, journal: "Journal") ->
     """Keep every worker busy with one call; yield results as calls finish."""
     queue = list(todo)
     running: dict[str, CallSpec] = {}
+    if isinstance(ex, InlineExecutor):  # the call runs on this thread: show its stages as they happen
+        ex.sink = lambda ev: display.stage(*ev)
     while queue or running:
         while queue and ex.has_slot():
             s = queue.pop(0)
@@ -127,6 +129,7 @@ class InlineExecutor:
         self.cfg, self.out, self.cache = cfg, out, cache
         self._pending: list[CallSpec] = []
         self._events: list[tuple] = []
+        self.sink = self._events.append
 
     def has_slot(self) -> bool:
         return not self._pending
@@ -143,7 +146,7 @@ class InlineExecutor:
         if not self._pending:
             return []
         spec = self._pending.pop()
-        return [process_call(spec, self.out, self.cfg, self.cache, StageReporter(spec.id, self._events.append), "main")]
+        return [process_call(spec, self.out, self.cfg, self.cache, StageReporter(spec.id, self.sink), "main")]
 
     def close(self) -> None:
         pass
