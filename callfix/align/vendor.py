@@ -73,7 +73,7 @@ def _check(text: str, enc: str, name: str) -> tuple[str, str]:
     bad = sum(1 for c in text if (ord(c) < 32 and c not in "\n\t\f\v") or 0xFFF9 <= ord(c) <= 0xFFFF or 0xD800 <= ord(c) <= 0xDFFF)
     if bad > max(2, 0.01 * len(text)):
         raise InputError(f"{name}: binary data, not a text transcript")
-    if not any(c.isalpha() for c in text):
+    if len({c for c in text if c.isalpha()}) < 3:
         raise InputError(f"{name}: no words in the transcript")
     return text, enc
 

@@ -1,0 +1,183 @@
+"""align_call: corrections decided from audio evidence, flags, timing, bad input."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from callfix.align import align_call, load_glossaries
+from callfix.align.vendor import parse_vendor_text
+from callfix.config import load_config
+from callfix.errors import InputError
+from callfix.model import Transcript
+
+from align_fixtures import demo_evidence, demo_vendor, seg
+
+CFG = load_config()
+
+
+def _by_vendor(t):
+    return {e.vendor.strip(" ,."): e for e in t.edits}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return align_call(demo_evidence(), demo_vendor(), CFG)
+
+
+def test_supported_corrections_are_applied(demo):
+    e = _by_vendor(demo)
+    assert e["growth"].decision == "applied" and e["growth"].replacement == "gross"
+    assert e["growth"].evidence["glossary"]["confusion"] == ["growth margin", "gross margin"]
+    assert e["205"].decision == "applied" and e["205"].replacement == "2025"
+    assert e["non-gap"].replacement == "non-GAAP" and e["non-gap"].decision == "applied"
+    assert e["DeepSeq"].replacement == "DeepSeek" and e["DeepSeq"].decision == "applied"
+    assert e["Zouzong"].replacement == "Mr. Zou." and e["Zouzong"].decision == "applied"
+    p0 = demo.paragraphs[0]
+    assert p0.corrected == ("Good day and welcome to Google Cloud's fourth quarter call. "
+                            "Our gross margin was 20% in 2025 and we expect more.")
+
+
+def test_glossary_confusion_left_alone_when_audio_agrees(demo):
+    # "Google Cloud" is a known confusion for Kingsoft Cloud, but the audio says Google Cloud.
+    assert "Google Cloud's" in demo.paragraphs[0].corrected
+    assert not any("Google" in e.vendor for e in demo.edits)
+
+
+def test_repetition_loop_the_audio_lacks_is_removed(demo):
+    loop = [e for e in demo.edits if e.kind == "delete" and "this one" in e.vendor]
+    assert loop and all(e.decision == "applied" for e in loop)
+    assert loop[0].evidence["repetition_loop"]["count"] >= 3
+    assert demo.paragraphs[2].corrected == "Thank you. Our non-GAAP net income grew, and DeepSeek helped this one a lot."
+
+
+def test_stray_text_not_in_audio_is_flagged(demo):
+    p = demo.paragraphs[1]
+    assert "not_in_audio" in p.flags
+    dels = [e for e in demo.edits if e.paragraph == p.index]
+    assert dels and all(e.kind == "delete" and e.decision != "kept" for e in dels)
+
+
+def test_machine_translation_is_resourced_not_replaced(demo):
+    p = demo.paragraphs[3]
+    assert "machine_translation" in p.flags and p.language == "zh"
+    assert p.source_text == "经调整后经营利润首次转正"
+    assert p.corrected == p.text  # the interpreter's English is kept
+    (e,) = [e for e in demo.edits if e.paragraph == p.index]
+    assert e.kind == "resource" and e.decision == "suggested"
+
+
+def test_every_token_timed_and_paragraphs_get_speakers(demo):
+    starts = [k.start for p in demo.paragraphs for k in p.tokens]
+    assert all(s is not None for s in starts)
+    assert starts == sorted(starts)
+    assert demo.paragraphs[0].speakers == ["SPEAKER_00"] and demo.paragraphs[2].speakers == ["SPEAKER_01"]
+    assert demo.paragraphs[0].start == 0.0 and demo.paragraphs[4].start == 70.0
+    assert demo.meta["align"]["coverage"] > 0.3 and demo.meta["align"]["warning"] is None
+
+
+def test_edits_point_at_their_vendor_text(demo):
+    for e in demo.edits:
+        p = demo.paragraphs[e.paragraph]
+        assert p.text[e.char_start:e.char_end] == e.vendor
+
+
+def test_uncertain_asr_only_suggests():
+    ev = demo_evidence()
+    for w in ev.segments[0].words:
+        if w.text in ("gross", "2025"):
+            w.probability = 0.3
+    out = align_call(ev, demo_vendor(), CFG)
+    e = _by_vendor(out)
+    assert e["growth"].decision == "suggested" and e["205"].decision != "applied"
+    assert "growth margin" in out.paragraphs[0].corrected
+
+
+def test_unsupported_asr_difference_is_not_applied():
+    v = parse_vendor_text("We saw strong results in the quarter and we thank our customers for their trust.\n")
+    ev = Transcript(segments=[seg("We saw strong results in the quarter and we thank our costumers for there trust.")])
+    out = align_call(ev, v, CFG)
+    assert out.edits and all(e.decision != "applied" for e in out.edits)
+    assert out.paragraphs[0].corrected == out.paragraphs[0].text
+
+
+def test_vendor_glossary_spelling_is_protected():
+    v = parse_vendor_text("Welcome to the Kingsoft Cloud earnings call for the fourth quarter.\n")
+    ev = Transcript(segments=[seg("Welcome to the kings of the cloud earnings call for the fourth quarter.")])
+    out = align_call(ev, v, CFG)
+    (e,) = out.edits
+    assert e.decision == "kept" and "vendor_term" in e.evidence["glossary"]
+
+
+def test_transcript_of_another_call_warns_and_applies_nothing(capsys):
+    ev = Transcript(segments=[seg(" ".join(f"unrelated{i} words here" for i in range(60)))])
+    out = align_call(ev, demo_vendor(), CFG)
+    assert out.edits == [] and out.meta["align"]["coverage"] < CFG["align"]["min_coverage"]
+    assert "different call" in out.meta["align"]["warning"]
+    assert "different call" in capsys.readouterr().err
+    assert all(p.corrected == p.text and "unverified" in p.flags for p in out.paragraphs)
+
+
+def test_silent_audio_keeps_vendor_unverified():
+    out = align_call(Transcript(duration=30.0), demo_vendor(), CFG)
+    assert out.edits == []
+    assert all(p.corrected == p.text and p.flags == ["unverified"] for p in out.paragraphs)
+    assert "no speech" in out.meta["align"]["warning"]
+
+
+def test_glossaries_load_by_name_and_path(tmp_path):
+    g = load_glossaries(["earnings"])
+    assert "Kingsoft Cloud" in g.hotwords() and g.confusions["non-gap"] == "non-GAAP"
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("terms: [Ksyun]\nnames: [Ann Lee]\nconfusions: {Casey Un: Ksyun}\n")
+    g2 = load_glossaries(["earnings", str(extra)])
+    assert "Ksyun" in g2.terms and g2.confusions["Casey Un"] == "Ksyun" and "Ann Lee" in g2.names
+    with pytest.raises(InputError, match="glossary not found"):
+        load_glossaries(["no-such-glossary"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("terms: {a: b}\n")
+    with pytest.raises(InputError, match="bad.yaml"):
+        load_glossaries([str(bad)])
+
+
+SENTENCES = [
+    "Revenue grew thirty percent in the fourth quarter.",
+    "Our gross margin improved again this year.",
+    "We expect capital expenditure to rise in 2025.",
+    "Thank you operator and good evening everyone.",
+    "The AI business kept growing quarter over quarter.",
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, len(SENTENCES) - 1), min_size=2, max_size=6),
+       st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["drop", "swap", "dup"])), max_size=6))
+def test_alignment_properties(order, noise):
+    paras = [SENTENCES[i] for i in order]
+    words = " ".join(paras).split()
+    for pos, kind in noise:  # the ASR hears something a little different
+        if not words:
+            break
+        k = pos % len(words)
+        if kind == "drop":
+            del words[k]
+        elif kind == "swap":
+            words[k] = "blah"
+        else:
+            words.insert(k, words[k])
+    vendor = parse_vendor_text("\n".join(paras) + "\n")
+    ev = Transcript(segments=[seg(" ".join(words))]) if words else Transcript()
+    out = align_call(ev, copy.deepcopy(vendor), CFG)
+    applied = {e.paragraph for e in out.edits if e.decision == "applied"}
+    for p, orig in zip(out.paragraphs, vendor.paragraphs):
+        assert p.text == orig.text and [k.text for k in p.tokens] == [k.text for k in orig.tokens]
+        if p.index not in applied:
+            assert p.corrected == p.text  # untouched paragraphs rebuild exactly
+    for e in out.edits:
+        assert out.paragraphs[e.paragraph].text[e.char_start:e.char_end] == e.vendor
+        if e.decision == "applied" and e.replacement:
+            assert e.replacement in out.paragraphs[e.paragraph].corrected
+    if words:
+        starts = [k.start for p in out.paragraphs for k in p.tokens]
+        assert None not in starts and starts == sorted(starts)
