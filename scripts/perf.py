@@ -217,6 +217,10 @@ def batch_throughput(clips: list[Path], vendor: Path, work: Path, workers: int) 
 
 def table(res: dict) -> str:
     lines = ["| measurement | value |", "|---|---|"]
+    if "load_before" in res:
+        # other work on the machine inflates every time below: say how busy it was
+        lines.append(f"| machine | {res['cpu_count']} cores, load average {res['load_before']:.1f} at start"
+                     + (f", {res['load_after']:.1f} at end |" if "load_after" in res else " |"))
     for m, r in sorted(res.get("calls", {}).items(), key=lambda kv: float(kv[0])):
         p, q = r.get("pipeline"), r.get("plain")
         label = f"{float(m):g}-min call ({r['audio_seconds'] / 60:.1f} min audio)"
@@ -258,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
     clip, vendor = demo_call(work)
-    res: dict = {"clip": str(clip), "clip_seconds": duration(clip), "cpu_count": os.cpu_count(), "calls": {}}
+    res: dict = {"clip": str(clip), "clip_seconds": duration(clip), "cpu_count": os.cpu_count(), "calls": {},
+                 "load_before": os.getloadavg()[0]}
     last_json = None
     for m in args.minutes:
         audio, text, secs = looped_call(clip, vendor, m, work / "calls")
@@ -289,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in (1, 2):
             print(f"batch of {len(clips)} calls, {w} worker(s) ...", file=sys.stderr)
             res["batch"].append(batch_throughput(clips, v, work, w))
+    res["load_after"] = os.getloadavg()[0]
     _save(work, res)
     print(table(res))
     return 0

@@ -30,7 +30,7 @@ def _summary(out: Path) -> dict[str, dict]:
 
 
 def _cache_files(out: Path, stage: str) -> set[str]:
-    return {p.name for p in (out / ".cache" / stage).glob("*.json")}
+    return {p.name for p in (out / ".cache").glob(f"*/{stage}/*.json")}
 
 
 def test_batch_resume_cache_and_failure(tmp_path, calls):
@@ -71,6 +71,7 @@ def test_batch_resume_cache_and_failure(tmp_path, calls):
 
     # A glossary edited in place (a new confusion, no new hotword): call a is redone; ASR and diarization come from the cache.
     asr, dia = _cache_files(out, "asr"), _cache_files(out, "diarize")
+    assert len(asr) == 2 and len(dia) == 2
     gloss.write_text("confusions: {Google Cloud: Kingsoft Cloud}\n")
     r3 = {r.id: r for r in run_batch(manifest, out, cfg, workers=0, quiet=True)}
     assert (r3["a"].status, r3["b"].status) == ("done", "skipped")

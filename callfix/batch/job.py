@@ -73,7 +73,9 @@ def process_call(
     try:
         fp = resume.fingerprint(spec, cfg)
         build = resume.partial_dir(out_root, spec.id)
-        t = run_call(spec.audio, spec.transcript, build, cfg, cache_dir=cache_dir, progress=progress,
+        # One cache folder per call: the pipeline decodes into <cache>/audio/, which concurrent calls must not share.
+        call_cache = Path(cache_dir) / spec.id if cache_dir is not None else None
+        t = run_call(spec.audio, spec.transcript, build, cfg, cache_dir=call_cache, progress=progress,
                      participants=spec.participants)
         seconds = time.perf_counter() - t0
         dur = t.duration or None
