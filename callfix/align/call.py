@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import sys
 import time
 from collections import Counter
@@ -17,11 +18,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
     """Evidence (ASR words, turns, speakers) merged with the vendor paragraphs, timed and corrected."""
     acfg = cfg.get("align", cfg) if isinstance(cfg, dict) else {}
     t0 = time.perf_counter()
-    out = copy.deepcopy(evidence)
-    out.paragraphs = copy.deepcopy(vendor.paragraphs)
-    out.header = list(vendor.header)
-    out.edits = []
-    out.meta = {**copy.deepcopy(evidence.meta), **{k: v for k, v in vendor.meta.items() if k == "vendor"}}
+    out = _copy(evidence, vendor)
     gl = glossary if glossary is not None else load_glossaries(acfg.get("glossaries") or [])
     words = flat_words(out)
     al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)))
@@ -55,6 +52,19 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
         name = vendor.meta.get("vendor", {}).get("path", "vendor transcript")
         print(f"callfix: warning: {name}: {info['warning']}", file=sys.stderr)
     return out
+
+
+def _copy(evidence: Transcript, vendor: Transcript) -> Transcript:
+    """The evidence with fresh words and the vendor paragraphs (deepcopy is slow on 10k words)."""
+    segs = [replace(s, words=[replace(w) for w in s.words]) for s in evidence.segments]
+    paras = [replace(p, tokens=[replace(k) for k in p.tokens], speakers=list(p.speakers), flags=list(p.flags))
+             for p in vendor.paragraphs]
+    return Transcript(
+        audio=evidence.audio, duration=evidence.duration, languages=list(evidence.languages), segments=segs,
+        turns=[replace(x) for x in evidence.turns], speakers=copy.deepcopy(evidence.speakers), paragraphs=paras,
+        edits=[], header=list(vendor.header),
+        meta={**copy.deepcopy(evidence.meta), **{k: copy.deepcopy(v) for k, v in vendor.meta.items() if k == "vendor"}},
+    )
 
 
 def _flag(p, flag: str) -> None:

@@ -7,6 +7,7 @@ the audio lacks). Everything else is suggested to an editor or kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from callfix.align.evidence import (glossary_evidence, metaphone_similarity, number_evidence,
                                     repetition_loop, text_similarity)
@@ -154,9 +155,9 @@ def replacement_text(vendor_tokens: list[Token], words: list[Word], gl: Glossary
 def _canonical_spelling(core: list[str], gl: Glossary) -> list[str]:
     """Words whose units spell a glossary entry are replaced by its canonical spelling."""
     out = list(core)
-    for term in gl.canonical():
-        tu = phrase_units(term)
-        if not tu:
+    have = {u for c in core for u in units(c)}
+    for term, tu in _canonical_units(tuple(gl.canonical())):
+        if tu[0] not in have:
             continue
         i = 0
         while i < len(out):
@@ -169,6 +170,11 @@ def _canonical_spelling(core: list[str], gl: Glossary) -> list[str]:
                 out[i:j] = [term]
             i += 1
     return out
+
+
+@lru_cache(maxsize=8)
+def _canonical_units(canonical: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(t, u) for t in canonical if (u := phrase_units(t))]
 
 
 def _is_glossary_start(text: str, gl: Glossary) -> bool:
