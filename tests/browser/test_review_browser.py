@@ -111,3 +111,65 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     assert final.paragraphs[1].corrected == "Our growth margin improved and non-GAAP net loss narrowed. Thank you."
     assert final.paragraphs[0].corrected == "Thank you, operator. Welcome to Kingsoft Cloud's fourth quarter call."
     assert "non-GAAP net loss narrowed" in (tmp_path / "final" / "transcript.txt").read_text(encoding="utf-8")
+
+
+def _speak(text: str, out: Path, pitch: int) -> Path:
+    import subprocess
+
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-p", str(pitch), "-w", str(out), text], check=True)
+    return out
+
+
+VENDOR = (
+    "Good day and welcome to the fourth quarter earnings call. Our growth margin improved this quarter. "
+    "this one, this one, this one, this one.\n"
+    "Thank you, operator. Revenue grew thirty percent, and our growth profit reached two billion.\n"
+)
+
+
+@pytest.mark.slow
+def test_review_of_real_asr_and_alignment_output(tmp_path: Path, browser, models_ready, capsys):
+    """transcribe + align (which renders the page) on synthetic speech; decide in the browser; apply."""
+    import subprocess
+
+    a = _speak("Good day and welcome to the fourth quarter earnings call. Our gross margin improved this quarter.",
+               tmp_path / "a.wav", 50)
+    b = _speak("Thank you, operator. Revenue grew thirty percent, and our gross profit reached two billion.",
+               tmp_path / "b.wav", 70)
+    call = tmp_path / "call.wav"
+    subprocess.run(["sox", str(a), str(b), str(call), "rate", "16000", "channels", "1"], check=True)
+    (tmp_path / "vendor.txt").write_text(VENDOR, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["transcribe", str(call), "-o", str(tmp_path / "asr"), "-q"]) == 0
+    assert main(["align", "--asr", str(tmp_path / "asr" / "asr.json"), "--transcript", str(tmp_path / "vendor.txt"),
+                 "-o", str(out), "-q"]) == 0
+    t = Transcript.load(out / "transcript.json")
+    by_vendor = {(e.paragraph, e.vendor): e for e in t.edits}
+    margin, loop, profit = (by_vendor.get(k) for k in [(0, "growth"), (0, "this one, this one, this one, this one."),
+                                                        (1, "growth")])
+    assert margin and loop and profit, f"alignment found other edits: {[(e.vendor, e.decision) for e in t.edits]}"
+    assert loop.decision == "applied" and profit.decision == "applied" and margin.decision != "applied"
+
+    page = browser.new_page(accept_downloads=True)
+    page.goto((out / "review.html").as_uri())
+    page.locator(f'.edit[data-edit="{margin.id}"]').click()
+    page.wait_for_function("document.getElementById('player').currentTime > 3")  # the audio plays from the edit
+    page.keyboard.press("a")
+    page.locator(f'.edit[data-edit="{profit.id}"]').click()
+    page.keyboard.press("r")
+    with page.expect_download() as dl:
+        page.locator("#export").click()
+    dl.value.save_as(tmp_path / "decisions.json")
+    page.close()
+
+    assert main(["apply-review", str(out), str(tmp_path / "decisions.json")]) == 0
+    final = Transcript.load(out / "final" / "transcript.json")
+    assert [p.corrected for p in final.paragraphs] == [
+        "Good day and welcome to the fourth quarter earnings call. Our gross margin improved this quarter.",
+        "Thank you, operator. Revenue grew thirty percent, and our growth profit reached two billion.",
+    ]
+    # with no decisions the review reproduces the aligner's own corrected text
+    (tmp_path / "none.json").write_text(json.dumps({"transcript": transcript_id(t), "decisions": {}}))
+    assert main(["apply-review", str(out), str(tmp_path / "none.json")]) == 0
+    again = Transcript.load(out / "final" / "transcript.json")
+    assert [p.corrected for p in again.paragraphs] == [p.corrected for p in t.paragraphs]
