@@ -33,22 +33,34 @@ class AudioInfo:
 
 @dataclass
 class Audio:
-    """A decoded call: ``samples`` is a read-only int16 memory map of the 16 kHz mono PCM."""
+    """A decoded call: 16 kHz mono int16 PCM in ``wav``; windows are read from disk on demand."""
 
     source: str
     wav: Path
-    samples: np.ndarray
+    data_offset: int
+    n_samples: int
     sample_rate: int = SAMPLE_RATE
 
     @property
     def duration(self) -> float:
-        return len(self.samples) / self.sample_rate
+        return self.n_samples / self.sample_rate
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Read-only int16 memory map of the whole call (pages load only where touched)."""
+        if self.n_samples == 0:
+            return np.zeros(0, dtype=np.int16)
+        return np.memmap(self.wav, dtype=np.int16, mode="r", offset=self.data_offset, shape=(self.n_samples,))
 
     def window(self, start: float, end: float) -> np.ndarray:
-        """float32 samples in [-1, 1] for [start, end) seconds."""
-        a = max(0, int(start * self.sample_rate))
-        b = min(len(self.samples), int(end * self.sample_rate))
-        return self.samples[a:b].astype(np.float32) / 32768.0
+        """float32 samples in [-1, 1] for [start, end) seconds.
+
+        Read with plain file I/O rather than through a map, so memory stays flat in call length.
+        """
+        a = min(self.n_samples, max(0, int(start * self.sample_rate)))
+        b = min(self.n_samples, max(a, int(end * self.sample_rate)))
+        data = np.fromfile(self.wav, dtype=np.int16, count=b - a, offset=self.data_offset + 2 * a)
+        return data.astype(np.float32) / 32768.0
 
     def as_float(self) -> np.ndarray:
         return self.window(0, self.duration)
@@ -114,11 +126,7 @@ def decode(path: str | Path, workdir: str | Path, max_hours: float = 6.0) -> Aud
 
 def open_wav(wav: Path, source: str | None = None) -> Audio:
     data_offset, n_bytes = _pcm_span(wav)
-    if n_bytes == 0:
-        samples = np.zeros(0, dtype=np.int16)
-    else:
-        samples = np.memmap(wav, dtype=np.int16, mode="r", offset=data_offset, shape=(n_bytes // 2,))
-    return Audio(source or str(wav), wav, samples)
+    return Audio(source or str(wav), wav, data_offset, n_bytes // 2)
 
 
 def _pcm_span(wav: Path) -> tuple[int, int]:
