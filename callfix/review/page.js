@@ -91,11 +91,25 @@
     return (h ? h + ":" : "") + mm + ":" + String(sec).padStart(2, "0");
   }
 
+  function pretty(v) {
+    if (Array.isArray(v)) return v.map(pretty).join(", ");
+    if (v !== null && typeof v === "object") {
+      return Object.entries(v).map(([k, x]) => k + ": " + pretty(x)).join("\n");
+    }
+    return String(v);
+  }
+
+  function fmtFine(t) {
+    if (t === null || t === undefined) return "–";
+    const whole = fmt(Math.floor(t));
+    return whole + "." + String(Math.floor((t % 1) * 10));
+  }
+
   function row(dl, key, value) {
     const dt = document.createElement("dt");
     const dd = document.createElement("dd");
     dt.textContent = key;
-    dd.textContent = typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+    dd.textContent = pretty(value);
     dl.append(dt, dd);
   }
 
@@ -114,7 +128,7 @@
     const facts = $("pe-facts");
     facts.replaceChildren();
     row(facts, "edit", e.id);
-    row(facts, "time", fmt(e.start) + "–" + fmt(e.end));
+    row(facts, "time", fmtFine(e.start) + " – " + fmtFine(e.end));
     row(facts, "speaker", e.speakerLabel || e.speaker || "–");
     row(facts, "language", e.language);
     row(facts, "confidence", Number(e.confidence).toFixed(2));
