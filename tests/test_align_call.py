@@ -181,3 +181,45 @@ def test_alignment_properties(order, noise):
     if words:
         starts = [k.start for p in out.paragraphs for k in p.tokens]
         assert None not in starts and starts == sorted(starts)
+
+
+def test_garbled_name_near_a_known_confusion_is_repaired():
+    v = parse_vendor_text("Welcome to Jinshan Cloud's fourth quarter call, thank you all for joining today.\n")
+    ev = Transcript(segments=[seg("Welcome to Kingsop Cloud's fourth quarter call, thank you all for joining today.")])
+    out = align_call(ev, v, CFG)
+    (e,) = out.edits
+    assert e.evidence["glossary"]["confusion_fuzzy"][:2] == ["Jinshan Cloud", "Kingsoft Cloud"]
+    assert e.replacement == "Kingsoft"  # the glossary spelling, not the ASR's garble
+    assert out.paragraphs[0].corrected.startswith("Welcome to Kingsoft Cloud's")
+
+
+def test_split_words_match_a_glossary_term():
+    v = parse_vendor_text("Demand from dipstick models is strong across our customers this quarter.\n")
+    ev = Transcript(segments=[seg("Demand from deep seek models is strong across our customers this quarter.")])
+    out = align_call(ev, v, CFG)
+    (e,) = out.edits
+    assert e.decision == "applied" and e.replacement == "DeepSeek"
+
+
+def test_paragraph_with_no_time_in_the_audio_is_deleted():
+    v = parse_vendor_text("Thank you all for joining the call today.\nPlease standby while your speakers reconnect.\n"
+                          "Our next question comes from the line of Brian Gong.\n")
+    ev = Transcript(segments=[seg("Thank you all for joining the call today."),
+                              seg("Our next question comes from the line of Brian Gong.", t0=3.6)])
+    out = align_call(ev, v, CFG)
+    (e,) = out.edits
+    assert e.kind == "delete" and e.decision == "applied" and e.evidence["asr_gap_seconds"] < 1.0
+    assert out.paragraphs[1].corrected == "" and "not_in_audio" in out.paragraphs[1].flags
+    # With a long silence where it could have been said, the same text is only suggested.
+    ev.segments[1] = seg("Our next question comes from the line of Brian Gong.", t0=12.0)
+    out = align_call(ev, v, CFG)
+    assert [e.decision for e in out.edits] == ["suggested"]
+
+
+def test_loop_keeps_the_repeats_the_audio_has():
+    v = parse_vendor_text("So we think this one, this one, this one, this one, this one is the key driver of growth.\n")
+    ev = Transcript(segments=[seg("So we think this one, this one is the key driver of growth.")])
+    out = align_call(ev, v, CFG)
+    (e,) = out.edits
+    assert e.decision == "applied" and e.evidence["repetition_loop"]["in_audio"] == 2
+    assert out.paragraphs[0].corrected == "So we think this one, this one is the key driver of growth."

@@ -21,7 +21,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
     out = _copy(evidence, vendor)
     gl = glossary if glossary is not None else load_glossaries(acfg.get("glossaries") or [])
     words = flat_words(out)
-    al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)))
+    al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)), int(acfg.get("loop_min_repeats", 3)))
     time_tokens(al, out.turns, float(acfg.get("max_interp_gap", 30.0)))
     info = {
         "vendor_units": len(al.vu), "asr_units": len(al.wu), "asr_words": len(words),

@@ -82,11 +82,18 @@ def _split(al: Alignment, g1: int, g2: int, w1: int, w2: int) -> list[Piece]:
             p, k = al.toks[g1 - 1][0], len(al.paragraphs[al.toks[g1 - 1][0]].tokens)
         return [Piece(p, k, k, w1, w2, g1, g1)]
     groups: list[list[int]] = []
+    looped = _looped(al)
+    prev = None
     for g in range(g1, g2):
-        if groups and al.toks[g][0] == al.toks[groups[-1][0]][0]:
+        if g in looped:  # loops are judged on their own
+            continue
+        if groups and al.toks[g][0] == al.toks[groups[-1][0]][0] and prev == g - 1:
             groups[-1].append(g)
         else:
             groups.append([g])
+        prev = g
+    if not groups:
+        return []
     starts = []
     for grp in groups:
         ws = [al.assigned[u] for g in grp for u in range(*al.tok_units[g]) if al.assigned[u] >= 0]
@@ -101,6 +108,17 @@ def _split(al: Alignment, g1: int, g2: int, w1: int, w2: int) -> list[Piece]:
                          cross=len(groups) > 1))
         cur = nxt
     return out
+
+
+def _is_loop_copy(al: Alignment, pc: Piece, aunits: list[str]) -> bool:
+    for lp in al.loops:
+        if lp["paragraph"] == pc.paragraph and lp["k1"] <= pc.k1 <= lp["k2"] and set(aunits) <= set(lp["phrase"].split()):
+            return True
+    return False
+
+
+def _looped(al: Alignment) -> set[int]:
+    return {g for lp in al.loops for g in range(lp["g1"], lp["g2"])}
 
 
 def _units_of_tokens(al: Alignment, g1: int, g2: int) -> list[str]:
@@ -153,20 +171,20 @@ def replacement_text(vendor_tokens: list[Token], words: list[Word], gl: Glossary
 
 
 def _canonical_spelling(core: list[str], gl: Glossary) -> list[str]:
-    """Words whose units spell a glossary entry are replaced by its canonical spelling."""
+    """Words that spell a glossary entry (spaces aside: "deep seek") take its canonical spelling."""
     out = list(core)
-    have = {u for c in core for u in units(c)}
+    joined = "".join(u for c in core for u in units(c))
     for term, tu in _canonical_units(tuple(gl.canonical())):
-        if tu[0] not in have:
+        target = "".join(tu)
+        if target not in joined:
             continue
         i = 0
         while i < len(out):
-            acc: list[str] = []
-            j = i
-            while j < len(out) and len(acc) < len(tu):
-                acc.extend(units(out[j]))
+            acc, j = "", i
+            while j < len(out) and len(acc) < len(target):
+                acc += "".join(units(out[j]))
                 j += 1
-            if tuple(acc) == tu and (j - i > 1 or out[i] != term):
+            if acc == target and (j - i > 1 or out[i] != term):
                 out[i:j] = [term]
             i += 1
     return out
@@ -175,6 +193,12 @@ def _canonical_spelling(core: list[str], gl: Glossary) -> list[str]:
 @lru_cache(maxsize=8)
 def _canonical_units(canonical: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
     return [(t, u) for t in canonical if (u := phrase_units(t))]
+
+
+def _with_vendor_edges(vendor_tokens: list[Token], text: str) -> str:
+    lead, _ = edge_punct(vendor_tokens[0].text)
+    _, trail = edge_punct(vendor_tokens[-1].text)
+    return lead + text + trail
 
 
 def _is_glossary_start(text: str, gl: Glossary) -> bool:
@@ -202,6 +226,8 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             continue
         if not vunits and not aunits:
             continue  # punctuation only
+        if not toks and _is_loop_copy(al, pc, aunits):
+            continue  # the audio's own copies of a vendor loop phrase: the loop edit handles them
         probs = [w.probability for w in words]
         zh_share = sum(1 for w in words if w.language == "zh" or has_cjk(w.text)) / len(words) if words else 0.0
         ev: dict = {"asr_text": atext}
@@ -242,12 +268,21 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             room = gap is not None and gap < max(1.5, 0.25 * expected)
             if loop:
                 ev["repetition_loop"] = loop
+            whole = pc.k1 == 0 and pc.k2 == len(par.tokens)
+            # Even fast speech (4 words/s) could not fit the whole paragraph in the gap the audio leaves.
+            no_time = gap is not None and 0 < pc.w1 < len(al.words) and gap < 0.8 * len(vunits) / 4.0
             if loop and room:
                 edit.decision, edit.confidence = "applied", 0.9
                 edit.reason = f"repetition loop ('{loop['phrase']}' x{loop['count']}) not in the audio"
+            elif whole and len(vunits) >= 4 and no_time:
+                edit.decision, edit.confidence = "applied", 0.85
+                edit.reason = f"paragraph not in the audio: {gap:.1f} s between the neighbouring words, too short to say it"
             elif len(vunits) >= 3 and room:
                 edit.decision, edit.confidence = "suggested", 0.6
                 edit.reason = "not in the audio (no speech recognised there)"
+            elif whole and len(vunits) >= 3:
+                edit.decision, edit.confidence = "suggested", 0.5
+                edit.reason = "paragraph not heard; the audio has untranscribed time here"
             elif loop:
                 edit.decision, edit.confidence = "suggested", 0.5
                 edit.reason = "repetition loop; the audio has untranscribed time here"
@@ -292,6 +327,12 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
         elif "confusion" in gev:
             support, conf = "confusion", 0.55 + 0.45 * p
             reason = f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}' confirmed by the audio"
+        elif "confusion_fuzzy" in gev:
+            sim = gev["confusion_fuzzy"][2]
+            support, conf = "confusion", 0.5 * sim + 0.45 * sum(probs) / len(probs)
+            edit.replacement = _with_vendor_edges(toks, gev["replacement"])
+            reason = (f"known confusion '{gev['confusion_fuzzy'][0]}' -> '{gev['confusion_fuzzy'][1]}'; "
+                      f"the audio is close to it ({sim:.0%})")
         elif "vendor_term" in gev:
             conf = 0.2 * p
             reason = f"vendor spelling '{gev['vendor_term']}' is in the glossary; the audio reading is not"
@@ -318,9 +359,63 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
         edit.reason = reason
         edit.evidence = ev
         edits.append(edit)
+    edits.extend(loop_edits(al, acfg))
+    edits.sort(key=lambda e: (e.paragraph, e.char_start, e.char_end))
     for n, e in enumerate(edits, 1):
         e.id = f"e{n:04d}"
     return edits
+
+
+def _flanking_words(al: Alignment, g1: int, g2: int) -> tuple[int, int]:
+    """ASR words matched just before token g1 and just after token g2 (-1 / len(words): none)."""
+    u = al.tok_units[g1][0] - 1 if g1 < len(al.toks) else len(al.vu) - 1
+    while u >= 0 and al.vmatch[u] < 0:
+        u -= 1
+    before = al.ww[al.vmatch[u]] if u >= 0 else -1
+    u = al.tok_units[g2][0] if g2 < len(al.toks) else len(al.vu)
+    while u < len(al.vu) and al.vmatch[u] < 0:
+        u += 1
+    after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
+    return before, after
+
+
+def loop_edits(al: Alignment, acfg: dict) -> list[Edit]:
+    """Delete the repeats of a vendor loop that the audio does not contain."""
+    words_per_sec = float(acfg.get("speech_words_per_second", 2.5))
+    out = []
+    for lp in al.loops:
+        par = al.paragraphs[lp["paragraph"]]
+        before, after = _flanking_words(al, lp["g1"], lp["g2"])
+        between = al.words[before + 1:after]
+        phrase = tuple(lp["phrase"].split())
+        heard = [u for w in between for u in units(w.text)]
+        in_audio = sum(1 for i in range(len(heard) - len(phrase) + 1) if tuple(heard[i:i + len(phrase)]) == phrase)
+        keep = min(in_audio, lp["count"])
+        if keep >= lp["count"]:
+            continue  # the speaker really said it that often
+        # Drop the leading repeats: the last copy carries the punctuation that fits what follows.
+        toks = par.tokens[lp["k1"]:lp["k2"] - keep * lp["period"]]
+        e = Edit(id="", paragraph=par.index, kind="delete", vendor="", replacement="", decision="kept")
+        e.char_start, e.char_end = toks[0].offset, toks[-1].offset + len(toks[-1].text)
+        e.vendor = par.text[e.char_start:e.char_end]
+        e.start, e.end, e.speaker = toks[0].start, toks[-1].end, toks[0].speaker
+        if 0 <= before and after < len(al.words):
+            free = max(0.0, al.words[after].start - al.words[before].end - sum(w.end - w.start for w in between))
+        else:
+            free = None
+        expected = (lp["count"] - keep) * len(phrase) / words_per_sec
+        room = free is not None and free < max(1.5, 0.25 * expected)
+        e.evidence = {"repetition_loop": {"phrase": lp["phrase"], "count": lp["count"], "in_audio": in_audio},
+                      "asr_gap_seconds": round(free, 2) if free is not None else None,
+                      "asr_text": join_words(between)}
+        if room or free is None and al.words:
+            e.decision, e.confidence = "applied", 0.9
+            e.reason = f"repetition loop ('{lp['phrase']}' x{lp['count']}; {in_audio} in the audio) removed"
+        else:
+            e.decision, e.confidence = "suggested", 0.55
+            e.reason = f"repetition loop ('{lp['phrase']}' x{lp['count']}); the audio has untranscribed time here"
+        out.append(e)
+    return out
 
 
 def _gap_seconds(al: Alignment, pc: Piece) -> float | None:

@@ -52,35 +52,62 @@ def repetition_loop(us: list[str], min_count: int = 3) -> dict | None:
     return best
 
 
-def _contains(hay: tuple[str, ...], needle: tuple[str, ...], lo: int, hi: int) -> bool:
-    """Does ``needle`` occur in ``hay`` overlapping positions [lo, hi)?"""
-    n = len(needle)
-    if not n:
-        return False
-    for i in range(max(0, lo - n + 1), min(len(hay) - n, max(hi, lo + 1) - 1) + 1):
-        if hay[i:i + n] == needle:
-            return True
-    return False
+def _contains(hay: tuple[str, ...], needle: tuple[str, ...], lo: int, hi: int) -> tuple[int, int] | None:
+    """Where ``needle`` occurs in ``hay`` overlapping [lo, hi), ignoring spaces between units
+    ("king soft cloud" holds "Kingsoft Cloud"); None when it does not."""
+    target = "".join(needle)
+    if not target or target not in "".join(hay):
+        return None
+    hi = max(hi, lo + 1)
+    for i in range(max(0, lo - len(target)), min(len(hay), hi)):
+        acc, j = "", i
+        while j < len(hay) and len(acc) < len(target):
+            acc += hay[j]
+            j += 1
+        if acc == target and j > lo:
+            return i, j
+    return None
+
+
+def _plain(us) -> tuple[str, ...]:
+    # Possessives do not change a name: "Jinshan Cloud's" holds "Jinshan Cloud".
+    return tuple(u[:-2] if u.endswith("'s") and len(u) > 2 else u for u in us)
 
 
 @lru_cache(maxsize=64)
-def _glossary_units(key: int, gl_terms: tuple, gl_conf: tuple):
-    terms = [(t, phrase_units(t)) for t in gl_terms]
-    conf = [(w, r, phrase_units(w), phrase_units(r)) for w, r in gl_conf]
+def _glossary_units(gl_terms: tuple, gl_conf: tuple):
+    terms = [(t, _plain(phrase_units(t))) for t in gl_terms]
+    conf = [(w, r, _plain(phrase_units(w)), _plain(phrase_units(r))) for w, r in gl_conf]
     return [t for t in terms if t[1]], [c for c in conf if c[2] and c[3]]
 
 
-def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: list[str], right: list[str]) -> dict:
+def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: list[str], right: list[str],
+                      fuzzy: float = 0.8) -> dict:
     """Compare the vendor window with the window the edit would produce (same context either side)."""
-    terms, conf = _glossary_units(id(gl), tuple(gl.canonical()), tuple(gl.confusions.items()))
+    terms, conf = _glossary_units(tuple(gl.canonical()), tuple(gl.confusions.items()))
+    left, vendor, asr, right = _plain(left), _plain(vendor), _plain(asr), _plain(right)
     before = tuple(left + vendor + right)
     after = tuple(left + asr + right)
     lo, hi_b, hi_a = len(left), len(left) + len(vendor), len(left) + len(asr)
     out: dict = {}
     for wrong, right_, wu, ru in conf:
-        if _contains(before, wu, lo, hi_b) and _contains(after, ru, lo, hi_a) and not _contains(before, ru, lo, hi_b):
+        at = _contains(before, wu, lo, hi_b)
+        if not at or _contains(before, ru, lo, hi_b):
+            continue
+        if _contains(after, ru, lo, hi_a):
             out["confusion"] = [wrong, right_]
             break
+        # The audio says something close to the right form (a garbled name): fuzzy support.
+        a, b = at
+        lc, rc = before[a:lo], before[hi_b:b] if b > hi_b else ()
+        heard = "".join(lc + asr + rc)
+        sim = fuzz.ratio(heard, "".join(ru)) / 100.0
+        if sim >= fuzzy and asr:
+            repl = _strip_context(right_, lc, rc)
+            if repl:
+                out["confusion_fuzzy"] = [wrong, right_, round(sim, 3)]
+                out["replacement"] = repl
+                break
     for term, tu in terms:
         in_before, in_after = _contains(before, tu, lo, hi_b), _contains(after, tu, lo, hi_a)
         if in_after and not in_before and "term" not in out:
@@ -88,3 +115,24 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
         if in_before and not in_after and "vendor_term" not in out:
             out["vendor_term"] = term  # the edit would destroy a glossary spelling
     return out
+
+
+def _strip_context(phrase: str, lc: tuple[str, ...], rc: tuple[str, ...]) -> str | None:
+    """The words of ``phrase`` left after dropping the context units it shares with the vendor."""
+    from callfix.align.normalize import tokenize, units
+
+    toks = tokenize(phrase)
+    tu = [_plain(units(t.text)) for t in toks]
+    i, got = 0, ()
+    while i < len(toks) and len(got) < len(lc):
+        got += tu[i]
+        i += 1
+    if got != lc:
+        return None
+    j, got = len(toks), ()
+    while j > i and len(got) < len(rc):
+        j -= 1
+        got = tu[j] + got
+    if got != rc or j <= i:
+        return None
+    return phrase[toks[i].offset:toks[j - 1].offset + len(toks[j - 1].text)]

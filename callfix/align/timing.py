@@ -25,6 +25,7 @@ class Alignment:
     vmatch: list[int] = field(default_factory=list)  # vendor unit -> ASR unit (-1: none)
     wmatch: list[int] = field(default_factory=list)
     assigned: list[int] = field(default_factory=list)  # vendor unit -> ASR word (-1: none)
+    loops: list[dict] = field(default_factory=list)  # vendor repetition loops, kept out of the alignment
 
     def token(self, g: int):
         p, k = self.toks[g]
@@ -54,13 +55,21 @@ class Alignment:
         return [tuple(s) for s in out]
 
 
-def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram: int = 4) -> Alignment:
+def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram: int = 4,
+                    loop_min_repeats: int = 3) -> Alignment:
     al = Alignment(paragraphs=paragraphs, words=words)
     for pi, p in enumerate(paragraphs):
+        # A vendor loop ("this one, this one, ..." x61) would smear its repeats over the audio's
+        # own words; it takes no part in the alignment and is judged on its own.
+        looped: set[int] = set()
+        for lp in find_loops([units(k.text) for k in p.tokens], loop_min_repeats):
+            lp.update(paragraph=pi, g1=len(al.toks) + lp["k1"], g2=len(al.toks) + lp["k2"])
+            al.loops.append(lp)
+            looped.update(range(lp["k1"], lp["k2"]))
         for ki, tok in enumerate(p.tokens):
             g = len(al.toks)
             al.toks.append((pi, ki))
-            us = units(tok.text)
+            us = () if ki in looped else units(tok.text)
             al.tok_units.append((len(al.vu), len(al.vu) + len(us)))
             al.vu.extend(us)
             al.vg.extend([g] * len(us))
@@ -85,6 +94,36 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
             for u in range(i1, i2):
                 al.assigned[u] = al.ww[j1 + min(j2 - j1 - 1, int((u - i1 + 0.5) * (j2 - j1) / (i2 - i1)))]
     return al
+
+
+def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_period: int = 8) -> list[dict]:
+    """Runs of one phrase (1..max_period tokens) repeated back to back at least ``min_repeats`` times
+    and over at least 6 words (a stutter like "the the the" is speech, not a loop)."""
+    out: list[dict] = []
+    n = len(tok_units)
+    k = 0
+    while k < n:
+        best = None
+        for period in range(1, max_period + 1):
+            if k + period * min_repeats > n:
+                break
+            phrase = [u for t in tok_units[k:k + period] for u in t]
+            if not phrase:
+                continue
+            reps = 1
+            while k + (reps + 1) * period <= n and \
+                    [u for t in tok_units[k + reps * period:k + (reps + 1) * period] for u in t] == phrase:
+                reps += 1
+            if reps >= min_repeats and reps * len(phrase) >= 6 and (best is None or reps * period > best[1] * best[0]):
+                best = (period, reps, phrase)
+        if best:
+            period, reps, phrase = best
+            out.append({"k1": k, "k2": k + period * reps, "period": period, "count": reps,
+                        "phrase": " ".join(phrase)})
+            k += period * reps
+        else:
+            k += 1
+    return out
 
 
 def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
