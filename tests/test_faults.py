@@ -94,13 +94,13 @@ def test_bad_inputs_in_one_batch(tmp_path, call):
     assert s["silence"]["status"] == "done", s["silence"]
     assert s["silence"]["edits_applied"] == "0"
     t = json.loads((out / "silence" / "transcript.json").read_text())
-    assert t["segments"] == []
+    assert t["segments"] == [] and all("unverified" in p["flags"] for p in t["paragraphs"])
 
     # The transcript of another call: aligned coverage is too low, so nothing is "corrected" into it.
     assert s["other"]["status"] == "done", s["other"]
     assert s["other"]["edits_applied"] == "0"
     t = json.loads((out / "other" / "transcript.json").read_text())
-    assert t["meta"]["align"]["coverage"] < 0.35
+    assert t["meta"]["align"]["coverage"] < 0.35 and all("unverified" in p["flags"] for p in t["paragraphs"])
 
     # GB18030 and UTF-16 transcripts: read correctly, Mandarin intact in the outputs.
     for cid in ("gb18030", "utf16"):

@@ -4,7 +4,7 @@ Records in OUT/:
   <call id>/        the call's outputs, with DONE.json written last (see resume.py)
   summary.csv       one row per call: status, seconds, RTF, WER, error (rewritten after every call)
   batch-log.jsonl   append-only journal of start/done/failed/skipped events across runs
-  .cache/<call id>/ stage results (decoded audio, ASR, diarization) reused by later runs
+  .cache/<audio hash>/  stage results (decoded audio, ASR, diarization), reused by later runs and by calls on the same audio
   .logs/<id>.log    full traceback of a failed call
 """
 from __future__ import annotations
