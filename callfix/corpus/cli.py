@@ -1,0 +1,25 @@
+"""`callfix corpus synth SCRIPT.yaml -o DIR`: build a synthetic call from its script."""
+from __future__ import annotations
+
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("corpus", help="build synthetic test calls")
+    csub = p.add_subparsers(dest="corpus_command", metavar="ACTION")
+    s = csub.add_parser("synth", help="synthesise a call script into audio, reference and a flawed vendor transcript")
+    s.add_argument("script", help="call script (YAML): speakers with voices, one line per paragraph")
+    s.add_argument("-o", "--out", required=True, help="output folder")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    s.set_defaults(func=_synth)
+    p.set_defaults(func=lambda args: p.print_help() or 2)
+
+
+def _synth(args) -> int:
+    from callfix.corpus.synth import build_call
+
+    progress = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr))
+    written = build_call(args.script, args.out, progress=progress)
+    for role, path in written.items():
+        print(f"{role:10s} {path}")
+    return 0

@@ -1,0 +1,114 @@
+"""Build a call from its script: audio, exact reference (JSON, STM, RTTM, text), flawed vendor text."""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from callfix.corpus import errormodel
+from callfix.corpus.script import CallScript, load_script
+from callfix.corpus.tts import require_tools, synthesize, write_wav
+from callfix.errors import CallfixError
+from callfix.io.atomic import atomic_path, atomic_write_text
+from callfix.model import Segment, Speaker, Transcript, Turn
+
+LEAD_IN = 0.8  # seconds of line noise before the first turn
+TAIL = 1.0
+
+
+def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=None) -> dict[str, Path]:
+    """Synthesise the call in `script` into out_dir; returns the written files by role."""
+    sc = script if isinstance(script, CallScript) else load_script(script)
+    require_tools([s.voice for s in sc.speakers.values()])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sr = sc.sample_rate
+    pause_rng = random.Random(f"{sc.seed}-pauses")
+
+    with tempfile.TemporaryDirectory(prefix="callfix-synth-") as tmp:
+        work = Path(tmp)
+        pieces: list[np.ndarray] = [np.zeros(int(LEAD_IN * sr), np.float32)]
+        cursor = len(pieces[0])
+        segments: list[Segment] = []
+        for i, line in enumerate(sc.lines):
+            if progress:
+                progress(f"line {i + 1}/{len(sc.lines)}: {sc.speakers[line.speaker].name}")
+            clip = synthesize(line, sc.speakers[line.speaker], work, sr, f"l{i:03d}")
+            if i:
+                gap = np.zeros(int(round(pause_rng.uniform(*sc.pause) * sr)), np.float32)
+                pieces.append(gap)
+                cursor += len(gap)
+            segments.append(Segment(text=line.text, start=round(cursor / sr, 3),
+                                    end=round((cursor + len(clip)) / sr, 3),
+                                    language=line.language, speaker=line.speaker))
+            pieces.append(clip)
+            cursor += len(clip)
+        pieces.append(np.zeros(int(TAIL * sr), np.float32))
+        speech = np.concatenate(pieces)
+        _render_channel(sc, speech, work, out / "call.flac")
+
+    duration = round(len(speech) / sr, 3)
+    ref = Transcript(
+        audio="call.flac",
+        duration=duration,
+        languages=sorted({s.language for s in segments}),
+        segments=segments,
+        turns=[Turn(s.speaker, s.start, s.end) for s in segments],
+        speakers=[Speaker(id=s.id, name=s.name, role=s.role, organization=s.organization)
+                  for s in sc.speakers.values()],
+        header=list(sc.header),
+        meta={"title": sc.title, "date": sc.date, "seed": sc.seed, "synthetic": True},
+    )
+    written = {"audio": out / "call.flac", "reference": ref.save(out / "reference.json")}
+    written["stm"] = atomic_write_text(out / "reference.stm", to_stm(ref, "call"))
+    written["rttm"] = atomic_write_text(out / "reference.rttm", to_rttm(ref.turns, "call"))
+    written["text"] = atomic_write_text(out / "reference.txt", "\n".join(s.text for s in segments) + "\n")
+
+    paragraphs, defects = errormodel.corrupt([(ln.text, ln.language, ln.mt) for ln in sc.lines],
+                                             sc.seed, sc.errors)
+    written["vendor"] = atomic_write_text(out / "vendor.txt", "\n".join(sc.header + paragraphs) + "\n")
+    written["defects"] = atomic_write_text(out / "defects.json", json.dumps({
+        "vendor": "vendor.txt",
+        "header_lines": len(sc.header),
+        "seed": sc.seed,
+        "defects": [d.to_dict() for d in defects],
+    }, ensure_ascii=False, indent=1) + "\n")
+    return written
+
+
+def _render_channel(sc: CallScript, speech: np.ndarray, work: Path, dest: Path) -> None:
+    """Line noise, telephone band and level, then 16-bit FLAC."""
+    sr = sc.sample_rate
+    mix = speech.copy()
+    if sc.noise_db is not None:
+        noise = np.random.default_rng(sc.seed).standard_normal(len(mix)).astype(np.float32)
+        mix += noise * np.float32(10 ** (sc.noise_db / 20))
+    dry = work / "mix.wav"
+    write_wav(dry, mix * 0.5, sr)  # headroom for the filter
+    effects: list[str] = []
+    if sc.band:
+        effects += ["sinc", f"{sc.band[0]}-{sc.band[1]}"]
+    effects += ["gain", "-n", "-3"]
+    with atomic_path(dest) as part:
+        r = subprocess.run(["sox", "-R", str(dry), "-t", "flac", "-r", str(sr), "-c", "1", "-b", "16",
+                            str(part), *effects], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise CallfixError(f"sox failed: {r.stderr.strip()}")
+
+
+def to_stm(t: Transcript, file_id: str) -> str:
+    """NIST STM: file channel speaker begin end transcript, one segment per line, sorted by time."""
+    rows = [f"{file_id} 1 {s.speaker or 'unknown'} {s.start:.3f} {s.end:.3f} {' '.join(s.text.split())}"
+            for s in sorted(t.segments, key=lambda s: s.start)]
+    return "\n".join(rows) + "\n"
+
+
+def to_rttm(turns: list[Turn], file_id: str) -> str:
+    rows = [f"SPEAKER {file_id} 1 {tu.start:.3f} {tu.end - tu.start:.3f} <NA> <NA> {tu.speaker} <NA> <NA>"
+            for tu in sorted(turns, key=lambda tu: tu.start)]
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,88 @@
+"""Speech for one script line with espeak-ng or flite; sox resamples and trims the clip.
+
+A voice is an espeak-ng voice name (``en-gb-x-rp+m3``, ``cmn-latn-pinyin``) or ``flite:<voice>``
+(``flite:rms``, ``flite:slt``, ``flite:awb``); Whisper recognises flite and slow espeak best.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from callfix.corpus.script import ScriptLine, ScriptSpeaker
+from callfix.errors import CallfixError
+
+# Chinese punctuation becomes ASCII so espeak pauses at it; pinyin syllables carry tone digits.
+_ZH_PUNCT = str.maketrans({"，": ", ", "。": ". ", "、": ", ", "；": "; ", "：": ": ", "！": "! ", "？": "? "})
+
+
+def engine(voice: str) -> str:
+    return "flite" if voice.startswith("flite:") else "espeak-ng"
+
+
+def require_tools(voices: list[str]) -> None:
+    needed = {"sox"} | {engine(v) for v in voices}
+    missing = sorted(t for t in needed if not shutil.which(t))
+    if missing:
+        raise CallfixError(f"synthesis needs {', '.join(missing)} (apt-get install {' '.join(missing)})")
+
+
+def to_pinyin(text: str) -> str:
+    """Mandarin text as tone-numbered pinyin, the input espeak-ng's cmn-latn-pinyin voice reads."""
+    from pypinyin import Style, lazy_pinyin
+
+    syl = lazy_pinyin(text.translate(_ZH_PUNCT), style=Style.TONE3, neutral_tone_with_five=True)
+    out = " ".join(s.strip() for s in syl if s.strip())
+    return re.sub(r"\s+([,.;:!?])", r"\1", out)
+
+
+def spoken_text(line: ScriptLine) -> str:
+    text = line.say or line.text
+    if line.language == "zh":
+        return to_pinyin(text)
+    return text
+
+
+def synthesize(line: ScriptLine, speaker: ScriptSpeaker, workdir: Path, sample_rate: int, key: str) -> np.ndarray:
+    """float32 mono samples at `sample_rate`, leading/trailing silence trimmed."""
+    raw = workdir / f"{key}.raw.wav"
+    clip = workdir / f"{key}.wav"
+    txt = workdir / f"{key}.txt"
+    txt.write_text(spoken_text(line), encoding="utf-8")
+    if engine(speaker.voice) == "flite":
+        # flite has no words-per-minute knob: stretch durations relative to its ~175 wpm
+        stretch = 175.0 / max(60, speaker.speed)
+        _run(["flite", "-voice", speaker.voice.split(":", 1)[1], "--setf", f"duration_stretch={stretch:.3f}",
+              "-f", str(txt), "-o", str(raw)])
+    else:
+        _run(["espeak-ng", "-v", speaker.voice, "-p", str(speaker.pitch), "-s", str(speaker.speed),
+              "-w", str(raw), "-f", str(txt)])
+    # trim the synthesiser's own silence so the clip span is the exact turn
+    _run(["sox", "-R", str(raw), "-r", str(sample_rate), "-c", "1", "-b", "16", str(clip),
+          "silence", "1", "0.02", "0.3%", "reverse", "silence", "1", "0.02", "0.3%", "reverse"])
+    return read_wav(clip)
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    return data.astype(np.float32) / 32768.0
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.tobytes())
+
+
+def _run(cmd: list[str]) -> None:
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise CallfixError(f"{cmd[0]} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")

@@ -1,0 +1,140 @@
+"""Synthetic call builder: a tiny script end to end, and the error model's guarantees."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callfix.corpus import build_call, load_script
+from callfix.corpus.errormodel import corrupt, wrong_number
+from callfix.corpus.tts import to_pinyin
+from callfix.errors import InputError
+from callfix.model import Transcript
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "kingsoft-q4-demo"
+
+TINY = """
+title: tiny
+seed: 7
+pause: [0.5, 0.5]
+channel: {band: [300, 3400], noise_db: -45}
+header: [Disclaimer line., 1/2/2025]
+speakers:
+  op: {name: Operator, voice: en-us, speed: 170}
+  ceo: {name: Zou Tao, voice: cmn-latn-pinyin, language: zh}
+lines:
+  - speaker: op
+    text: Welcome to Kingsoft Cloud. Our non-GAAP gross margin was 19.2% in 2025. Please go ahead with the next part.
+  - speaker: ceo
+    text: 大家好，谢谢。
+    mt: Hello everyone, thanks.
+"""
+
+needs_tts = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")), reason="espeak-ng/sox missing")
+
+
+@needs_tts
+def test_tiny_script_end_to_end(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    script.write_text(TINY, encoding="utf-8")
+    out = tmp_path / "call"
+    r = subprocess.run([sys.executable, "-m", "callfix.cli", "corpus", "synth", str(script), "-o", str(out), "-q"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for name in ("call.flac", "reference.json", "reference.stm", "reference.rttm", "reference.txt",
+                 "vendor.txt", "defects.json"):
+        assert (out / name).stat().st_size > 0, name
+
+    from callfix.audio import probe
+    info = probe(out / "call.flac")
+    ref = Transcript.load(out / "reference.json")
+    assert [s.speaker for s in ref.segments] == ["op", "ceo"]
+    assert [s.language for s in ref.segments] == ["en", "zh"]
+    assert ref.languages == ["en", "zh"]
+    first, second = ref.segments
+    assert 0.5 < first.start < 1.0 and first.end < second.start
+    assert second.start - first.end == pytest.approx(0.5, abs=0.002)
+    assert ref.duration == pytest.approx(second.end + 1.0, abs=0.01)
+    assert abs(info.duration - ref.duration) < 0.05
+
+    rttm = (out / "reference.rttm").read_text().splitlines()
+    assert len(rttm) == 2 and rttm[0].split()[7] == "op"
+    assert float(rttm[0].split()[3]) == pytest.approx(first.start)
+    stm = (out / "reference.stm").read_text(encoding="utf-8").splitlines()
+    assert stm[1].split(" ", 5)[5] == "大家好，谢谢。"
+
+    vendor = (out / "vendor.txt").read_text(encoding="utf-8").splitlines()
+    assert vendor[:2] == ["Disclaimer line.", "1/2/2025"]
+    body = vendor[2:]
+    defects = json.loads((out / "defects.json").read_text(encoding="utf-8"))["defects"]
+    assert "Hello everyone, thanks." in body
+    kinds = {d["type"] for d in defects}
+    assert {"term", "entity", "machine_translation", "not_in_audio", "number"} <= kinds
+    for d in defects:  # each defect's offsets point at its wrong text in the vendor paragraph
+        assert body[d["paragraph"]][d["char_start"]:d["char_end"]] == d["wrong"]
+
+    # deterministic: a rebuild gives identical bytes
+    out2 = tmp_path / "again"
+    build_call(script, out2)
+    for name in ("call.flac", "vendor.txt", "defects.json", "reference.json"):
+        assert (out / name).read_bytes() == (out2 / name).read_bytes(), name
+
+
+def test_error_model_is_seeded_and_marks_every_defect():
+    lines = [("Kingsoft Cloud grew its gross margin and non-GAAP profit. DeepSeek demand rose in 2025. "
+              "The CDN and IaaS lines fell, and D&A policy stayed at four years. Thank you, everyone.", "en", None),
+             ("我们扭亏为盈。", "zh", "Business profits are twisted."),
+             ("Our next question comes from the line of Wenting Yu from CLSA.", "en", None)]
+    p1, d1 = corrupt(lines, seed=3)
+    p2, d2 = corrupt(lines, seed=3)
+    assert p1 == p2 and d1 == d2
+    assert any(p == "Please standby while your speakers reconnect." for p in p1)
+    wrongs = {d.wrong for d in d1}
+    # every rule whose right form occurs is injected at least once
+    assert {"non-gap", "CDM", "ICE", "DNA", "CLFA", "Business profits are twisted."} <= wrongs
+    assert "growth" in wrongs and wrongs & {"DeepSeq", "G-Seq", "dipstick"}
+    assert any(d.type == "repetition" and d.wrong.lower().count("this one") >= 12 for d in d1)
+    for d in d1:
+        assert p1[d.paragraph][d.char_start:d.char_end] == d.wrong
+        if d.line is not None and d.type != "machine_translation":
+            assert d.right in lines[d.line][0]
+    assert corrupt(lines, seed=4)[0] != p1
+
+
+def test_wrong_number_follows_the_seed_patterns():
+    import random
+    rng = random.Random(0)
+    assert wrong_number("2025", rng) == "205"
+    assert wrong_number("1.4 billion", rng) == "14 billion"
+    assert wrong_number("34%", rng) == "43%"
+    assert wrong_number("10", rng) is None
+
+
+def test_pinyin_for_espeak():
+    assert to_pinyin("大家好，谢谢。") == "da4 jia1 hao3, xie4 xie4."
+
+
+def test_bad_scripts_are_refused(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_script(tmp_path / "missing.yaml")
+    p = tmp_path / "bad.yaml"
+    p.write_text("speakers: {a: {name: A}}\nlines:\n  - {speaker: b, text: hi}\n")
+    with pytest.raises(InputError, match=r"bad.yaml: line 1: unknown speaker 'b'"):
+        load_script(p)
+
+
+def test_demo_call_is_built_and_consistent():
+    """The shipped demo matches its script: references, duration >= 3 min, seed defect types present."""
+    sc = load_script(DEMO / "script.yaml")
+    ref = Transcript.load(DEMO / "reference.json")
+    assert [s.text for s in ref.segments] == [ln.text for ln in sc.lines]
+    assert ref.duration >= 180
+    assert {"operator", "nicole", "zou", "interpreter", "henry", "brian", "wenting"} == {s.speaker for s in ref.segments}
+    kinds = {d["type"] for d in json.loads((DEMO / "defects.json").read_text(encoding="utf-8"))["defects"]}
+    assert kinds == {"term", "entity", "number", "machine_translation", "repetition", "not_in_audio"}
+    vendor = (DEMO / "vendor.txt").read_text(encoding="utf-8")
+    assert "business profits are twisted" in vendor and "Please standby while your speakers reconnect." in vendor
