@@ -76,7 +76,7 @@ def run_batch(
         display.skipped(len(specs) - len(todo))
         try:
             if todo:
-                ex = make_executor(executor, workers, cfg, out, cache, ray_address)
+                ex = make_executor(executor, workers, cfg, out, cache, ray_address, quiet)
                 try:
                     for r in _schedule(ex, todo, display, journal):
                         results[r.id] = r
@@ -88,11 +88,12 @@ def run_batch(
         return [results[s.id] for s in specs]
 
 
-def make_executor(kind: str, workers: int, cfg: dict, out: Path, cache: Path, ray_address: str | None):
+def make_executor(kind: str, workers: int, cfg: dict, out: Path, cache: Path, ray_address: str | None,
+                  quiet: bool = False):
     if kind == "local":
         if workers < 0:
             raise CallfixError(f"--workers {workers}: must be 0 (in this process) or more")
-        return InlineExecutor(cfg, out, cache) if workers == 0 else PoolExecutor(max(1, workers), cfg, out, cache)
+        return InlineExecutor(cfg, out, cache, quiet) if workers == 0 else PoolExecutor(max(1, workers), cfg, out, cache)
     if kind == "ray":
         from callfix.batch.ray_executor import RayExecutor
 
@@ -125,8 +126,8 @@ def _schedule(ex, todo: list[CallSpec], display: Display, journal: "Journal") ->
 class InlineExecutor:
     """workers=0: calls run one after another inside the batch process itself (no isolation)."""
 
-    def __init__(self, cfg: dict, out: Path, cache: Path):
-        self.cfg, self.out, self.cache = cfg, out, cache
+    def __init__(self, cfg: dict, out: Path, cache: Path, quiet: bool = False):
+        self.cfg, self.out, self.cache, self.quiet = cfg, out, cache, quiet
         self._pending: list[CallSpec] = []
         self._events: list[tuple] = []
         self.sink = self._events.append
@@ -146,7 +147,8 @@ class InlineExecutor:
         if not self._pending:
             return []
         spec = self._pending.pop()
-        return [process_call(spec, self.out, self.cfg, self.cache, StageReporter(spec.id, self.sink), "main")]
+        progress = None if self.quiet else StageReporter(spec.id, self.sink)  # None: the pipeline stays silent too
+        return [process_call(spec, self.out, self.cfg, self.cache, progress, "main")]
 
     def close(self) -> None:
         pass
