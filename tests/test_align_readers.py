@@ -102,6 +102,7 @@ def test_units_normalise_for_matching_only():
     assert units("1,000") == ("1000",) and units("34%") == ("34", "percent") and units("4th") == ("fourth",)
     assert units("扭虧") == ("扭", "亏")  # Traditional to Simplified, one key per character
     assert phrase_units("Mr. Zou") == ("mr", "zou")
+    assert phrase_units("D&A") == phrase_units("D and A") and units("C.L.S.A.") == ("clsa",)
     assert units("—") == ()
 
 

@@ -13,6 +13,7 @@ CJK_RE = re.compile(f"[{_CJK}]")
 # A CJK character (with any trailing CJK punctuation) is one token; a non-CJK run is one token.
 _TOKEN_RE = re.compile(f"[{_CJK}][{_CJK_PUNCT}]*|[{_CJK_PUNCT}]+|[^\\s{_CJK}{_CJK_PUNCT}]+")
 _KEEP_RE = re.compile(r"[^\w'&.%$]+")
+_ACRONYM_RE = re.compile(r"^(?:[a-z]\.)+[a-z]?$")
 _NUM_COMMA_RE = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth",
              "6th": "sixth", "7th": "seventh", "8th": "eighth", "9th": "ninth", "10th": "tenth"}
@@ -54,10 +55,12 @@ def units(text: str) -> tuple[str, ...]:
             else tuple(_mixed_units(s))
     s = _NUM_COMMA_RE.sub("", s.lower())
     out: list[str] = []
-    for part in _KEEP_RE.split(s):
+    for part in _KEEP_RE.split(s.replace("&", " and ")):
         part = part.strip("'.$")
         if not part:
             continue
+        if _ACRONYM_RE.match(part):
+            part = part.replace(".", "")  # "C.L.S.A" reads as "clsa"
         pct = part.endswith("%")
         part = part.rstrip("%").strip("'.")
         if part:
