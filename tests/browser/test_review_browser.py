@@ -24,6 +24,17 @@ pytestmark = [
 ]
 
 
+def wait_js(page, expr: str, timeout: float = 10.0) -> None:
+    """Poll a JS expression from outside: the page's CSP forbids the eval that wait_for_function uses."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not page.evaluate(expr):
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {expr}")
+        time.sleep(0.05)
+
+
 @pytest.fixture()
 def browser():
     from playwright.sync_api import sync_playwright
@@ -52,12 +63,21 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     assert HOSTILE in para.inner_text()
     assert page.locator("#doc img, #doc script").count() == 0
     assert page.evaluate("window.__xss") is None and dialogs == [] and errors == []
+    # and without the page's Content-Security-Policy: the escaping alone keeps it text
+    bare = browser.new_context(bypass_csp=True).new_page()
+    bare.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+    bare.goto(page_path.as_uri())
+    bare.locator('.edit[data-edit="e6"]').click()
+    assert HOSTILE in bare.locator("#p-3 .text").inner_text() and HOSTILE in bare.locator("#pe-repl").inner_text()
+    assert bare.evaluate("window.__xss") is None and bare.locator("#doc img, #panel img").count() == 0
+    assert dialogs == []
+    bare.context.close()
     page.locator('.edit[data-edit="e5"]').hover()
     assert HOSTILE in page.locator("#pe-evidence").inner_text()
 
     # clicking an edit plays the call from just before it
     page.locator('.edit[data-edit="e3"]').click()
-    page.wait_for_function("document.getElementById('player').currentTime > 3.9")
+    wait_js(page, "document.getElementById('player').currentTime > 3.9")
     assert page.locator("#pe-repl").inner_text() == "non-GAAP"
     page.locator("#btn-accept").click()
     # keyboard: k goes back to e2 (growth margin), r rejects it
@@ -70,7 +90,7 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
 
     # clicking a paragraph plays from its start
     page.locator("#p-2 .meta .who").click()
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 8.5) < 1.0")
+    wait_js(page, "Math.abs(document.getElementById('player').currentTime - 8.5) < 1.0")
 
     # filters: hiding the applied class takes e1 out of the j/k order; speaker filter hides the CEO
     page.locator('.f-class[value="applied"]').uncheck()
@@ -101,7 +121,7 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     assert dialogs == ["confirm"]
     assert page.locator("#progress").inner_text().startswith("Decided 0 / 6")
     page.set_input_files("#import-file", str(decisions))
-    page.wait_for_function("document.getElementById('progress').textContent.startsWith('Decided 2 / 6')")
+    wait_js(page, "document.getElementById('progress').textContent.startsWith('Decided 2 / 6')")
     assert "imported 2 decisions" in page.locator("#status").inner_text()
     assert all(u.startswith(("file:", "data:", "blob:")) for u in requests)
     ctx.close()
@@ -111,6 +131,22 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     assert final.paragraphs[1].corrected == "Our growth margin improved and non-GAAP net loss narrowed. Thank you."
     assert final.paragraphs[0].corrected == "Thank you, operator. Welcome to Kingsoft Cloud's fourth quarter call."
     assert "non-GAAP net loss narrowed" in (tmp_path / "final" / "transcript.txt").read_text(encoding="utf-8")
+
+
+def test_embedded_clips_play_without_the_call_audio(tmp_path: Path, browser):
+    audio = tone(tmp_path / "call.flac")
+    out = tmp_path / "out"
+    out.mkdir()
+    make_transcript("call.flac").save(out / "transcript.json")
+    page_path = render_review(out, audio=str(audio), embed_audio=True)
+    audio.unlink()  # the page travels alone
+    page = browser.new_page()
+    page.goto(page_path.as_uri())
+    assert page.locator("#player").count() == 0
+    page.locator('.edit[data-edit="e2"]').click()
+    wait_js(page, "document.getElementById('clip-player').currentTime > 0.2")
+    assert page.evaluate("document.getElementById('clip-player').src").startswith("data:audio/mpeg;base64,")
+    page.close()
 
 
 def _speak(text: str, out: Path, pitch: int) -> Path:
@@ -153,7 +189,7 @@ def test_review_of_real_asr_and_alignment_output(tmp_path: Path, browser, models
     page = browser.new_page(accept_downloads=True)
     page.goto((out / "review.html").as_uri())
     page.locator(f'.edit[data-edit="{margin.id}"]').click()
-    page.wait_for_function("document.getElementById('player').currentTime > 3")  # the audio plays from the edit
+    wait_js(page, "document.getElementById('player').currentTime > 3")  # the audio plays from the edit
     page.keyboard.press("a")
     page.locator(f'.edit[data-edit="{profit.id}"]').click()
     page.keyboard.press("r")
