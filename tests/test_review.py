@@ -284,3 +284,14 @@ def test_apply_review_refuses_bad_decisions_and_writes_nothing(out: Path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"callfix: error: {bad}: decisions are for transcript 'call-000000000000'")
     assert not (out / "final").exists()
+
+
+def test_page_without_edits_or_audio(tmp_path: Path):
+    t = make_transcript("gone.flac")
+    t.edits = []
+    t.save(tmp_path / "transcript.json")
+    page = render_review(tmp_path).read_text(encoding="utf-8")
+    assert "0 edits" in page and 'id="player"' not in page and "Audio: not found" in page
+    assert (tmp_path / "transcript.diff").read_text() == ""
+    with pytest.raises(InputError, match="gone.flac is not found; pass --audio FILE"):
+        render_review(tmp_path, embed_audio=True)

@@ -49,6 +49,8 @@ def render_review(out_dir: str | Path, audio: str | None = None, embed_audio: bo
             audio_src = _relative_url(audio_path, out)
     elif audio is not None:
         raise InputError(f"{audio}: audio file not found")
+    elif embed_audio:
+        raise InputError(f"{src}: its audio {t.audio or '(none named)'} is not found; pass --audio FILE to embed clips")
 
     page = build_page(t, audio_src=audio_src, clips=clips)
     path = atomic_write_text(out / "review.html", page)
