@@ -1,0 +1,84 @@
+"""`callfix bench`: score vendor, ASR-only and corrected transcripts against a reference."""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    from callfix.cli import add_config_flags
+
+    p = sub.add_parser("bench", help="WER/CER/MER, term accuracy, cpWER and DER against a reference",
+                       description="Score transcripts of a call against its reference. Reference formats: callfix "
+                                   "JSON, plain text, STM, SegLST JSON, Rev .nlp. Hypotheses: callfix JSON "
+                                   "(corrected paragraphs if present, else segments), plain text, STM, SegLST.")
+    p.add_argument("--ref", help="reference transcript")
+    p.add_argument("--vendor", help="the vendor's transcript")
+    p.add_argument("--asr", help="the ASR-only transcript (e.g. callfix transcribe output)")
+    p.add_argument("--hyp", help="the corrected transcript (e.g. transcript.json of callfix run)")
+    p.add_argument("--ref-rttm", help="reference speaker turns (default: the reference's own, if timed)")
+    p.add_argument("--hyp-rttm", help="hypothesis speaker turns (default: the corrected transcript's own)")
+    p.add_argument("--manifest", help="CSV/JSON/JSONL/YAML list of calls: id, ref, vendor, asr, hyp, ref_rttm, hyp_rttm")
+    p.add_argument("--glossary", action="append", help="glossary name or YAML for term accuracy "
+                                                       "(default: align.glossaries of the config)")
+    p.add_argument("--name", help="call name in the report")
+    p.add_argument("-o", "--out", help="write bench.md, bench.json and bench.html here")
+    add_config_flags(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from callfix.align.glossary import load_glossaries
+    from callfix.bench.manifest import pooled, read_manifest
+    from callfix.bench.report import to_markdown, write_reports
+    from callfix.bench.score import score_files
+    from callfix.cli import config_from_args
+    from callfix.errors import CallfixError
+
+    cfg = config_from_args(args)
+    bcfg = cfg.get("bench", {})
+    g = load_glossaries(args.glossary or cfg.get("align", {}).get("glossaries") or [])
+    terms = [*g.terms, *g.names]
+    collars = [float(c) for c in bcfg.get("collars", [0.25, 0.0])]
+    top = int(bcfg.get("top_confusions", 10))
+    command = "callfix " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
+
+    if args.manifest:
+        if any([args.ref, args.vendor, args.asr, args.hyp]):
+            raise CallfixError("--manifest: give the calls in the manifest, not with --ref/--vendor/--asr/--hyp")
+        calls = read_manifest(args.manifest)
+        results = []
+        for c in calls:
+            res = score_files(c["ref"], {"vendor": c.get("vendor"), "asr": c.get("asr"), "corrected": c.get("hyp")},
+                              terms, c.get("ref_rttm"), c.get("hyp_rttm"), collars, top, c["id"])
+            results.append(res)
+            if args.out:
+                write_reports(res, Path(args.out) / c["id"])
+            if not args.quiet:
+                print(f"{c['id']}: " + ", ".join(_brief(s, r) for s, r in res["sources"].items()), file=sys.stderr)
+        total = pooled(results)
+        total["per_call"] = [{"call": r["call"], **{s: {m: (v.get(m) or {}).get("rate") for m in ("wer_en", "cer_zh", "mer")}
+                                                     for s, v in r["sources"].items()}} for r in results]
+        if args.out:
+            write_reports(total, args.out, "summary", command)
+        print(to_markdown(total, command))
+        return 0
+
+    if not args.ref:
+        raise CallfixError("bench: give --ref (with --vendor/--asr/--hyp/--hyp-rttm) or --manifest")
+    if not any([args.vendor, args.asr, args.hyp, args.hyp_rttm]):
+        raise CallfixError("bench: nothing to score: give --vendor, --asr, --hyp or --hyp-rttm")
+    res = score_files(args.ref, {"vendor": args.vendor, "asr": args.asr, "corrected": args.hyp}, terms,
+                      args.ref_rttm, args.hyp_rttm, collars, top, args.name)
+    if args.out:
+        for p in write_reports(res, args.out, command=command):
+            if not args.quiet:
+                print(f"wrote {p}", file=sys.stderr)
+    print(to_markdown(res, command))
+    return 0
+
+
+def _brief(src: str, r: dict) -> str:
+    m = r.get("mer") or {}
+    return f"{src} MER {100 * m['rate']:.1f}%" if m.get("rate") is not None else src

@@ -1,0 +1,200 @@
+"""Benchmark reports: Markdown, JSON and a self-contained HTML page with matplotlib charts."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+from pathlib import Path
+
+from callfix.io.atomic import atomic_write_text
+
+LABELS = {"vendor": "vendor", "asr": "ASR only", "corrected": "corrected", "diarization": "diarization"}
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
+
+
+def label(src: str) -> str:
+    return LABELS.get(src, src)
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _tokens(s: str, limit: int = 60) -> str:
+    s = _CJK_GAP.sub("", s)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _rate_cell(r: dict | None) -> str:
+    if not r or r.get("rate") is None:
+        return "–"
+    return f"{_pct(r['rate'])} (S {r['substitutions']} / D {r['deletions']} / I {r['insertions']})"
+
+
+def summary_rows(res: dict) -> list[tuple[str, list[str]]]:
+    """The side-by-side table: one row per metric, one column per source."""
+    srcs = res["sources"]
+    ref = res.get("reference", {})
+    rows: list[tuple[str, list[str]]] = []
+
+    def row(name, fn):
+        cells = [fn(s) for s in srcs.values()]
+        if any(c != "–" for c in cells):
+            rows.append((name, cells))
+
+    row(f"WER English ({ref.get('english_words', 0)} words)", lambda s: _rate_cell(s.get("wer_en")))
+    row(f"CER Mandarin ({ref.get('chinese_chars', 0)} chars)", lambda s: _rate_cell(s.get("cer_zh")))
+    row(f"MER mixed ({ref.get('mixed_tokens', 0)} tokens)", lambda s: _rate_cell(s.get("mer")))
+    row("glossary terms right", lambda s: "–" if not s.get("terms") or s["terms"]["accuracy"] is None else
+        f"{_pct(s['terms']['accuracy'])} ({s['terms']['correct']}/{s['terms']['occurrences']})")
+    row("cpWER (speaker-attributed)", lambda s: "–" if not s.get("cpwer") else
+        f"{_pct(s['cpwer']['rate'])}" + ("" if s.get("has_speakers") else " (no speakers)"))
+    collars = sorted({c for s in srcs.values() for c in (s.get("der") or {})}, key=lambda c: -float(c))
+    for c in collars:
+        row(f"DER, collar {c} s", lambda s, c=c: "–" if not (s.get("der") or {}).get(c) else
+            "{} (miss {} / FA {} / conf {})".format(*(_pct(s["der"][c][k]) for k in ("der", "missed", "false_alarm", "confusion"))))
+    return rows
+
+
+def to_markdown(res: dict, command: str | None = None) -> str:
+    srcs = list(res["sources"])
+    out = [f"# Benchmark: {res['call']}", ""]
+    ref = res.get("reference", {})
+    if ref.get("path"):
+        out += [f"Reference: `{ref['path']}` ({ref.get('format')})", ""]
+    if command:
+        out += ["```", command, "```", ""]
+    out += ["| metric | " + " | ".join(label(s) for s in srcs) + " |", "|---|" + "---|" * len(srcs)]
+    out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in summary_rows(res)]
+    names = ref.get("speaker_names") or {}
+    spk = sorted({k for s in res["sources"].values() for k in (s.get("per_speaker") or {})})
+    if spk:
+        out += ["", "## Error rate by reference speaker (mixed tokens)", "",
+                "| speaker | " + " | ".join(label(s) for s in srcs) + " |", "|---|" + "---|" * len(srcs)]
+        for k in spk:
+            cells = [_pct(((res["sources"][s].get("per_speaker") or {}).get(k) or {}).get("rate")) for s in srcs]
+            out.append(f"| {names.get(k, k)} | " + " | ".join(cells) + " |")
+    for s in srcs:
+        conf = res["sources"][s].get("confusions") or []
+        if conf:
+            out += ["", f"## Most frequent errors: {label(s)}", "", "| count | type | reference | hypothesis |",
+                    "|---|---|---|---|"]
+            out += [f"| {c['count']} | {c['type']} | {_md(_tokens(c['ref']))} | {_md(_tokens(c['hyp']))} |" for c in conf]
+    terms = sorted({t for s in res["sources"].values() for t in ((s.get("terms") or {}).get("by_term") or {})})
+    if terms:
+        out += ["", "## Glossary terms (right / occurrences in the reference)", "",
+                "| term | " + " | ".join(label(s) for s in srcs) + " |", "|---|" + "---|" * len(srcs)]
+        for t in terms:
+            cells = []
+            for s in srcs:
+                a = ((res["sources"][s].get("terms") or {}).get("by_term") or {}).get(t)
+                cells.append(f"{a['correct']}/{a['occurrences']}" if a else "–")
+            out.append(f"| {_md(t)} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|") or "∅"
+
+
+def charts(res: dict) -> dict[str, bytes]:
+    """PNG charts: error rate by source, by speaker, and error types by source."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    srcs = [s for s in res["sources"] if any(res["sources"][s].get(k) for k in ("mer", "wer_en"))]
+    out: dict[str, bytes] = {}
+    if not srcs:
+        return out
+    metrics = [("wer_en", "WER en"), ("cer_zh", "CER zh"), ("mer", "MER")]
+    metrics = [(k, n) for k, n in metrics if any((res["sources"][s].get(k) or {}).get("rate") is not None for s in srcs)]
+
+    def png(fig) -> bytes:
+        buf = io.BytesIO()
+        fig.tight_layout()
+        fig.savefig(buf, format="png", dpi=110)
+        plt.close(fig)
+        return buf.getvalue()
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    w = 0.8 / max(1, len(srcs))
+    for i, s in enumerate(srcs):
+        vals = [100 * ((res["sources"][s].get(k) or {}).get("rate") or 0) for k, _ in metrics]
+        bars = ax.bar([j + i * w for j in range(len(metrics))], vals, w, label=label(s))
+        ax.bar_label(bars, fmt="%.1f", fontsize=8)
+    ax.set_xticks([j + w * (len(srcs) - 1) / 2 for j in range(len(metrics))], [n for _, n in metrics])
+    ax.set_ylabel("error rate (%)")
+    ax.set_title("Error rate by source")
+    ax.legend()
+    out["by_source"] = png(fig)
+
+    names = res.get("reference", {}).get("speaker_names") or {}
+    spk = sorted({k for s in srcs for k in (res["sources"][s].get("per_speaker") or {})})
+    if spk:
+        fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(spk)), 3.6))
+        for i, s in enumerate(srcs):
+            ps = res["sources"][s].get("per_speaker") or {}
+            ax.bar([j + i * w for j in range(len(spk))], [100 * ((ps.get(k) or {}).get("rate") or 0) for k in spk],
+                   w, label=label(s))
+        ax.set_xticks([j + w * (len(srcs) - 1) / 2 for j in range(len(spk))], [names.get(k, k) for k in spk],
+                      rotation=20, ha="right")
+        ax.set_ylabel("error rate (%)")
+        ax.set_title("Error rate by reference speaker (mixed tokens)")
+        ax.legend()
+        out["by_speaker"] = png(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    bottom = [0] * len(srcs)
+    for key, name in (("substitutions", "substitutions"), ("deletions", "deletions"), ("insertions", "insertions")):
+        vals = [(res["sources"][s].get("mer") or {}).get(key, 0) for s in srcs]
+        ax.bar([label(s) for s in srcs], vals, bottom=bottom, label=name)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_ylabel("errors (mixed tokens)")
+    ax.set_title("Error types by source")
+    ax.legend()
+    out["error_types"] = png(fig)
+    return out
+
+
+def to_html(res: dict, command: str | None = None) -> str:
+    esc = html.escape
+    srcs = list(res["sources"])
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Benchmark: {esc(res['call'])}</title>",
+             "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+             "th{background:#f3f3f3}code,pre{background:#f6f6f6;padding:2px 4px}img{max-width:100%}</style></head><body>",
+             f"<h1>Benchmark: {esc(res['call'])}</h1>"]
+    ref = res.get("reference", {})
+    if ref.get("path"):
+        parts.append(f"<p>Reference: <code>{esc(ref['path'])}</code> ({esc(str(ref.get('format')))})</p>")
+    if command:
+        parts.append(f"<pre>{esc(command)}</pre>")
+    parts.append("<table><tr><th>metric</th>" + "".join(f"<th>{esc(label(s))}</th>" for s in srcs) + "</tr>")
+    for name, cells in summary_rows(res):
+        parts.append(f"<tr><td>{esc(name)}</td>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    parts.append("</table>")
+    for key, png in charts(res).items():
+        parts.append(f"<img alt='{key}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+    for s in srcs:
+        conf = res["sources"][s].get("confusions") or []
+        if conf:
+            parts.append(f"<h2>Most frequent errors: {esc(label(s))}</h2><table><tr><th>count</th><th>type</th>"
+                         "<th>reference</th><th>hypothesis</th></tr>")
+            parts += [f"<tr><td>{c['count']}</td><td>{c['type']}</td><td>{esc(_tokens(c['ref']) or '∅')}</td>"
+                      f"<td>{esc(_tokens(c['hyp']) or '∅')}</td></tr>" for c in conf]
+            parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_reports(res: dict, out_dir: str | Path, stem: str = "bench", command: str | None = None) -> list[Path]:
+    out = Path(out_dir)
+    return [
+        atomic_write_text(out / f"{stem}.json", json.dumps(res, ensure_ascii=False, indent=1) + "\n"),
+        atomic_write_text(out / f"{stem}.md", to_markdown(res, command)),
+        atomic_write_text(out / f"{stem}.html", to_html(res, command)),
+    ]

@@ -1,0 +1,77 @@
+"""Score one call: every hypothesis source (vendor, ASR-only, corrected) against one reference."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from callfix.bench import metrics
+from callfix.bench.readers import Doc, read_doc, read_rttm
+from callfix.model import Turn
+
+SOURCES = ("vendor", "asr", "corrected")  # the order of the columns in every table
+
+
+def score_call(ref: Doc, hyps: dict[str, Doc], terms: list[str] | None = None, *,
+               ref_turns: list[Turn] | None = None, hyp_turns: dict[str, list[Turn]] | None = None,
+               collars: list[float] = (0.25, 0.0), top_confusions: int = 10, name: str = "call") -> dict:
+    """Results as plain data (the JSON report): per source WER (English), CER (Mandarin), MER (all),
+    S/D/I, top confusions, per-speaker WER, cpWER, term accuracy and DER."""
+    en_ref = metrics.english_stream(ref)
+    zh_ref = metrics.chinese_stream(ref)
+    mx_ref, mx_spk = metrics.mixed_stream(ref)
+    ref_turns = ref_turns if ref_turns is not None else ref.speaker_turns()
+    result: dict = {
+        "call": name,
+        "reference": {"path": ref.path, "format": ref.format, "english_words": len(en_ref),
+                      "chinese_chars": len(zh_ref), "mixed_tokens": len(mx_ref),
+                      "speakers": sorted({u.speaker for u in ref.utterances if u.speaker}),
+                      "speaker_names": ref.speaker_names},
+        "sources": {},
+    }
+    for src in [s for s in SOURCES if s in hyps] + [s for s in hyps if s not in SOURCES]:
+        hyp = hyps[src]
+        wer, _ = metrics.error_rate(en_ref, metrics.english_stream(hyp))
+        cer, _ = metrics.error_rate(zh_ref, metrics.chinese_stream(hyp))
+        mx_hyp, _ = metrics.mixed_stream(hyp)
+        mer, mx_out = metrics.error_rate(mx_ref, mx_hyp)
+        r: dict = {
+            "path": hyp.path, "format": hyp.format, "has_speakers": hyp.has_speakers,
+            "wer_en": wer.to_dict(), "cer_zh": cer.to_dict(), "mer": mer.to_dict(),
+            "confusions": metrics.confusions(mx_out, top_confusions),
+            "per_speaker": {k: v.to_dict() for k, v in metrics.per_speaker(mx_out, mx_spk, len(mx_hyp)).items()},
+            "cpwer": metrics.cpwer(ref, hyp),
+        }
+        if terms:
+            acc = metrics.term_accuracy(ref, hyp, terms)
+            n = sum(a["occurrences"] for a in acc.values())
+            r["terms"] = {"occurrences": n, "correct": sum(a["correct"] for a in acc.values()),
+                          "accuracy": (sum(a["correct"] for a in acc.values()) / n) if n else None,
+                          "by_term": acc}
+        ht = (hyp_turns or {}).get(src) or hyp.speaker_turns()
+        if ref_turns and ht:
+            r["der"] = metrics.der(ref_turns, ht, list(collars))
+        result["sources"][src] = r
+    return result
+
+
+def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list[str] | None = None,
+                ref_rttm: str | Path | None = None, hyp_rttm: str | Path | None = None,
+                collars=(0.25, 0.0), top_confusions: int = 10, name: str | None = None) -> dict:
+    """score_call on files. hyp_rttm scores the corrected transcript's speakers, or stands as its own
+    "diarization" column when no corrected transcript is given."""
+    ref_doc = read_doc(ref)
+    docs = {k: read_doc(v) for k, v in hyps.items() if v}
+    ref_turns = read_rttm(ref_rttm) if ref_rttm else None
+    hyp_turns = {}
+    if hyp_rttm:
+        hyp_turns["corrected" if "corrected" in docs else "diarization"] = read_rttm(hyp_rttm)
+    res = score_call(ref_doc, docs, terms, ref_turns=ref_turns, hyp_turns=hyp_turns, collars=collars,
+                     top_confusions=top_confusions, name=name or Path(ref).parent.name or Path(ref).stem)
+    if "diarization" in hyp_turns:
+        rt = ref_turns if ref_turns is not None else ref_doc.speaker_turns()
+        if not rt:
+            from callfix.errors import InputError
+
+            raise InputError(f"{ref}: reference has no timed speaker turns for DER (give --ref-rttm)")
+        res["sources"]["diarization"] = {"path": str(hyp_rttm),
+                                         "der": metrics.der(rt, hyp_turns["diarization"], list(collars))}
+    return res
