@@ -108,13 +108,20 @@ def process_call(
 
 
 def score(t, spec: CallSpec) -> tuple[float | None, float | None]:
-    """WER of the vendor text and of the corrected text against the call's reference."""
+    """Error rate of the vendor text and of the corrected text against the call's reference:
+    WER for an English call, mixed error rate (words + Mandarin characters) when the reference holds Mandarin."""
     try:
-        from callfix.bench import score_call
+        from callfix.bench import read_doc, score_call
+        from callfix.bench.readers import from_transcript
     except ImportError:  # an installation without the benchmark stage
         return None, None
-    before, after = score_call(t, spec.reference)
-    return _round(before), _round(after)
+    from callfix.align import read_vendor
+
+    ref = read_doc(spec.reference)
+    res = score_call(ref, {"vendor": from_transcript(read_vendor(spec.transcript), str(spec.transcript)),
+                           "corrected": from_transcript(t, "corrected")}, name=spec.id)
+    key = "mer" if res["reference"]["chinese_chars"] else "wer_en"
+    return tuple(_round(res["sources"][src][key]["rate"]) for src in ("vendor", "corrected"))
 
 
 def model_load_counts() -> dict[str, int]:
