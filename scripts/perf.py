@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-calls", type=int, default=4, help="calls in the throughput batch (default 4)")
     ap.add_argument("--batch-seconds", type=float, default=60, help="length of each throughput call (default 60 s)")
     ap.add_argument("-o", "--out", default=str(ROOT / "perf-results"), help="work and results folder")
+    ap.add_argument("--keep", action="store_true", help="keep earlier results (OUT/perf.json) of the parts not measured now")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(PARTS):
@@ -266,10 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     clip, vendor = demo_call(work)
     res: dict = {"clip": str(clip), "clip_seconds": duration(clip), "cpu_count": os.cpu_count(), "calls": {},
                  "load_before": os.getloadavg()[0]}
+    if args.keep and (work / "perf.json").is_file():
+        old = json.loads((work / "perf.json").read_text())
+        res = {**old, "load_before": max(old.get("load_before", 0), res["load_before"])}
     last_json = None
     for m in args.minutes:
         audio, text, secs = looped_call(clip, vendor, m, work / "calls")
-        r = res["calls"][str(m)] = {"audio": str(audio), "audio_seconds": secs}
+        r = res["calls"].setdefault(str(m), {})
+        r.update({"audio": str(audio), "audio_seconds": secs})
         if "pipeline" not in skip:
             out = work / f"run-{m:g}m"
             shutil.rmtree(out, ignore_errors=True)
