@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip", default="", help=f"comma-separated parts to skip: {', '.join(PARTS)}")
     ap.add_argument("--batch-calls", type=int, default=4, help="calls in the throughput batch (default 4)")
     ap.add_argument("--batch-seconds", type=float, default=60, help="length of each throughput call (default 60 s)")
-    ap.add_argument("-o", "--out", default=str(ROOT / "perf-results"), help="work and results folder")
+    ap.add_argument("-o", "--out", default=str(ROOT / "out" / "perf"), help="work and results folder (default out/perf)")
     ap.add_argument("--keep", action="store_true", help="keep earlier results (OUT/perf.json) of the parts not measured now")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
