@@ -150,3 +150,19 @@ def test_collapse_loops_properties(tokens, max_repeats):
         run = run + 1 if a == b else 1
         assert run <= max_repeats
     assert collapse_loops(kept, max_repeats)[1] == 0
+
+
+def test_hallucination_guard_drops_unsure_and_prompt_only_segments():
+    from callfix.asr.transcribe import _hallucinated
+    from callfix.model import Segment
+
+    a = load_config()["asr"]
+    hot = {"cicc", "gf securities", "kingsoft cloud"}
+
+    def seg(words, probs, logprob):
+        return Segment(" ".join(words), 0, 1, words=[Word(w, 0, 1, p) for w, p in zip(words, probs)], avg_logprob=logprob)
+
+    assert _hallucinated(seg(["R&D,"], [0.01], -1.9), a, hot)
+    assert _hallucinated(seg(["CICC,", "CICC,", "CICC,"], [0.03, 0.6, 0.8], -1.13), a, hot)
+    assert not _hallucinated(seg(["CICC,", "CICC,", "CICC,"], [0.03, 0.6, 0.8], -0.5), a, hot)  # confident decode
+    assert not _hallucinated(seg(["Thanks,", "CICC"], [0.5, 0.6], -1.13), a, hot)  # real words around a term

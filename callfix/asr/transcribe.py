@@ -26,12 +26,15 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
     prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
     show = progress if progress is not None else sys.stderr.isatty()
     bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
-    loops = 0
+    loops = dropped = 0
+    hot = {_bare(h) for h in hotwords or []} if prompt else set()
     for u in units:
         raw = backend.transcribe(audio.window(u.start, u.end), u.language, a, prompt if u.language == "en" else None)
         segs = [_segment(rs, u, a) for rs in raw]
         loops += _collapse_unit_loops(segs, a["max_repeats"])
-        t.segments += [s for s in segs if s.text]
+        kept = [s for s in segs if s.text and not _hallucinated(s, a, hot)]
+        dropped += len([s for s in segs if s.text]) - len(kept)
+        t.segments += kept
         bar.update(round(u.end - u.start, 1))
     bar.close()
     t.languages = sorted({s.language for s in t.segments}, key=list(a["languages"]).index)
@@ -40,6 +43,7 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
         for u in units
     ]
     t.meta["asr"]["loops_removed"] = loops
+    t.meta["asr"]["hallucinations_dropped"] = dropped
     return t
 
 
@@ -48,7 +52,7 @@ def _segment(rs, u, a: dict) -> Segment:
         Word(w.text.strip(), round(u.start + w.start, 3), round(u.start + w.end, 3), round(float(w.probability), 4), u.language)
         for w in rs.words if w.text.strip()
     ]
-    text = rs.text.strip()
+    text = rs.text.replace("\ufffd", "").strip()  # a multi-byte character cut by the tokenizer
     if u.language == "zh" and a.get("chinese_script") == "simplified":
         text = to_simplified(text)
         for w in words:
@@ -68,3 +72,16 @@ def _collapse_unit_loops(segs: list[Segment], max_repeats: int) -> int:
             s.words = [w for w in s.words if id(w) in keep]
             s.text = joiner.join(w.text for w in s.words)
     return dropped
+
+
+def _bare(text: str) -> str:
+    return text.lower().strip(" ,.!?;:")
+
+
+def _hallucinated(s: Segment, a: dict, hot: set[str]) -> bool:
+    """Text Whisper made up at a chunk's edge: unsure words, or nothing but prompt hotwords."""
+    if not s.words or s.avg_logprob is None or s.avg_logprob >= a["log_prob_threshold"]:
+        return False
+    mean_p = sum(w.probability for w in s.words) / len(s.words)
+    only_hotwords = all(any(_bare(w.text) in h.split() for h in hot) for w in s.words)
+    return mean_p < a["min_segment_probability"] or (only_hotwords and len(s.words) <= 4)
