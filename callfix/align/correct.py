@@ -209,12 +209,16 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
     apply_c = float(acfg.get("apply_confidence", 0.8))
     suggest_c = float(acfg.get("suggest_confidence", 0.45))
     min_p = float(acfg.get("min_asr_probability", 0.6))
+    min_conf_p = float(acfg.get("min_confusion_probability", 0.4))
+    floor_p = float(acfg.get("floor_asr_probability", 0.15))
     zh_ratio = float(acfg.get("mandarin_ratio", 0.6))
     max_tokens = int(acfg.get("max_edit_tokens", 8))
     loop_min = int(acfg.get("loop_min_repeats", 3))
     words_per_sec = float(acfg.get("speech_words_per_second", 2.5))
     edits: list[Edit] = []
-    for pc in pieces(al):
+    todo = pieces(al)[::-1]
+    while todo:
+        pc = todo.pop()
         par = al.paragraphs[pc.paragraph]
         toks = par.tokens[pc.k1:pc.k2]
         words = al.words[pc.w1:pc.w2]
@@ -311,10 +315,16 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
         left = _units_of_tokens(al, max(0, pc.g1 - CONTEXT), pc.g1)
         right = _units_of_tokens(al, pc.g2, min(len(al.toks), pc.g2 + CONTEXT))
         gev = glossary_evidence(gl, left, vunits, aunits, right)
+        span = gev.pop("_span", None)
+        if span:
+            parts = _trim(al, pc, span)
+            if parts:  # the confusion is only part of the stretch: judge each part alone
+                todo.extend(parts[::-1])
+                continue
         phon = metaphone_similarity(vtext, atext)
         tsim = text_similarity(vunits, aunits)
         num = number_evidence(vunits, aunits)
-        p = min(probs)
+        p, p_mean = min(probs), sum(probs) / len(probs)
         ev.update({"phonetic_similarity": round(phon, 3), "text_similarity": round(tsim, 3)})
         if gev:
             ev["glossary"] = gev
@@ -325,11 +335,14 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             conf = 0.6 * p
             reason = "Mandarin wording differs from the ASR (editor decides)"
         elif "confusion" in gev:
-            support, conf = "confusion", 0.55 + 0.45 * p
+            # Two independent witnesses (a known confusion and the audio) need less ASR certainty:
+            # conf reaches apply_confidence at mean probability min_confusion_probability.
+            support = "confusion"
+            conf = apply_c + (1 - apply_c) * (p_mean - min_conf_p) / max(1e-6, 1 - min_conf_p)
             reason = f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}' confirmed by the audio"
         elif "confusion_fuzzy" in gev:
             sim = gev["confusion_fuzzy"][2]
-            support, conf = "confusion", 0.5 * sim + 0.45 * sum(probs) / len(probs)
+            support, conf = "confusion", 0.5 * sim + 0.45 * p_mean
             edit.replacement = _with_vendor_edges(toks, gev["replacement"])
             reason = (f"known confusion '{gev['confusion_fuzzy'][0]}' -> '{gev['confusion_fuzzy'][1]}'; "
                       f"the audio is close to it ({sim:.0%})")
@@ -337,7 +350,7 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             conf = 0.2 * p
             reason = f"vendor spelling '{gev['vendor_term']}' is in the glossary; the audio reading is not"
         elif "term" in gev and phon >= 0.5:
-            support, conf = "term", 0.45 + 0.45 * p
+            support, conf = "term", 0.45 + 0.45 * p_mean
             reason = f"the audio says glossary term '{gev['term']}'"
         elif num and num["digit_similarity"] >= 0.5:
             support, conf = "number", 0.45 + 0.45 * p
@@ -345,12 +358,15 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
         else:
             conf = 0.75 * p * max(phon, tsim)
             reason = "the audio reads differently"
-        if p < min_p and support:
+        if support and (p < floor_p or (support != "confusion" and p < min_p)):
             conf = min(conf, apply_c - 0.01)
+            reason += " (uncertain ASR)"
+        elif support and conf < apply_c:
             reason += " (uncertain ASR)"
         if (len(toks) > max_tokens or len(words) > max_tokens or pc.cross) and conf >= apply_c:
             conf = apply_c - 0.01
             reason += " (long stretch: editor decides)"
+        conf = max(0.0, min(conf, 0.99))
         edit.confidence = round(conf, 3)
         if support and conf >= apply_c:
             edit.decision = "applied"
@@ -418,6 +434,28 @@ def loop_edits(al: Alignment, acfg: dict) -> list[Edit]:
     return out
 
 
+def _trim(al: Alignment, pc: Piece, span: tuple[int, int, int, int]) -> list[Piece] | None:
+    """Split a piece into (before, confusion, after) so that a confirmed confusion is not
+    applied together with unrelated differences next to it."""
+    va, vb, aa, ab = span
+    if va >= vb or aa >= ab:
+        return None
+    tok_of = [g for g in range(pc.g1, pc.g2) for _ in range(*al.tok_units[g])]
+    word_of = [w for w in range(pc.w1, pc.w2) for _ in range(*al.word_units[w])]
+    if vb > len(tok_of) or ab > len(word_of):
+        return None
+    g1, g2 = tok_of[va], tok_of[vb - 1] + 1
+    w1, w2 = word_of[aa], word_of[ab - 1] + 1
+    if (g1, g2, w1, w2) == (pc.g1, pc.g2, pc.w1, pc.w2):
+        return None
+    dk = pc.k1 - pc.g1
+    out = []
+    for a, b, c, d in ((pc.g1, g1, pc.w1, w1), (g1, g2, w1, w2), (g2, pc.g2, w2, pc.w2)):
+        if a < b or c < d:
+            out.append(Piece(pc.paragraph, a + dk, b + dk, c, d, a, b, pc.cross))
+    return out
+
+
 def _gap_seconds(al: Alignment, pc: Piece) -> float | None:
     """Audio time between the words heard just before and just after a deleted stretch."""
     before = al.words[pc.w1 - 1] if pc.w1 > 0 else None
@@ -450,9 +488,7 @@ def edit_span(par: Paragraph, e: Edit) -> tuple[int, int, str]:
     s, t, r = e.char_start, e.char_end, e.replacement
     if e.kind == "delete":
         nxt = next((tok.offset for tok in par.tokens if tok.offset >= t), None)
-        if nxt is not None and s > 0:
-            t = nxt
-        elif nxt is not None:
+        if nxt is not None:
             t = nxt
         else:
             prev = [tok for tok in par.tokens if tok.offset + len(tok.text) <= s]

@@ -94,8 +94,11 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
         at = _contains(before, wu, lo, hi_b)
         if not at or _contains(before, ru, lo, hi_b):
             continue
-        if _contains(after, ru, lo, hi_a):
+        heard = _contains(after, ru, lo, hi_a)
+        if heard:
             out["confusion"] = [wrong, right_]
+            # Where the two forms sit inside the stretch (vendor units, ASR units), for trimming.
+            out["_span"] = (max(at[0], lo) - lo, min(at[1], hi_b) - lo, max(heard[0], lo) - lo, min(heard[1], hi_a) - lo)
             break
         # The audio says something close to the right form (a garbled name): fuzzy support.
         a, b = at

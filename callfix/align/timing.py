@@ -1,7 +1,8 @@
 """Unit-level alignment of a vendor transcript to ASR words, and the times/speakers it gives tokens."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from callfix.align.aligner import align_tokens
 from callfix.align.normalize import units
@@ -175,5 +176,23 @@ def _speaker_at(turns, t: float) -> str | None:
     return best
 
 
+_GLUE = re.compile(r"^(?:[-%']|\.\d)")
+
+
 def flat_words(t: Transcript) -> list[Word]:
-    return [w for w in t.words if w.text.strip()]
+    """ASR words for matching: pieces Whisper splits off a word ("-GAAP", ".4", "%") rejoin it."""
+    groups: list[list[Word]] = []
+    for w in t.words:
+        text = w.text.strip()
+        if not text:
+            continue
+        if groups and _GLUE.match(text) and groups[-1][0].language == w.language:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    out = []
+    for g in groups:
+        first = g[0]
+        out.append(Word("".join(w.text.strip() for w in g), first.start, max(w.end for w in g),
+                        sum(w.probability for w in g) / len(g), first.language, first.speaker))
+    return out
