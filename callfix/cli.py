@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("callfix: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug, not bad input: one line, the traceback on request
+        if os.environ.get("CALLFIX_DEBUG"):
+            raise
+        print(f"callfix: internal error: {e.__class__.__name__}: {e} (set CALLFIX_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":
