@@ -48,7 +48,7 @@ class Display:
     def started(self, call_id: str, worker: str = "") -> None:
         if self._live:
             label = f"  {call_id}" + (f" [{worker}]" if worker else "")
-            self._tasks[call_id] = self._live.add_task(label, total=100)
+            self._tasks[call_id] = self._live.add_task(label, total=None)  # pulses until a stage reports a fraction
 
     def stage(self, call_id: str, stage: str, fraction: float | None = None) -> None:
         task = self._tasks.get(call_id)
@@ -56,7 +56,7 @@ class Display:
             desc = self._live.tasks[self._index(task)].description.split(" · ")[0]
             kw = {"description": f"{desc} · {stage}"}
             if fraction is not None:
-                kw["completed"] = max(0.0, min(1.0, fraction)) * 100
+                kw.update(total=100, completed=max(0.0, min(1.0, fraction)) * 100)
             self._live.update(task, **kw)
 
     def finished(self, r: CallResult) -> None:
