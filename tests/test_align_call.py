@@ -247,3 +247,46 @@ def test_audio_that_agrees_everywhere_changes_nothing_on_the_seed():
     assert time.perf_counter() - t0 < 5.0
     assert out.meta["align"]["coverage"] == 1.0 and out.edits == []
     assert all(p.corrected == p.text for p in out.paragraphs)
+
+
+def test_machine_translated_paragraph_between_english_ones():
+    # The vendor's English for the Mandarin turn shares a few words ("Thank you") with its
+    # neighbours; it must be re-sourced whole, and the neighbours must still align.
+    v = parse_vendor_text(
+        "Thank you, operator. It is my pleasure to introduce Mr. Zou. Please go ahead.\n"
+        "Thank you. After adjustment, business profits are twisted for the first time, and a series of "
+        "financial indicators have set a new record.\n"
+        "Thank you. Our non-gap operating profit turned positive for the first time.\n")
+    ev = Transcript(segments=[
+        seg("Thank you, operator. It is my pleasure to introduce Mr. Zou. Please go ahead."),
+        seg("经调整经营利润首次扭亏为盈多项财务指标创历史新高", t0=40, lang="zh", spk="SPEAKER_01", step=0.3),
+        seg("Thank you. Our non-GAAP operating profit turned positive for the first time.", t0=50, spk="SPEAKER_02"),
+    ])
+    out = align_call(ev, v, CFG)
+    p = out.paragraphs[1]
+    assert "machine_translation" in p.flags and p.language == "zh" and p.corrected == p.text
+    assert p.source_text == "经调整经营利润首次扭亏为盈多项财务指标创历史新高"
+    assert p.speakers == ["SPEAKER_01"] and 40 <= p.start < p.end <= 48
+    (mt,) = [e for e in out.edits if e.kind == "resource"]
+    assert mt.decision == "suggested" and (mt.char_start, mt.char_end) == (0, len(p.text))
+    assert out.paragraphs[2].corrected == "Thank you. Our non-GAAP operating profit turned positive for the first time."
+    assert out.paragraphs[2].speakers == ["SPEAKER_02"]
+
+
+def test_turn_the_asr_missed_is_not_deleted_but_its_loop_is():
+    loop = ", ".join(["this one"] * 12)
+    v = parse_vendor_text(
+        "Our next question comes from the line of Wenting Yu from CLSA. Please go ahead.\n"
+        f"Thank you for taking my question. What is your view on depreciation policy? {loop}. Thank you.\n"
+        "Thank you, Wenting. This is Henry. We use four years of D&A policy for servers.\n")
+    ev = Transcript(segments=[
+        seg("Our next question comes from the line of Wenting Yu from CLSA. Please go ahead."),
+        seg("Thank you, Wenting. This is Henry. We use four years of D&A policy for servers.", t0=60)])
+    out = align_call(ev, v, CFG)
+    p = out.paragraphs[1]
+    whole = [e for e in out.edits if e.paragraph == 1 and e.char_start == 0 and e.char_end == len(p.text)]
+    assert whole and whole[0].decision == "suggested"  # 25 s of audio the ASR did not transcribe
+    (lp,) = [e for e in out.edits if "repetition_loop" in e.evidence and e not in whole]
+    assert lp.decision == "applied" and lp.evidence["repetition_loop"]["count"] == 12
+    assert out.paragraphs[2].tokens[0].matched and out.paragraphs[2].start == 60.0
+    assert not [e for e in out.edits if e.paragraph == 2]

@@ -99,9 +99,11 @@ def _paragraph_facts(t: Transcript, al, acfg: dict) -> None:
         mt = [e for e in t.edits if e.paragraph == p.index and e.kind == "resource"]
         if mt:
             _flag(p, "machine_translation")
+            if any(e.char_start == 0 and e.char_end == len(p.text) for e in mt):
+                p.language = "zh"
             p.source_text = "\n".join(e.replacement for e in mt)
         deleted = [e for e in t.edits if e.paragraph == p.index and e.kind == "delete" and e.decision != "kept"]
         if deleted and sum(e.char_end - e.char_start for e in deleted) >= 0.9 * len(p.text.strip()):
             _flag(p, "not_in_audio")
-        if al.paragraphs and timed and not any(k.matched for k in p.tokens) and not mt and "not_in_audio" not in p.flags:
+        if timed and not any(k.matched for k in p.tokens) and not mt and "not_in_audio" not in p.flags:
             _flag(p, "unverified")

@@ -144,7 +144,7 @@ def same_when_normalised(a: str, b: str) -> bool:
 def join_words(words: list[Word]) -> str:
     out = ""
     for w in words:
-        t = w.text.strip()
+        t = w.text.replace("\ufffd", "").strip()  # Whisper may cut a character's bytes
         if not t:
             continue
         if out and not (has_cjk(t[:1]) and has_cjk(out[-1:])):
@@ -216,13 +216,14 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
     loop_min = int(acfg.get("loop_min_repeats", 3))
     words_per_sec = float(acfg.get("speech_words_per_second", 2.5))
     edits: list[Edit] = []
-    todo = pieces(al)[::-1]
+    edits.extend(weak_paragraph_edits(al, zh_ratio))
+    todo = sorted(pieces(al) + weak_deletions(al), key=lambda pc: (pc.g1, pc.g2))[::-1]
     while todo:
         pc = todo.pop()
         par = al.paragraphs[pc.paragraph]
         toks = par.tokens[pc.k1:pc.k2]
         words = al.words[pc.w1:pc.w2]
-        vunits = _units_of_tokens(al, pc.g1, pc.g2)
+        vunits = pc.extra.get("vunits") or _units_of_tokens(al, pc.g1, pc.g2)
         aunits = _units_of_words(al, pc.w1, pc.w2)
         vtext = par.text[toks[0].offset:toks[-1].offset + len(toks[-1].text)] if toks else ""
         atext = join_words(words)
@@ -382,6 +383,51 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
     return edits
 
 
+def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
+    """English paragraphs over Mandarin speech: flag as machine translation and give the Mandarin."""
+    out = []
+    for wk in al.weak:
+        zh = [al.words[w] for w in wk["zh_words"]]
+        if len(zh) < 3 or sum(w.end - w.start for w in zh) < 1.5:
+            continue
+        par = al.paragraphs[wk["paragraph"]]
+        probs = [w.probability for w in zh]
+        e = Edit(id="", paragraph=par.index, kind="resource", vendor=par.text, replacement=join_words(zh),
+                 decision="suggested", char_start=0, char_end=len(par.text), start=zh[0].start, end=zh[-1].end,
+                 language="zh", confidence=round(sum(probs) / len(probs), 3),
+                 reason="English text over Mandarin speech (machine translation): Mandarin transcript given beside it")
+        speakers = [w.speaker for w in zh if w.speaker]
+        e.speaker = max(set(speakers), key=speakers.count) if speakers else None
+        e.evidence = {"asr_text": e.replacement, "asr_probability": e.confidence, "mandarin": True,
+                      "asr_language_zh": 1.0, "matched_share": 0.0}
+        # The interpreter-style English stays; it is timed over the Mandarin it translates.
+        n = len(par.tokens)
+        for i, tok in enumerate(par.tokens):
+            tok.start = round(e.start + i * (e.end - e.start) / n, 3)
+            tok.end = round(e.start + (i + 1) * (e.end - e.start) / n, 3)
+            tok.speaker = e.speaker
+        wk["resourced"] = True
+        out.append(e)
+    return out
+
+
+def weak_deletions(al: Alignment) -> list[Piece]:
+    """A barely matched paragraph with no unmatched speech around it: a deletion candidate."""
+    out = []
+    for wk in al.weak:
+        if wk.get("resourced"):
+            continue
+        pi = wk["paragraph"]
+        gs = [g for g, (p, _) in enumerate(al.toks) if p == pi]
+        before, after = _flanking_words(al, gs[0], gs[-1] + 1)
+        if after - before > 1:
+            continue  # unmatched speech nearby: leave the paragraph unverified, not deleted
+        par = al.paragraphs[pi]
+        vunits = [u for k in par.tokens for u in units(k.text)]
+        out.append(Piece(pi, 0, len(par.tokens), after, after, gs[0], gs[-1] + 1, extra={"vunits": vunits}))
+    return out
+
+
 def _flanking_words(al: Alignment, g1: int, g2: int) -> tuple[int, int]:
     """ASR words matched just before token g1 and just after token g2 (-1 / len(words): none)."""
     u = al.tok_units[g1][0] - 1 if g1 < len(al.toks) else len(al.vu) - 1
@@ -424,7 +470,8 @@ def loop_edits(al: Alignment, acfg: dict) -> list[Edit]:
         e.evidence = {"repetition_loop": {"phrase": lp["phrase"], "count": lp["count"], "in_audio": in_audio},
                       "asr_gap_seconds": round(free, 2) if free is not None else None,
                       "asr_text": join_words(between)}
-        if room or free is None and al.words:
+        implausible = lp["count"] >= int(acfg.get("loop_always_repeats", 8)) and in_audio == 0
+        if room or free is None and al.words or implausible:
             e.decision, e.confidence = "applied", 0.9
             e.reason = f"repetition loop ('{lp['phrase']}' x{lp['count']}; {in_audio} in the audio) removed"
         else:

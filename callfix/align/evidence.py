@@ -103,13 +103,21 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
         # The audio says something close to the right form (a garbled name): fuzzy support.
         a, b = at
         lc, rc = before[a:lo], before[hi_b:b] if b > hi_b else ()
-        heard = "".join(lc + asr + rc)
-        sim = fuzz.ratio(heard, "".join(ru)) / 100.0
-        if sim >= fuzzy and asr:
+        best = None
+        for x in range(1) if lc else range(len(asr)):  # context must stay adjacent to the window
+            for y in range(x + 1, len(asr) + 1):
+                if (rc and y != len(asr)) or y - x > len(ru) + 2:
+                    continue
+                sim = fuzz.ratio("".join(lc + asr[x:y] + rc), "".join(ru)) / 100.0
+                if best is None or sim > best[0]:
+                    best = (sim, x, y)
+        if best and best[0] >= fuzzy:
             repl = _strip_context(right_, lc, rc)
             if repl:
+                sim, x, y = best
                 out["confusion_fuzzy"] = [wrong, right_, round(sim, 3)]
                 out["replacement"] = repl
+                out["_span"] = (max(a, lo) - lo, min(b, hi_b) - lo, x, y)
                 break
     for term, tu in terms:
         in_before, in_after = _contains(before, tu, lo, hi_b), _contains(after, tu, lo, hi_a)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from callfix.align.aligner import align_tokens
-from callfix.align.normalize import units
+from callfix.align.normalize import cjk_share, units
 from callfix.model import Paragraph, Transcript, Word
 
 
@@ -27,6 +27,7 @@ class Alignment:
     wmatch: list[int] = field(default_factory=list)
     assigned: list[int] = field(default_factory=list)  # vendor unit -> ASR word (-1: none)
     loops: list[dict] = field(default_factory=list)  # vendor repetition loops, kept out of the alignment
+    weak: list[dict] = field(default_factory=list)  # English paragraphs that barely matched, kept out too
 
     def token(self, g: int):
         p, k = self.toks[g]
@@ -57,25 +58,46 @@ class Alignment:
 
 
 def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram: int = 4,
-                    loop_min_repeats: int = 3) -> Alignment:
+                    loop_min_repeats: int = 3, weak_share: float = 0.25, weak_min_units: int = 8) -> Alignment:
+    """Two passes: the second leaves out English paragraphs that barely matched (a machine
+    translation over Mandarin speech, a turn the ASR missed) and the Mandarin words under them,
+    so their few chance matches ("Thank you") cannot pull their neighbours out of place."""
     al = Alignment(paragraphs=paragraphs, words=words)
+    looped: set[tuple[int, int]] = set()
+    g0 = 0
     for pi, p in enumerate(paragraphs):
         # A vendor loop ("this one, this one, ..." x61) would smear its repeats over the audio's
         # own words; it takes no part in the alignment and is judged on its own.
-        looped: set[int] = set()
         for lp in find_loops([units(k.text) for k in p.tokens], loop_min_repeats):
-            lp.update(paragraph=pi, g1=len(al.toks) + lp["k1"], g2=len(al.toks) + lp["k2"])
+            lp.update(paragraph=pi, g1=g0 + lp["k1"], g2=g0 + lp["k2"])
             al.loops.append(lp)
-            looped.update(range(lp["k1"], lp["k2"]))
+            looped.update((pi, k) for k in range(lp["k1"], lp["k2"]))
+        g0 += len(p.tokens)
+    _pass(al, anchor_ngram, looped, set(), set())
+    weak = _weak_paragraphs(al, weak_share, weak_min_units)
+    if weak:
+        claimed: dict[int, list[int]] = {}
+        for pi in weak:
+            before, after = _flanks(al, pi)
+            claimed[pi] = [w for w in range(before + 1, after) if words[w].language == "zh"]
+        _pass(al, anchor_ngram, looped, set(weak), {w for ws in claimed.values() for w in ws})
+        al.weak = [{"paragraph": pi, "zh_words": claimed[pi]} for pi in weak]
+    return al
+
+
+def _pass(al: Alignment, anchor_ngram: int, looped: set, skip_paragraphs: set, skip_words: set) -> None:
+    al.toks, al.tok_units, al.vu, al.vg = [], [], [], []
+    al.word_units, al.wu, al.ww = [], [], []
+    for pi, p in enumerate(al.paragraphs):
         for ki, tok in enumerate(p.tokens):
             g = len(al.toks)
             al.toks.append((pi, ki))
-            us = () if ki in looped else units(tok.text)
+            us = () if pi in skip_paragraphs or (pi, ki) in looped else units(tok.text)
             al.tok_units.append((len(al.vu), len(al.vu) + len(us)))
             al.vu.extend(us)
             al.vg.extend([g] * len(us))
-    for wi, w in enumerate(words):
-        us = units(w.text)
+    for wi, w in enumerate(al.words):
+        us = () if wi in skip_words else units(w.text)
         al.word_units.append((len(al.wu), len(al.wu) + len(us)))
         al.wu.extend(us)
         al.ww.extend([wi] * len(us))
@@ -94,7 +116,31 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
             # Spread the stretch's ASR words evenly over its vendor units (times and speakers).
             for u in range(i1, i2):
                 al.assigned[u] = al.ww[j1 + min(j2 - j1 - 1, int((u - i1 + 0.5) * (j2 - j1) / (i2 - i1)))]
-    return al
+
+
+def _weak_paragraphs(al: Alignment, share: float, min_units: int) -> list[int]:
+    total: dict[int, int] = {}
+    matched: dict[int, int] = {}
+    for u, g in enumerate(al.vg):
+        pi = al.toks[g][0]
+        total[pi] = total.get(pi, 0) + 1
+        matched[pi] = matched.get(pi, 0) + (al.vmatch[u] >= 0)
+    return [pi for pi, n in total.items()
+            if n >= min_units and matched[pi] < share * n and cjk_share(al.paragraphs[pi].text) < 0.5]
+
+
+def _flanks(al: Alignment, pi: int) -> tuple[int, int]:
+    """ASR words matched by the last vendor unit before paragraph ``pi`` and the first after it."""
+    gs = [g for g, (p, _) in enumerate(al.toks) if p == pi]
+    u = al.tok_units[gs[0]][0] - 1
+    while u >= 0 and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
+        u -= 1
+    before = al.ww[al.vmatch[u]] if u >= 0 else -1
+    u = al.tok_units[gs[-1]][1]
+    while u < len(al.vu) and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
+        u += 1
+    after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
+    return before, after
 
 
 def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_period: int = 8) -> list[dict]:
