@@ -295,3 +295,15 @@ def test_page_without_edits_or_audio(tmp_path: Path):
     assert (tmp_path / "transcript.diff").read_text() == ""
     with pytest.raises(InputError, match="gone.flac is not found; pass --audio FILE"):
         render_review(tmp_path, embed_audio=True)
+
+
+def test_resourced_paragraph_points_to_the_mandarin_instead_of_repeating_it(tmp_path: Path):
+    t = make_transcript()
+    p = t.paragraphs[2]
+    t.edits.append(Edit(id="r1", paragraph=2, kind="resource", vendor=p.text, replacement=p.source_text,
+                        decision="suggested", char_start=0, char_end=len(p.text)))
+    t.edits = [e for e in t.edits if e.id != "e5"]
+    t.save(tmp_path / "transcript.json")
+    page = render_review(tmp_path).read_text(encoding="utf-8")
+    mt = re.search(r'<section class="para" id="p-2".*?</section>', page, re.S).group(0)
+    assert mt.count(p.source_text) == 1 and "⇐ Mandarin</ins>" in mt

@@ -119,7 +119,7 @@ def build_page(t: Transcript, audio_src: str | None = None, clips: dict[str, str
         '<span class="group">Show: '
         '<label class="c-applied"><input type="checkbox" class="f-class" value="applied" checked> applied</label> '
         '<label class="c-suggested"><input type="checkbox" class="f-class" value="suggested" checked> suggested</label> '
-        '<label class="c-kept"><input type="checkbox" class="f-class" value="kept" checked> kept</label> '
+        '<label class="c-kept" title="low-confidence differences the vendor text keeps"><input type="checkbox" class="f-class" value="kept"> kept</label> '
         '<label><input type="checkbox" id="f-undecided"> undecided only</label></span>',
         '<label class="group">Speaker: <select id="f-speaker"><option value="">all speakers</option>'
         + "".join(f'<option value="{e_(sid)}">{e_(label)}</option>' for sid, label in speakers)
@@ -256,6 +256,9 @@ def _edit_html(i: int, e: Edit) -> str:
     tip = f"{e.decision} {e.kind}" + (f": {e.reason}" if e.reason else "")
     dele = f"<del>{e_(e.vendor)}</del>" if e.vendor else ""
     ins = f"<ins>{e_(e.replacement)}</ins>" if e.replacement else ""
+    if e.kind == "resource" and e.replacement:
+        # the Mandarin transcript already stands beside the translation: point to it, don't repeat it
+        ins = '<ins class="resource" title="replaced by the Mandarin transcript shown beside it">⇐ Mandarin</ins>'
     if not dele and not ins:
         ins = '<ins class="empty">∅</ins>'
     return (

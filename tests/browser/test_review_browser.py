@@ -72,6 +72,9 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     assert bare.evaluate("window.__xss") is None and bare.locator("#doc img, #panel img").count() == 0
     assert dialogs == []
     bare.context.close()
+    # kept edits are hidden until asked for
+    assert "filtered" in page.locator('.edit[data-edit="e5"]').get_attribute("class")
+    page.locator('.f-class[value="kept"]').check()
     page.locator('.edit[data-edit="e5"]').hover()
     assert HOSTILE in page.locator("#pe-evidence").inner_text()
 
