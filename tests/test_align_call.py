@@ -28,8 +28,9 @@ def demo():
 
 def test_supported_corrections_are_applied(demo):
     e = _by_vendor(demo)
-    assert e["growth"].decision == "applied" and e["growth"].replacement == "gross"
-    assert e["growth"].evidence["glossary"]["confusion"] == ["growth margin", "gross margin"]
+    # The whole confused form is rewritten in its glossary spelling, context word included.
+    assert e["growth margin"].decision == "applied" and e["growth margin"].replacement == "gross margin"
+    assert e["growth margin"].evidence["glossary"]["confusion"] == ["growth margin", "gross margin"]
     assert e["205"].decision == "applied" and e["205"].replacement == "2025"
     assert e["non-gap"].replacement == "non-GAAP" and e["non-gap"].decision == "applied"
     assert e["DeepSeq"].replacement == "DeepSeek" and e["DeepSeq"].decision == "applied"
@@ -90,7 +91,7 @@ def test_uncertain_asr_only_suggests():
             w.probability = 0.3
     out = align_call(ev, demo_vendor(), CFG)
     e = _by_vendor(out)
-    assert e["growth"].decision == "suggested" and e["205"].decision != "applied"
+    assert e["growth margin"].decision == "suggested" and e["205"].decision != "applied"
     assert "growth margin" in out.paragraphs[0].corrected
 
 
@@ -190,6 +191,10 @@ def test_garbled_name_near_a_known_confusion_is_repaired():
     (e,) = out.edits
     assert e.evidence["glossary"]["confusion_fuzzy"][:2] == ["Jinshan Cloud", "Kingsoft Cloud"]
     assert e.replacement == "Kingsoft"  # the glossary spelling, not the ASR's garble
+    v = parse_vendor_text("Welcome to kings of the cloud's fourth quarter call, thank you all for joining today.\n")
+    ev = Transcript(segments=[seg("Welcome to Kingsoft Cloud's fourth quarter call, thank you all for joining today.")])
+    (e2,) = align_call(ev, v, CFG).edits
+    assert (e2.vendor, e2.replacement, e2.decision) == ("kings of the cloud's", "Kingsoft Cloud's", "applied")
     assert out.paragraphs[0].corrected.startswith("Welcome to Kingsoft Cloud's")
 
 

@@ -317,6 +317,7 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
         right = _units_of_tokens(al, pc.g2, min(len(al.toks), pc.g2 + CONTEXT))
         gev = glossary_evidence(gl, left, vunits, aunits, right)
         span = gev.pop("_span", None)
+        context = gev.pop("_context", None)
         if span:
             parts = _trim(al, pc, span)
             if parts:  # the confusion is only part of the stretch: judge each part alone
@@ -341,6 +342,8 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             support = "confusion"
             conf = apply_c + (1 - apply_c) * (p_mean - min_conf_p) / max(1e-6, 1 - min_conf_p)
             reason = f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}' confirmed by the audio"
+            if context and any(context):
+                _widen(edit, al, pc, context, gev["confusion"][1])
         elif "confusion_fuzzy" in gev:
             sim = gev["confusion_fuzzy"][2]
             support, conf = "confusion", 0.5 * sim + 0.45 * p_mean
@@ -479,6 +482,33 @@ def loop_edits(al: Alignment, acfg: dict) -> list[Edit]:
             e.reason = f"repetition loop ('{lp['phrase']}' x{lp['count']}); the audio has untranscribed time here"
         out.append(e)
     return out
+
+
+def _widen(edit: Edit, al: Alignment, pc: Piece, context: tuple[int, int], right: str) -> None:
+    """Rewrite the whole confused form, context words included, in its glossary spelling
+    ("kings of the cloud's" -> "Kingsoft Cloud's", not "Kingsoft cloud's")."""
+    def reach(g: int, step: int, need: int) -> int | None:
+        got = 0
+        while got < need:
+            g += step
+            if not 0 <= g < len(al.toks) or al.toks[g][0] != pc.paragraph:
+                return None
+            got += al.tok_units[g][1] - al.tok_units[g][0]
+        return g if got == need else None
+
+    g1 = reach(pc.g1, -1, context[0]) if context[0] else pc.g1
+    g2 = reach(pc.g2 - 1, 1, context[1]) if context[1] else pc.g2 - 1
+    if g1 is None or g2 is None:
+        return
+    par = al.paragraphs[pc.paragraph]
+    toks = par.tokens[al.toks[g1][1]:al.toks[g2][1] + 1]
+    last = strip_punct(toks[-1].text)
+    possessive = "'s" if last.lower().endswith(("'s", "\u2019s")) and not right.lower().endswith("'s") else ""
+    edit.char_start, edit.char_end = toks[0].offset, toks[-1].offset + len(toks[-1].text)
+    edit.vendor = par.text[edit.char_start:edit.char_end]
+    edit.replacement = _with_vendor_edges(toks, right + possessive)
+    if toks[0].start is not None:
+        edit.start, edit.end = min(edit.start or toks[0].start, toks[0].start), max(edit.end or 0, toks[-1].end)
 
 
 def _trim(al: Alignment, pc: Piece, span: tuple[int, int, int, int]) -> list[Piece] | None:

@@ -99,6 +99,7 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
             out["confusion"] = [wrong, right_]
             # Where the two forms sit inside the stretch (vendor units, ASR units), for trimming.
             out["_span"] = (max(at[0], lo) - lo, min(at[1], hi_b) - lo, max(heard[0], lo) - lo, min(heard[1], hi_a) - lo)
+            out["_context"] = (lo - min(at[0], lo), max(at[1], hi_b) - hi_b)  # units of the form outside the stretch
             break
         # The audio says something close to the right form (a garbled name): fuzzy support.
         a, b = at

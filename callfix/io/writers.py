@@ -27,7 +27,7 @@ class Run:
 
     paragraph: int
     speaker: str | None
-    label: str
+    label: str | None  # None: no diarization and no vendor label
     start: float | None
     end: float | None
     text: str
@@ -78,7 +78,6 @@ def speaker_runs(t: Transcript, p: Paragraph) -> list[Run]:
         label = t.speaker_label(spk[a]) if spk[a] else None
         if p.speaker and (label is None or (label == spk[a] and len(runs) == 1)):
             label = p.speaker  # the vendor's name beats an anonymous cluster label
-        label = label or "Unknown"
         out.append(Run(p.index, spk[a], label, min(starts) if starts else None, max(ends) if ends else None,
                        text[s:e].strip(), toks[a:b]))
     return [r for r in out if r.text]
@@ -107,7 +106,7 @@ def text_output(t: Transcript) -> str:
     sep = "\n" if layout == "lines" else "\n\n"
     parts = []
     for p in t.paragraphs:
-        lines = [f"{_stamp(r.start)} {r.label}: {r.text}" for r in speaker_runs(t, p)]
+        lines = [f"{_stamp(r.start)} {r.label + ': ' if r.label else ''}{r.text}" for r in speaker_runs(t, p)]
         if lines:
             parts.append("\n".join(lines))
     head = "\n".join(t.header)
@@ -128,7 +127,10 @@ def cues(t: Transcript) -> list[tuple[float, float, str, str]]:
             cur.append(k)
         if cur:
             out.append(_cue(r, cur))
-    return [c for c in out if c is not None]
+    out = sorted((c for c in out if c is not None), key=lambda c: c[0])
+    # Subtitle players expect cues not to overlap: end each where the next begins.
+    return [(s, min(e, out[i + 1][0]) if i + 1 < len(out) and out[i + 1][0] > s else e, who, txt)
+            for i, (s, e, who, txt) in enumerate(out)]
 
 
 def _cue(r: Run, toks: list[Token]):
@@ -163,13 +165,13 @@ def _wrap(text: str, width: int = 42) -> str:
 def srt_output(t: Transcript) -> str:
     out, prev = [], None
     for s, e, who, txt in cues(t):
-        out.append((s, e, f"{who}: {txt}" if who != prev else txt))  # name the speaker when it changes
+        out.append((s, e, f"{who}: {txt}" if who and who != prev else txt))  # name the speaker when it changes
         prev = who
     return srt(out)
 
 
 def vtt_output(t: Transcript) -> str:
-    return vtt([(s, e, f"<v {who}>{txt}") for s, e, who, txt in cues(t)])
+    return vtt([(s, e, f"<v {who}>{txt}" if who else txt) for s, e, who, txt in cues(t)])
 
 
 def _file_id(t: Transcript, stem: str) -> str:
@@ -188,7 +190,7 @@ def stm_output(t: Transcript, stem: str) -> str:
         if r.start is None:
             continue
         words = " ".join(w for w in (strip_punct(k.text) for k in r.tokens) if w)
-        lines.append(f"{fid} 1 {_spk_id(r.label)} {r.start:.3f} {max(r.end, r.start):.3f} <o,f0,unknown> {words}")
+        lines.append(f"{fid} 1 {_spk_id(r.label or 'unknown')} {r.start:.3f} {max(r.end, r.start):.3f} <o,f0,unknown> {words}")
     return "\n".join(lines) + "\n"
 
 
@@ -235,7 +237,7 @@ def write_docx(t: Transcript, path: Path) -> Path:
     for p in t.paragraphs:
         for r in speaker_runs(t, p):
             para = doc.add_paragraph()
-            head = para.add_run(f"{_stamp(r.start)} {r.label}: ")
+            head = para.add_run(f"{_stamp(r.start)} {r.label + ': ' if r.label else ''}")
             head.bold = True
             para.add_run(r.text)
         if p.flags:
