@@ -6,6 +6,7 @@ the audio lacks). Everything else is suggested to an editor or kept.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -17,7 +18,8 @@ from callfix.align.normalize import (cjk_share, edge_punct, english_normalizer, 
 from callfix.align.timing import Alignment
 from callfix.model import Edit, Paragraph, Token, Word
 
-CONTEXT = 3  # units of context either side for glossary checks
+CONTEXT = 3
+_NEEDS_FULL = re.compile(r"[0-9'%$&\u2019]")  # units of context either side for glossary checks
 
 
 @dataclass
@@ -138,7 +140,12 @@ def same_when_normalised(a: str, b: str) -> bool:
     if "".join(units(a)) == "".join(units(b)):
         return True
     n = english_normalizer()
-    return bool(n) and n(a).replace(" ", "") == n(b).replace(" ", "")
+    if not n:
+        return False
+    if not _NEEDS_FULL.search(a + b):  # no numbers or contractions: spelling variants only
+        sp = n.standardize_spellings
+        return sp(" ".join(units(a))).replace(" ", "") == sp(" ".join(units(b))).replace(" ", "")
+    return n(a).replace(" ", "") == n(b).replace(" ", "")
 
 
 def join_words(words: list[Word]) -> str:

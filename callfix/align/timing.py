@@ -154,15 +154,15 @@ def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_perio
         for period in range(1, max_period + 1):
             if k + period * min_repeats > n:
                 break
-            phrase = [u for t in tok_units[k:k + period] for u in t]
-            if not phrase:
+            if not tok_units[k] or tok_units[k] != tok_units[k + period]:
                 continue
+            phrase = tok_units[k:k + period]
             reps = 1
-            while k + (reps + 1) * period <= n and \
-                    [u for t in tok_units[k + reps * period:k + (reps + 1) * period] for u in t] == phrase:
+            while k + (reps + 1) * period <= n and tok_units[k + reps * period:k + (reps + 1) * period] == phrase:
                 reps += 1
-            if reps >= min_repeats and reps * len(phrase) >= 6 and (best is None or reps * period > best[1] * best[0]):
-                best = (period, reps, phrase)
+            words = sum(len(t) for t in phrase)
+            if reps >= min_repeats and reps * words >= 6 and (best is None or reps * period > best[1] * best[0]):
+                best = (period, reps, [u for t in phrase for u in t])
         if best:
             period, reps, phrase = best
             out.append({"k1": k, "k2": k + period * reps, "period": period, "count": reps,
