@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,14 +61,7 @@ def speaker_runs(t: Transcript, p: Paragraph) -> list[Run]:
     text, toks = paragraph_tokens(t, p)
     if not text.strip() or not toks:
         return []
-    # Smooth: a short run between two runs takes its neighbour's speaker.
-    spk = [k.speaker for k in toks]
-    bounds = _runs(spk)
-    for n, (a, b) in enumerate(bounds):
-        if b - a < MIN_RUN_TOKENS and len(bounds) > 1:
-            nb = bounds[n - 1] if n > 0 else bounds[n + 1]
-            for i in range(a, b):
-                spk[i] = spk[nb[0]]
+    spk = sentence_speakers(toks)
     runs = _runs(spk)
     out = []
     for a, b in runs:
@@ -81,6 +75,33 @@ def speaker_runs(t: Transcript, p: Paragraph) -> list[Run]:
         out.append(Run(p.index, spk[a], label, min(starts) if starts else None, max(ends) if ends else None,
                        text[s:e].strip(), toks[a:b]))
     return [r for r in out if r.text]
+
+
+_ABBREV = {"mr.", "mrs.", "ms.", "dr.", "st.", "u.s.", "no.", "vs.", "inc.", "co.", "ltd.", "e.g.", "i.e."}
+_END = (".", "?", "!", "\u3002", "\uff1f", "\uff01")
+
+
+def sentence_speakers(toks: list[Token]) -> list[str | None]:
+    """One speaker per sentence (its tokens' majority): word timings drift at turn edges,
+    speakers change between sentences. A short sentence run at a paragraph edge joins its neighbour."""
+    spans, a = [], 0
+    for i, k in enumerate(toks):
+        w = k.text.rstrip("\"'\u201d\u2019)")
+        if w.endswith(_END) and w.lower() not in _ABBREV or i == len(toks) - 1:
+            spans.append((a, i + 1))
+            a = i + 1
+    spk: list[str | None] = []
+    for a, b in spans:
+        votes = Counter(k.speaker for k in toks[a:b] if k.speaker)
+        spk.extend([votes.most_common(1)[0][0] if votes else None] * (b - a))
+    runs = _runs(spk)
+    if len(runs) > 1:
+        for n in (0, len(runs) - 1):
+            a, b = runs[n]
+            if b - a < MIN_RUN_TOKENS:
+                nb = runs[1] if n == 0 else runs[-2]
+                spk[a:b] = [spk[nb[0]]] * (b - a)
+    return spk
 
 
 def _runs(seq: list) -> list[tuple[int, int]]:
