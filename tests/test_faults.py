@@ -33,7 +33,9 @@ def _summary(out: Path) -> dict[str, dict]:
 
 
 def _journal(out: Path) -> list[dict]:
-    return [json.loads(x) for x in (out / "batch-log.jsonl").read_text().splitlines()]
+    f = out / "batch-log.jsonl"
+    # read while the batch appends: only whole lines count
+    return [json.loads(x) for x in f.read_text().split("\n")[:-1]] if f.is_file() else []
 
 
 def _no_partial_files(root: Path) -> list[Path]:
@@ -124,23 +126,54 @@ def test_single_call_bad_input_is_one_line(tmp_path, call):
         "speakers, participants, set)"]
 
 
-def test_killed_batch_resumes_without_loss_or_repeat(tmp_path):
+def _workers_of(pid: int) -> list[int]:
+    """Pool worker processes of the batch process ``pid``."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in cmd:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _wait_for(cond, proc, what: str, timeout: float = 240):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert proc.poll() is None, f"batch ended before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_killed_worker_and_killed_batch_resume_without_loss_or_repeat(tmp_path):
     calls = [make_call(tmp_path / "in", f"k{i}", speed=140 + 15 * i) for i in range(3)]
     manifest = write_manifest(tmp_path / "m.csv", [
         {"id": f"k{i}", "audio": c.audio, "transcript": c.vendor} for i, c in enumerate(calls)])
     out = tmp_path / "out"
     proc = subprocess.Popen([*CLI, "batch", str(manifest), "-o", str(out), "--workers", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    deadline = time.monotonic() + 240
-    while not (out / "k0" / MARKER).is_file():
-        assert proc.poll() is None and time.monotonic() < deadline, "batch ended before its first call finished"
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)  # no chance to clean up
-    proc.wait()
+    try:
+        _wait_for(lambda: (out / "k0" / MARKER).is_file(), proc, "its first call finished")
+        # The worker dies mid-call (as under the OOM killer): that call fails, the batch goes on.
+        _wait_for(lambda: _workers_of(proc.pid), proc, "a worker process")
+        for w in _workers_of(proc.pid):
+            os.kill(w, signal.SIGKILL)
+        started = lambda: any(e["call"] == "k2" and e["event"] == "start" for e in _journal(out))  # noqa: E731
+        _wait_for(started, proc, "the next call started")
+        # Then the whole batch is killed, with no chance to clean up.
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
     first = (out / "k0" / MARKER).read_text()
-    time.sleep(1.0)  # a surviving worker would publish k1 now
-    unfinished = [c for c in ("k1", "k2") if (out / c / MARKER).is_file()]
-    assert unfinished == [], "a call finished after its batch was killed"
+    time.sleep(1.0)  # a surviving worker would publish k2 now
+    assert [c for c in ("k1", "k2") if (out / c / MARKER).is_file()] == [], "a call finished after its batch died"
+    failed = [e for e in _journal(out) if e["event"] == "failed"]
+    assert [e["call"] for e in failed] == ["k1"] and "worker process died" in failed[0]["error"]
 
     p = callfix("batch", manifest, "-o", out, "--workers", "1")
     assert p.returncode == 0, p.stderr
