@@ -156,7 +156,7 @@ def test_killed_worker_and_killed_batch_resume_without_loss_or_repeat(tmp_path):
     proc = subprocess.Popen([*CLI, "batch", str(manifest), "-o", str(out), "--workers", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     try:
-        _wait_for(lambda: (out / "k0" / MARKER).is_file(), proc, "its first call finished")
+        _wait_for(lambda: any(e["event"] == "done" for e in _journal(out)), proc, "its first call finished")
         # The worker dies mid-call (as under the OOM killer): that call fails, the batch goes on.
         _wait_for(lambda: _workers_of(proc.pid), proc, "a worker process")
         for w in _workers_of(proc.pid):
