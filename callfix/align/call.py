@@ -24,7 +24,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
     al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)), int(acfg.get("loop_min_repeats", 3)))
     time_tokens(al, out.turns, float(acfg.get("max_interp_gap", 30.0)))
     info = {
-        "vendor_units": len(al.vu), "asr_units": len(al.wu), "asr_words": len(words),
+        "vendor_units": max(al.total_units, len(al.vu)), "asr_units": len(al.wu), "asr_words": len(words),
         "coverage": round(al.coverage, 4), "asr_coverage": round(al.asr_coverage, 4),
         "glossaries": gl.sources, "warning": None,
     }

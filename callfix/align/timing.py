@@ -33,9 +33,12 @@ class Alignment:
         p, k = self.toks[g]
         return self.paragraphs[p].tokens[k]
 
+    total_units: int = 0  # vendor units outside loops, including paragraphs the second pass left out
+
     @property
     def coverage(self) -> float:
-        return sum(1 for m in self.vmatch if m >= 0) / len(self.vu) if self.vu else 0.0
+        total = max(self.total_units, len(self.vu))
+        return sum(1 for m in self.vmatch if m >= 0) / total if total else 0.0
 
     @property
     def asr_coverage(self) -> float:
@@ -74,6 +77,7 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
             looped.update((pi, k) for k in range(lp["k1"], lp["k2"]))
         g0 += len(p.tokens)
     _pass(al, anchor_ngram, looped, set(), set())
+    al.total_units = len(al.vu)
     weak = _weak_paragraphs(al, weak_share, weak_min_units)
     if weak:
         claimed: dict[int, list[int]] = {}
