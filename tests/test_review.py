@@ -307,3 +307,29 @@ def test_resourced_paragraph_points_to_the_mandarin_instead_of_repeating_it(tmp_
     page = render_review(tmp_path).read_text(encoding="utf-8")
     mt = re.search(r'<section class="para" id="p-2".*?</section>', page, re.S).group(0)
     assert mt.count(p.source_text) == 1 and "⇐ Mandarin</ins>" in mt
+
+
+def test_edit_inside_another_nests_and_a_crossing_one_is_listed(tmp_path: Path):
+    t = make_transcript()
+    p = t.paragraphs[1]
+    whole = "this one, this one, this one. Thank you."
+    cs = p.text.index(whole)
+    t.edits.append(Edit(id="outer", paragraph=1, kind="delete", vendor=whole, replacement="", decision="suggested",
+                        char_start=cs, char_end=cs + len(whole)))
+    cross = p.text.index("gap net")  # starts inside e3 ("non-gap") and ends after it
+    t.edits.append(Edit(id="cross", paragraph=1, kind="replace", vendor="gap net", replacement="GAAP net",
+                        decision="kept", char_start=cross, char_end=cross + len("gap net")))
+    t.save(tmp_path / "transcript.json")
+    page = render_review(tmp_path).read_text(encoding="utf-8")
+    assert re.search(r'data-edit="outer"[^>]*><del><span class="edit applied on"[^>]*data-edit="e4"[^>]*>'
+                     r'<del>this one, this one, this one\.</del></span> Thank you\.</del></span>', page)
+    assert re.search(r'Overlapping edits: <span class="edit kept off"[^>]*data-edit="cross"', page)
+    # when both are chosen the outer one wins and the inner one is reported
+    r = rebuild_transcript(t, {"outer": "accept"})[1]
+    assert r.text == "Our gross margin improved and non-gap net loss narrowed." and r.conflicts == ["e4"]
+    final = reviewed_transcript(t, {"outer": "accept"})
+    e4 = next(e for e in final.edits if e.id == "e4")
+    assert e4.decision == "kept" and e4.evidence["review"]["skipped"] and final.meta["review"]["conflicts"] == ["e4"]
+    from callfix.align.correct import apply_edits
+
+    assert apply_edits(final.paragraphs[1], final.edits)[0] == r.text  # what the writers re-apply agrees

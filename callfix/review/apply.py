@@ -20,14 +20,19 @@ def reviewed_transcript(t: Transcript, editor: dict[str, str], decisions_path: s
     rebuilt = rebuild_transcript(out, editor)
     for p in out.paragraphs:
         p.corrected = rebuilt[p.index].text
+    conflicts = [c for r in rebuilt.values() for c in r.conflicts]
     for e in out.edits:
         choice = editor.get(e.id)
-        e.evidence = {**e.evidence, "review": {"auto": e.decision, "editor": choice}}
+        review = {"auto": e.decision, "editor": choice}
         if choice == ACCEPT:
             e.decision = "applied"
         elif choice == REJECT:
             e.decision = "kept"
-    conflicts = [c for r in rebuilt.values() for c in r.conflicts]
+        if e.id in conflicts:
+            # not in the final text: the writers must not re-apply it over the edit that won
+            e.decision = "kept"
+            review["skipped"] = "overlaps another chosen edit"
+        e.evidence = {**e.evidence, "review": review}
     out.meta = {
         **out.meta,
         "review": {
@@ -36,7 +41,7 @@ def reviewed_transcript(t: Transcript, editor: dict[str, str], decisions_path: s
             "accepted": sum(v == ACCEPT for v in editor.values()),
             "rejected": sum(v == REJECT for v in editor.values()),
             "undecided": sum(e.id not in editor for e in t.edits),
-            "conflicts": conflicts,  # chosen edits skipped: an earlier chosen edit covers their span
+            "conflicts": conflicts,  # chosen edits skipped: another chosen edit covers their span
         },
     }
     return out

@@ -20,7 +20,7 @@ ACCEPT, REJECT = "accept", "reject"
 class Rebuilt:
     text: str
     tokens: list[Token]  # tokens of the rebuilt text, timed from the vendor tokens and the edits
-    conflicts: list[str]  # ids of chosen edits skipped because an earlier chosen edit covers their span
+    conflicts: list[str]  # ids of chosen edits skipped because another chosen edit covers their span
 
 
 def in_effect(edit: Edit, editor: str | None = None) -> bool:
@@ -32,22 +32,37 @@ def in_effect(edit: Edit, editor: str | None = None) -> bool:
     return edit.decision == "applied"
 
 
-def rebuild_paragraph(p: Paragraph, chosen: list[Edit]) -> Rebuilt:
-    """The paragraph with exactly ``chosen`` applied, the way the aligner applies its own edits."""
+def rebuild_paragraph(p: Paragraph, chosen: list[Edit], accepted: set[str] | None = None) -> Rebuilt:
+    """The paragraph with ``chosen`` applied, the way the aligner applies its own edits.
+
+    Chosen edits that overlap cannot both apply: an editor's explicit accept beats an automatic
+    one, then the longer span wins (it is what the page shows on top).
+    """
     from callfix.align.correct import apply_edits
     from callfix.align.normalize import tokenize
 
     if not p.tokens and p.text:
         p = replace(p, tokens=tokenize(p.text))  # a transcript written without tokens
-    chosen = sorted(chosen, key=lambda e: (e.char_start, e.char_end))
-    conflicts, end = [], -1
-    for e in chosen:
-        if e.char_start < end:
+    accepted = accepted or set()
+    keep: list[Edit] = []
+    conflicts: list[str] = []
+    for e in sorted(chosen, key=lambda e: (e.id not in accepted, e.char_start - e.char_end, e.char_start)):
+        if any(_overlap(e, k) for k in keep):
             conflicts.append(e.id)
         else:
-            end = e.char_end
-    text, tokens = apply_edits(p, [replace(e, paragraph=p.index, decision="applied") for e in chosen])
-    return Rebuilt(text, tokens, conflicts)
+            keep.append(e)
+    text, tokens = apply_edits(p, [replace(e, paragraph=p.index, decision="applied") for e in keep])
+    return Rebuilt(text, tokens, sorted(conflicts))
+
+
+def _overlap(a: Edit, b: Edit) -> bool:
+    if a.char_start == a.char_end or b.char_start == b.char_end:
+        # an insertion collides only with a span it falls strictly inside, or another insertion at its point
+        if a.char_start == a.char_end and b.char_start == b.char_end:
+            return a.char_start == b.char_start
+        point, span = (a, b) if a.char_start == a.char_end else (b, a)
+        return span.char_start < point.char_start < span.char_end
+    return a.char_start < b.char_end and b.char_start < a.char_end
 
 
 def paragraph_map(t: Transcript) -> dict[int, Paragraph]:
@@ -81,4 +96,5 @@ def rebuild_transcript(t: Transcript, editor: dict[str, str] | None = None) -> d
     for e in t.edits:
         if in_effect(e, editor.get(e.id)):
             by_para.setdefault(e.paragraph, []).append(e)
-    return {p.index: rebuild_paragraph(p, by_para.get(p.index, [])) for p in t.paragraphs}
+    accepted = {k for k, v in editor.items() if v == ACCEPT}
+    return {p.index: rebuild_paragraph(p, by_para.get(p.index, []), accepted) for p in t.paragraphs}

@@ -235,26 +235,38 @@ def _paragraph_html(t: Transcript, p: Paragraph, edits: list[tuple[int, Edit]], 
 
 
 def _text_with_edits(text: str, edits: list[tuple[int, Edit]]) -> tuple[str, list[str]]:
+    """Paragraph HTML with its edits inline; an edit inside another's span nests in it."""
+    overlapping: list[str] = []
+    ordered = sorted(edits, key=lambda ie: (ie[1].char_start, -ie[1].char_end))
+    return _span_html(text, 0, len(text), ordered, overlapping), overlapping
+
+
+def _span_html(text: str, lo: int, hi: int, edits: list[tuple[int, Edit]], overlapping: list[str]) -> str:
     e_ = html.escape
     out: list[str] = []
-    overlapping: list[str] = []
-    pos = 0
-    for i, e in sorted(edits, key=lambda ie: (ie[1].char_start, ie[1].char_end)):
+    pos, k = lo, 0
+    while k < len(edits):
+        i, e = edits[k]
+        k += 1
         if e.char_start < pos:
-            overlapping.append(_edit_html(i, e))
+            overlapping.append(_edit_html(i, e, e_(e.vendor)))  # crosses an earlier edit's boundary
             continue
+        inner: list[tuple[int, Edit]] = []
+        while k < len(edits) and edits[k][1].char_start < e.char_end and edits[k][1].char_end <= e.char_end:
+            inner.append(edits[k])
+            k += 1
         out.append(e_(text[pos:e.char_start]))
-        out.append(_edit_html(i, e))
+        out.append(_edit_html(i, e, _span_html(text, e.char_start, e.char_end, inner, overlapping)))
         pos = e.char_end
-    out.append(e_(text[pos:]))
-    return "".join(out), overlapping
+    out.append(e_(text[pos:hi]))
+    return "".join(out)
 
 
-def _edit_html(i: int, e: Edit) -> str:
+def _edit_html(i: int, e: Edit, vendor_html: str) -> str:
     e_ = html.escape
     on = " on" if e.decision == "applied" else " off"
     tip = f"{e.decision} {e.kind}" + (f": {e.reason}" if e.reason else "")
-    dele = f"<del>{e_(e.vendor)}</del>" if e.vendor else ""
+    dele = f"<del>{vendor_html}</del>" if e.vendor else ""
     ins = f"<ins>{e_(e.replacement)}</ins>" if e.replacement else ""
     if e.kind == "resource" and e.replacement:
         # the Mandarin transcript already stands beside the translation: point to it, don't repeat it
