@@ -295,3 +295,13 @@ def test_turn_the_asr_missed_is_not_deleted_but_its_loop_is():
     assert lp.decision == "applied" and lp.evidence["repetition_loop"]["count"] == 12
     assert out.paragraphs[2].tokens[0].matched and out.paragraphs[2].start == 60.0
     assert not [e for e in out.edits if e.paragraph == 2]
+
+
+def test_long_paragraph_over_a_few_seconds_of_untranscribed_audio_is_only_suggested():
+    long = " ".join(f"word{i}" for i in range(60)) + "."
+    v = parse_vendor_text(f"Thank you all for joining the call today.\n{long}\nOur next question comes from Brian Gong.\n")
+    ev = Transcript(segments=[seg("Thank you all for joining the call today."),
+                              seg("Our next question comes from Brian Gong.", t0=3.2 + 8.0)])
+    out = align_call(ev, v, CFG)
+    (e,) = out.edits  # 8 s could not hold 60 words at 4 words/s, but it is audio the ASR left blank
+    assert e.kind == "delete" and e.decision == "suggested"

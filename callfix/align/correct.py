@@ -154,10 +154,14 @@ def join_words(words: list[Word]) -> str:
         t = w.text.replace("\ufffd", "").strip()  # Whisper may cut a character's bytes
         if not t:
             continue
-        if out and not (has_cjk(t[:1]) and has_cjk(out[-1:])):
+        if out and not (_cjk_like(t[:1]) and _cjk_like(out[-1:])):
             out += " "
         out += t
     return out
+
+
+def _cjk_like(ch: str) -> bool:
+    return bool(ch) and (has_cjk(ch) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
 
 
 def replacement_text(vendor_tokens: list[Token], words: list[Word], gl: Glossary) -> str:
@@ -281,8 +285,9 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             if loop:
                 ev["repetition_loop"] = loop
             whole = pc.k1 == 0 and pc.k2 == len(par.tokens)
-            # Even fast speech (4 words/s) could not fit the whole paragraph in the gap the audio leaves.
-            no_time = gap is not None and 0 < pc.w1 < len(al.words) and gap < 0.8 * len(vunits) / 4.0
+            # Even fast speech (4 words/s) could not fit the whole paragraph in the gap the audio leaves;
+            # more than 3 s of untranscribed audio is left to an editor.
+            no_time = gap is not None and 0 < pc.w1 < len(al.words) and gap < min(len(vunits) / 4.0, 3.0)
             if loop and room:
                 edit.decision, edit.confidence = "applied", 0.9
                 edit.reason = f"repetition loop ('{loop['phrase']}' x{loop['count']}) not in the audio"
