@@ -1,0 +1,99 @@
+"""Score alignment and correction on a synthetic call with known injected defects.
+
+  python scripts/align_eval.py examples/kingsoft-q4-demo ASR.json [-v]
+
+ASR.json is a Transcript JSON (``callfix transcribe`` output, or any evidence with words).
+Prints English WER of the vendor text, of the ASR alone and of the corrected text against the
+exact reference; how many injected defects (defects.json) were fixed or flagged; and the
+precision of applied edits (an applied edit is right when taking it back makes its paragraph's
+WER worse).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import jiwer
+
+from callfix.align import align_call, read_vendor
+from callfix.align.correct import apply_edits
+from callfix.align.normalize import english_normalizer, has_cjk
+from callfix.config import load_config
+from callfix.model import Transcript
+
+
+def evaluate(demo: Path, asr_json: Path, verbose: bool = False) -> dict:
+    asr = Transcript.load(asr_json)
+    vendor = read_vendor(demo / "vendor.txt")
+    out = align_call(asr, vendor, load_config())
+    defects = json.loads((demo / "defects.json").read_text(encoding="utf-8"))["defects"]
+    ref_lines = (demo / "reference.txt").read_text(encoding="utf-8").splitlines()
+    norm = english_normalizer()
+    mt = {d["paragraph"] for d in defects if d["type"] == "machine_translation"}
+    stray = {d["paragraph"] for d in defects if d["type"] == "not_in_audio"}
+
+    def wer(hyp: str) -> float:
+        return jiwer.wer(norm(" ".join(ln for ln in ref_lines if not has_cjk(ln))), norm(hyp))
+
+    result = {
+        "wer_vendor": wer(" ".join(p.text for p in vendor.paragraphs if p.index not in mt)),
+        "wer_asr": wer(" ".join(w.text for w in asr.words if w.language == "en" and not has_cjk(w.text))),
+        "wer_corrected": wer(" ".join(p.corrected for p in out.paragraphs if p.index not in mt)),
+    }
+
+    def fixed(d: dict) -> bool:
+        p = out.paragraphs[d["paragraph"]]
+        if d["type"] == "machine_translation":
+            return "machine_translation" in p.flags and bool(p.source_text)
+        if d["type"] == "not_in_audio":
+            return not p.corrected.strip()
+        return any(e.paragraph == d["paragraph"] and e.decision == "applied"
+                   and e.char_start < d["char_end"] and e.char_end > d["char_start"] for e in out.edits)
+
+    status = {d["id"]: fixed(d) for d in defects}
+    result["defects"] = len(defects)
+    result["defects_fixed"] = sum(status.values())
+    # Vendor paragraphs map to reference lines in order, skipping the stray ones.
+    line_of, n = {}, 0
+    for p in vendor.paragraphs:
+        if p.index not in stray:
+            line_of[p.index], n = n, n + 1
+    right = wrong = 0
+    for e in (e for e in out.edits if e.decision == "applied"):
+        p = out.paragraphs[e.paragraph]
+        if p.index in stray:
+            ok = e.kind == "delete"
+        else:
+            ref = norm(ref_lines[line_of[p.index]])
+            without, _ = apply_edits(p, [x for x in out.edits if x is not e])
+            ok = jiwer.wer(ref, norm(p.corrected) or "-") < jiwer.wer(ref, norm(without) or "-")
+        right += ok
+        wrong += not ok
+        if verbose and not ok:
+            print(f"  wrong: {e.id} {e.vendor!r} -> {e.replacement!r} ({e.reason})")
+    result.update(applied=right + wrong, applied_right=right,
+                  precision=right / (right + wrong) if right + wrong else 1.0,
+                  suggested=sum(e.decision == "suggested" for e in out.edits),
+                  kept=sum(e.decision == "kept" for e in out.edits), coverage=out.meta["align"]["coverage"])
+    if verbose:
+        for d in defects:
+            print(f"  {d['id']} {d['type']:19s} {'fixed' if status[d['id']] else '-----'} {d['wrong'][:40]!r}")
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("demo", type=Path)
+    ap.add_argument("asr", type=Path)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    r = evaluate(a.demo, a.asr, a.verbose)
+    print(f"English WER: vendor {r['wer_vendor']:.2%}  ASR {r['wer_asr']:.2%}  corrected {r['wer_corrected']:.2%}")
+    print(f"defects fixed or flagged: {r['defects_fixed']}/{r['defects']}")
+    print(f"applied edits: {r['applied']} (right {r['applied_right']}, precision {r['precision']:.1%}); "
+          f"suggested {r['suggested']}, kept {r['kept']}; coverage {r['coverage']:.1%}")
+
+
+if __name__ == "__main__":
+    main()
