@@ -305,3 +305,13 @@ def test_long_paragraph_over_a_few_seconds_of_untranscribed_audio_is_only_sugges
     out = align_call(ev, v, CFG)
     (e,) = out.edits  # 8 s could not hold 60 words at 4 words/s, but it is audio the ASR left blank
     assert e.kind == "delete" and e.decision == "suggested"
+
+
+def test_number_is_judged_apart_from_neighbouring_differences():
+    v = parse_vendor_text("For 205, we expect a positive operating profit for the full year.\n")
+    ev = Transcript(segments=[seg("For 2025, the expect a positive operating profit for the full year.")])
+    out = align_call(ev, v, CFG)
+    by = {e.vendor: e for e in out.edits}
+    assert by["205,"].decision == "applied" and by["205,"].replacement == "2025,"
+    assert by["we"].decision != "applied"
+    assert out.paragraphs[0].corrected == "For 2025, we expect a positive operating profit for the full year."

@@ -338,6 +338,12 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
         phon = metaphone_similarity(vtext, atext)
         tsim = text_similarity(vunits, aunits)
         num = number_evidence(vunits, aunits)
+        if num and "_span" in num:
+            parts = _trim(al, pc, num.pop("_span"))
+            if parts:
+                todo.extend(parts[::-1])
+                continue
+            num = None  # the number cannot be told apart from the other differences
         p, p_mean = min(probs), sum(probs) / len(probs)
         ev.update({"phonetic_similarity": round(phon, 3), "text_similarity": round(tsim, 3)})
         if gev:

@@ -36,7 +36,13 @@ def number_evidence(vendor_units: list[str], asr_units: list[str]) -> dict | Non
     if not vn or not an or len(vendor_units) > 4 or len(asr_units) > 4:
         return None
     sim = fuzz.ratio(" ".join(vn), " ".join(an)) / 100.0
-    return {"vendor": vn, "audio": an, "digit_similarity": round(sim, 3)}
+    out = {"vendor": vn, "audio": an, "digit_similarity": round(sim, 3)}
+    if [u for u in vendor_units if u not in vn] != [u for u in asr_units if u not in an]:
+        # Other words differ too: where the numbers sit, so the number can be judged alone.
+        vi = [i for i, u in enumerate(vendor_units) if u in vn]
+        ai = [i for i, u in enumerate(asr_units) if u in an]
+        out["_span"] = (vi[0], vi[-1] + 1, ai[0], ai[-1] + 1)
+    return out
 
 
 def repetition_loop(us: list[str], min_count: int = 3) -> dict | None:
