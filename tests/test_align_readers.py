@@ -83,6 +83,7 @@ def test_plain_blocks_keep_their_line_breaks(tmp_path):
 @pytest.mark.parametrize("data,problem", [
     (b"", "empty"), (b"  \n\n\t ", "empty"), (bytes(range(256)) * 20, "binary"),
     (b"\x00\x01\x02\x03" * 100, "binary"), (b"1234 5678\n", "no words"),
+    (b"\xff\xfe\x00\xd8", "byte-order mark"),
 ])
 def test_bad_input_names_file_and_problem(tmp_path, data, problem):
     p = _write(tmp_path, "bad.txt", data)

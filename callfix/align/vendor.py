@@ -28,7 +28,10 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
                      (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
                      (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return _check(data.decode(enc, errors="strict"), enc, name)
+            try:
+                return _check(data.decode(enc, errors="strict"), enc, name)
+            except UnicodeDecodeError:
+                raise InputError(f"{name}: starts with a {enc} byte-order mark but is not valid {enc}") from None
     try:
         return _check(data.decode("utf-8"), "utf-8", name)
     except UnicodeDecodeError:
