@@ -6,6 +6,7 @@ import random
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from callfix.align import align_call, read_vendor
 from callfix.cli import main
@@ -137,3 +138,19 @@ def test_speakers_change_between_sentences_not_inside():
     for i, k in enumerate(toks2):
         k.speaker = "A" if i < 9 else "B"
     assert sentence_speakers(toks2) == ["A"] * 11  # a 2-token sentence at the edge joins its neighbour
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["SPEAKER_00", "SPEAKER_01", None]), min_size=60, max_size=60))
+def test_text_output_reads_back_as_the_corrected_transcript(who):
+    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.writers import text_output
+
+    ev = demo_evidence()
+    for w, s in zip(ev.words, who):
+        w.speaker = s
+    t = align_call(ev, demo_vendor(), CFG)
+    back = parse_vendor_text(text_output(t))
+    assert back.meta["vendor"]["format"] == "callfix" and back.header == t.header
+    assert " ".join(p.text for p in back.paragraphs) == " ".join(p.corrected for p in t.paragraphs if p.corrected)
+    assert all(p.start is not None for p in back.paragraphs)

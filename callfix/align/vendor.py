@@ -17,6 +17,8 @@ _DISCLAIMER_RE = re.compile(r"transcript.*(generated|errors|accuracy|information
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
 _CUE_RE = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
 _SPEAKER_RE = re.compile(r"^([A-Z\u3400-\u9fff][\w.'\u2019\- ]{0,38}?|[A-Z][\w.'\- ]{0,38}\([^)]{1,40}\))\s*[:\uff1a]\s+(?=\S)")
+_STAMP_RE = re.compile(r"^\[(?:(\d+):(\d\d):(\d\d)|--:--:--)\] ")  # our own transcript.txt
+_OWN_LABEL_RE = re.compile(r"^([^:.,;?!\n]{1,60}?):\s+(?=\S)")
 _VTT_VOICE_RE = re.compile(r"^<v(?:\.[\w.]+)?\s+([^>]+)>")
 
 
@@ -102,7 +104,7 @@ def parse_vendor_text(text: str, name: str = "<text>", encoding: str = "utf-8") 
         layout = "cues"
     else:
         header, body_start = _header(lines)
-        paras, layout = _parse_body(lines[body_start:], speakers=(fmt == "speaker"))
+        paras, layout = _parse_body(lines[body_start:], speakers=(fmt == "speaker"), stamps=(fmt == "callfix"))
     if not paras:
         raise InputError(f"{name}: no transcript text (only a header)")
     t = Transcript(header=header, paragraphs=paras)
@@ -122,6 +124,8 @@ def detect_format(text: str, name: str = "") -> str:
         return "srt"
     header, start = _header(text.split("\n"))
     body = [ln for ln in text.split("\n")[start:] if ln.strip()]
+    if body and sum(1 for ln in body if _STAMP_RE.match(ln)) >= 0.5 * len(body):
+        return "callfix"
     if body and sum(1 for ln in body if _SPEAKER_RE.match(ln)) >= max(2, 0.5 * len(body)):
         return "speaker"
     if header and any(_DISCLAIMER_RE.search(h) for h in header):
@@ -150,7 +154,7 @@ def _header(lines: list[str]) -> tuple[list[str], int]:
     return header, i
 
 
-def _parse_body(lines: list[str], speakers: bool) -> tuple[list[Paragraph], str]:
+def _parse_body(lines: list[str], speakers: bool, stamps: bool = False) -> tuple[list[Paragraph], str]:
     # Blank-line-separated blocks of several lines are paragraphs; otherwise one paragraph per line.
     blocks: list[list[str]] = [[]]
     for ln in lines:
@@ -160,7 +164,10 @@ def _parse_body(lines: list[str], speakers: bool) -> tuple[list[Paragraph], str]
             blocks.append([])
     blocks = [b for b in blocks if b]
     multi = len(blocks) > 1 and any(len(b) > 1 for b in blocks)
-    if speakers:
+    if stamps:
+        layout = "lines" if not multi else "blocks"
+        chunks = [ln for b in blocks for ln in b]
+    elif speakers:
         layout = "speaker"
         chunks = [ln for b in blocks for ln in b]
         # A wrapped line without a label continues the previous speaker's paragraph.
@@ -177,12 +184,17 @@ def _parse_body(lines: list[str], speakers: bool) -> tuple[list[Paragraph], str]
         layout, chunks = "lines", [ln for b in blocks for ln in b]
     paras = []
     for chunk in chunks:
-        label = None
-        if speakers:
-            m = _SPEAKER_RE.match(chunk)
+        label = start = None
+        m = _STAMP_RE.match(chunk) if stamps else None
+        if m:
+            chunk = chunk[m.end():]
+            if m.group(1) is not None:
+                start = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
+        if speakers or stamps:
+            m = (_OWN_LABEL_RE if stamps else _SPEAKER_RE).match(chunk)
             if m:
                 label, chunk = m.group(1).strip(), chunk[m.end():]
-        paras.append(_paragraph(len(paras), chunk.rstrip(), label))
+        paras.append(_paragraph(len(paras), chunk.rstrip(), label, start))
     return [p for p in paras if p.tokens], layout
 
 
