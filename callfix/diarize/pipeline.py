@@ -1,0 +1,215 @@
+"""Who spoke when: pyannote.audio's SpeakerDiarization on locally stored weights.
+
+The default ("callfix-default") assembles pyannote 4's ``SpeakerDiarization`` from the model
+store: a pyannote segmentation model and the CAM++ embedding wrapped as a pyannote ``Model``.
+Any other ``diarize.pipeline`` value — a pipeline folder, a config.yaml, or a hub name (with
+``hub_token``) — is loaded with ``Pipeline.from_pretrained``; both run through the same
+``apply`` call and the same conversion to ``Turn``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from callfix.audio import Audio  # noqa: E402
+from callfix.errors import CallfixError, InputError, ModelMissingError  # noqa: E402
+from callfix.model import Turn  # noqa: E402
+
+DEFAULT = "callfix-default"
+
+_CACHE: dict[str, Any] = {}
+
+
+def _no_plda():
+    """A PLDA value for pipelines that cluster without PLDA.
+
+    pyannote.audio 4's ``SpeakerDiarization.__init__`` always resolves its ``plda`` argument and
+    rejects ``None``; an instance is returned as is. Only VBx clustering reads it, and the default
+    here is agglomerative, so this value refuses use instead of carrying fake parameters.
+    """
+    from pyannote.audio.core.plda import PLDA
+
+    class NoPLDA(PLDA):
+        def __init__(self):  # no transform files: nothing to load
+            self.lda_dimension = 0
+
+        def __call__(self, embeddings):
+            raise CallfixError("this pipeline has no PLDA: use diarize.clustering other than VBxClustering")
+
+    return NoPLDA()
+
+
+def _load_segmentation(name: str):
+    from pyannote.audio import Model
+
+    from callfix import models
+
+    if name in models.catalog():
+        folder = models.locate(name)
+        path = folder if (folder / "config.yaml").is_file() else folder / "pytorch_model.bin"
+    else:
+        path = Path(name)
+        if not path.exists():
+            raise ModelMissingError(f"{name}: segmentation model not found (a store name or a local path)")
+    with warnings.catch_warnings(), contextlib.redirect_stdout(open(os.devnull, "w")):
+        warnings.simplefilter("ignore")
+        return Model.from_pretrained(str(path))
+
+
+def _load_embedding(name: str):
+    from callfix import models
+    from callfix.diarize.embedding import CamPlusEmbedding
+
+    if name in models.catalog():
+        return CamPlusEmbedding.from_folder(models.locate(name))
+    p = Path(name)
+    if p.suffix == ".pt" or (p.is_dir() and (p / "campplus_cn_en_common.pt").is_file()):
+        return CamPlusEmbedding.from_folder(p)
+    return name  # a pyannote embedding checkpoint path or hub name: pyannote resolves it
+
+
+def _default_pipeline(d: dict):
+    from pyannote.audio.pipelines import SpeakerDiarization
+
+    seg = _load_segmentation(d.get("segmentation") or "pyannote-segmentation")
+    emb = _load_embedding(d.get("embedding") or "campplus-cn-en")
+    clustering = d.get("clustering") or "AgglomerativeClustering"
+    pipe = SpeakerDiarization(
+        segmentation=seg,
+        segmentation_step=float(d.get("segmentation_step", 0.1)),
+        embedding=emb,
+        embedding_exclude_overlap=bool(d.get("embedding_exclude_overlap", True)),
+        plda=_no_plda(),
+        clustering=clustering,
+        embedding_batch_size=int(d.get("embedding_batch_size", 8)),
+        segmentation_batch_size=int(d.get("segmentation_batch_size", 8)),
+    )
+    params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.get("min_duration_off", 0.0))}}
+    if not pipe._segmentation.model.specifications.powerset:
+        params["segmentation"]["threshold"] = float(d.get("segmentation_threshold", 0.5))
+    if clustering == "AgglomerativeClustering":
+        params["clustering"] = {
+            "method": d.get("method", "average"),
+            "threshold": float(d.get("threshold", 0.7)),
+            "min_cluster_size": int(d.get("min_cluster_size", 5)),
+        }
+    else:
+        raise CallfixError(f"diarize.clustering={clustering}: the default pipeline supports AgglomerativeClustering")
+    pipe.instantiate(params)
+    return pipe
+
+
+def _user_pipeline(d: dict):
+    from pyannote.audio import Pipeline
+
+    name = str(d["pipeline"])
+    local = Path(name).expanduser()
+    if local.exists():
+        name = str(local)
+    elif name.startswith((".", "/", "~")) or name.endswith((".yaml", ".yml")):
+        raise InputError(f"{name}: pyannote pipeline not found")
+    try:
+        pipe = Pipeline.from_pretrained(name, token=d.get("hub_token"))
+    except Exception as e:  # hub unreachable, missing token, malformed config: one clear line
+        raise ModelMissingError(f"cannot load pyannote pipeline '{name}': {e.__class__.__name__}: {e}") from None
+    if pipe is None:
+        raise ModelMissingError(f"cannot load pyannote pipeline '{name}' (not found, or the hub needs hub_token)")
+    return pipe
+
+
+def load_pipeline(d: dict):
+    """The configured pipeline, built once per process and configuration."""
+    key = repr(sorted((k, repr(v)) for k, v in d.items() if k not in ("num_speakers", "min_speakers", "max_speakers")))
+    if key not in _CACHE:
+        _CACHE.clear()
+        with _threads(int(d.get("torch_threads") or 1)):
+            _CACHE[key] = _default_pipeline(d) if str(d.get("pipeline") or DEFAULT) == DEFAULT else _user_pipeline(d)
+    return _CACHE[key]
+
+
+@contextlib.contextmanager
+def _threads(n: int):
+    # The small LSTM/conv models stall with 2 intra-op threads on a 2-core box.
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _hook(progress):
+    """Adapt ``progress`` to pyannote's hook: a pyannote ProgressHook is used as is;
+    a callable gets ``progress(step, completed, total)``."""
+    if progress is None:
+        return None
+    if hasattr(progress, "__enter__"):
+        return progress
+
+    def hook(step_name, step_artefact, file=None, total=None, completed=None):
+        progress(step_name, completed if completed is not None else 1, total if total is not None else 1)
+
+    return hook
+
+
+def _speaker_bounds(d: dict) -> dict:
+    out = {}
+    for k in ("num_speakers", "min_speakers", "max_speakers"):
+        v = d.get(k)
+        if v is not None:
+            v = int(v)
+            if v < 1:
+                raise InputError(f"diarize.{k}={v}: must be at least 1")
+            out[k] = v
+    if "min_speakers" in out and "max_speakers" in out and out["min_speakers"] > out["max_speakers"]:
+        raise InputError(f"diarize: min_speakers={out['min_speakers']} is above max_speakers={out['max_speakers']}")
+    return out
+
+
+def annotation_to_turns(annotation) -> list[Turn]:
+    """Turns in time order, labels renamed SPEAKER_00, SPEAKER_01 … by first appearance."""
+    raw = sorted(
+        ((seg.start, seg.end, str(label)) for seg, _, label in annotation.itertracks(yield_label=True)),
+        key=lambda x: (x[0], x[1]),
+    )
+    names: dict[str, str] = {}
+    turns = []
+    for start, end, label in raw:
+        if end - start <= 0:
+            continue
+        names.setdefault(label, f"SPEAKER_{len(names):02d}")
+        turns.append(Turn(names[label], round(float(start), 3), round(float(end), 3)))
+    return turns
+
+
+def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "call") -> list[Turn]:
+    d = dict(cfg.get("diarize", {}))
+    bounds = _speaker_bounds(d)
+    pipe = load_pipeline(d)
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.size < 16000 // 10:  # under 0.1 s: nothing to segment
+        return []
+    file = {"waveform": torch.from_numpy(np.ascontiguousarray(samples))[None], "sample_rate": 16000, "uri": uri}
+    hook = _hook(progress)
+    with _threads(int(d.get("torch_threads") or 1)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if hook is not None and hasattr(hook, "__enter__"):
+            with hook as h:
+                out = pipe(file, hook=h, **bounds)
+        else:
+            out = pipe(file, hook=hook, **bounds) if hook else pipe(file, **bounds)
+    annotation = getattr(out, "speaker_diarization", out)
+    return annotation_to_turns(annotation)
+
+
+def diarize_audio(audio: Audio, cfg: dict, progress: Callable | None = None) -> list[Turn]:
+    """Diarize a decoded call; an empty list when nobody speaks."""
+    return diarize_waveform(audio.as_float(), cfg, progress=progress, uri=Path(audio.source).stem or "call")
