@@ -114,3 +114,18 @@ def test_tokens_point_at_their_text(text):
     assert all(text[k.offset:k.offset + len(k.text)] == k.text for k in toks)
     assert [k.offset for k in toks] == sorted(k.offset for k in toks)
     assert "".join(k.text for k in toks) == "".join(text.split())
+
+
+def test_word_document(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    for line in EARNINGS.splitlines():
+        doc.add_paragraph(line)
+    doc.save(str(tmp_path / "v.docx"))
+    t = read_vendor(tmp_path / "v.docx")
+    ref = parse_vendor_text(EARNINGS)
+    assert [p.text for p in t.paragraphs] == [p.text for p in ref.paragraphs] and t.header == ref.header
+    (tmp_path / "z.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(InputError, match="z.docx"):
+        read_vendor(tmp_path / "z.docx")

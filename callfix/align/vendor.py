@@ -91,8 +91,28 @@ def read_vendor(path: str | Path) -> Transcript:
         data = p.read_bytes()
     except OSError as e:
         raise InputError(f"{p}: cannot read ({e.strerror})") from None
-    text, enc = decode_bytes(data, str(p))
+    if data[:4] == b"PK\x03\x04":
+        text, enc = _docx_text(p), "docx"
+    else:
+        text, enc = decode_bytes(data, str(p))
     return parse_vendor_text(text, name=str(p), encoding=enc)
+
+
+def _docx_text(p: Path) -> str:
+    """A Word transcript (editors' usual format): one paragraph per line."""
+    import zipfile
+
+    try:
+        from docx import Document
+        from docx.opc.exceptions import OpcError
+
+        doc = Document(str(p))
+    except (zipfile.BadZipFile, KeyError, ValueError, OpcError) as e:
+        raise InputError(f"{p}: a zip archive but not a Word document ({e.__class__.__name__})") from None
+    text = "\n".join(par.text for par in doc.paragraphs if par.text.strip())
+    if not text.strip():
+        raise InputError(f"{p}: empty transcript")
+    return text
 
 
 def parse_vendor_text(text: str, name: str = "<text>", encoding: str = "utf-8") -> Transcript:
