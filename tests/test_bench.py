@@ -113,7 +113,8 @@ def test_cpwer_ignores_label_names_and_charges_missing_speakers():
     ref = doc(("hello there", "a", 0.0, 1.0), ("good day", "b", 1.0, 2.0))
     swapped = doc(("hello there", "2", 0.0, 1.0), ("good day", "1", 1.0, 2.0))
     assert metrics.cpwer(ref, swapped)["rate"] == 0
-    merged = metrics.cpwer(ref, doc(("hello there good day", None, 0.0, 2.0)))
+    assert metrics.cpwer(ref, doc(("hello there good day", None, 0.0, 2.0))) is None  # nothing to attribute
+    merged = metrics.cpwer(ref, doc(("hello there good day", "s1", 0.0, 2.0)))
     # b's words land on a's stream as insertions and b's own are deleted: 4 errors / 4 words
     assert merged["rate"] == 1.0 and merged["missed_speakers"] == 1
     assert (merged["insertions"], merged["deletions"]) == (2, 2)

@@ -109,9 +109,9 @@ def per_speaker(out: jiwer.WordOutput | None, ref_speakers: list[str | None], hy
 
 
 def cpwer(ref: Doc, hyp: Doc) -> dict | None:
-    """Concatenated minimum-permutation WER (meeteval) on mixed tokens; a hypothesis without
-    speakers is one speaker, so missing speaker attribution costs what it costs."""
-    if not ref.has_speakers:
+    """Concatenated minimum-permutation WER (meeteval) on mixed tokens. None when either side has
+    no speaker labels (there is no attribution to score)."""
+    if not ref.has_speakers or not hyp.has_speakers:
         return None
     from meeteval.io import SegLST
     from meeteval.wer.api import cpwer as _cpwer
@@ -121,7 +121,7 @@ def cpwer(ref: Doc, hyp: Doc) -> dict | None:
         for k, u in enumerate(doc.utterances):
             start = u.start if u.start is not None else float(k)
             end = u.end if u.end is not None else start
-            rows.append({"session_id": "call", "speaker": u.speaker or "unknown", "start_time": start,
+            rows.append({"session_id": "call", "speaker": u.speaker or "unlabelled", "start_time": start,
                          "end_time": end, "words": " ".join(mixed_tokens(u.text))})
         return SegLST(rows)
 

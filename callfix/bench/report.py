@@ -49,8 +49,10 @@ def summary_rows(res: dict) -> list[tuple[str, list[str]]]:
     row(f"MER mixed ({ref.get('mixed_tokens', 0)} tokens)", lambda s: _rate_cell(s.get("mer")))
     row("glossary terms right", lambda s: "–" if not s.get("terms") or s["terms"]["accuracy"] is None else
         f"{_pct(s['terms']['accuracy'])} ({s['terms']['correct']}/{s['terms']['occurrences']})")
-    row("cpWER (speaker-attributed)", lambda s: "–" if not s.get("cpwer") else
-        f"{_pct(s['cpwer']['rate'])}" + ("" if s.get("has_speakers") else " (no speakers)"))
+    if any(s.get("cpwer") for s in srcs.values()):
+        rows.append(("cpWER (speaker-attributed)", [
+            _rate_cell(s["cpwer"]) if s.get("cpwer") else ("no speakers" if "has_speakers" in s else "–")
+            for s in srcs.values()]))
     collars = sorted({c for s in srcs.values() for c in (s.get("der") or {})}, key=lambda c: -float(c))
     for c in collars:
         row(f"DER, collar {c} s", lambda s, c=c: "–" if not (s.get("der") or {}).get(c) else
