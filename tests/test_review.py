@@ -114,6 +114,10 @@ def test_check_edits_rejects_offsets_that_miss_the_vendor_text():
     with pytest.raises(InputError, match=r"transcript.json: edit e2 offsets .* not its vendor text"):
         check_edits(t, "transcript.json")
     t = make_transcript()
+    t.edits[0].decision = "rejected"
+    with pytest.raises(InputError, match="edit e1 has decision 'rejected'; expected one of applied, suggested, kept"):
+        check_edits(t, "transcript.json")
+    t = make_transcript()
     t.edits[0].paragraph = 99
     with pytest.raises(InputError, match="paragraph 99"):
         check_edits(t, "transcript.json")
@@ -265,7 +269,10 @@ def test_apply_review_writes_every_format_from_the_decisions(out: Path, capsys):
     assert main(["apply-review", str(out), str(d)]) == 0
     written = capsys.readouterr().out.split()
     names = {Path(p).name for p in written}
-    assert {"transcript.txt", "transcript.json", "transcript.srt", "transcript.vtt", "transcript.docx"} <= names
+    assert {"transcript.txt", "transcript.json", "transcript.srt", "transcript.vtt", "transcript.docx",
+            "transcript.diff"} <= names
+    assert "+Thank you, operator. Welcome to Kings" not in (out / "final" / "transcript.diff").read_text()
+    assert "+Our gross margin improved and non-GAAP" in (out / "final" / "transcript.diff").read_text()
     assert all(Path(p).parent == out / "final" for p in written)
     final = Transcript.load(out / "final" / "transcript.json")
     assert [p.corrected for p in final.paragraphs[:3]] == [

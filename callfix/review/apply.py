@@ -57,5 +57,7 @@ def apply_review(out_dir: str | Path, decisions_path: str | Path) -> list[Path]:
     editor = load_decisions(decisions_path, t, src)
     final = reviewed_transcript(t, editor, str(decisions_path))
     from callfix.io.writers import write_outputs
+    from callfix.review.tables import write_diff
 
-    return write_outputs(final, out / "final")
+    paths = write_outputs(final, out / "final")
+    return [*paths, write_diff(final, out / "final" / "transcript.diff")]

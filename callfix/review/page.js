@@ -29,9 +29,8 @@
   function save() {
     try {
       localStorage.setItem(storeKey, JSON.stringify({ decisions: decisions, saved: new Date().toISOString() }));
-      $("progress").title = "";
     } catch (err) {
-      $("progress").title = "decisions could not be saved in this browser: export them before closing";
+      status("this browser does not keep the decisions: export them before closing the page", true);
     }
   }
 
@@ -153,8 +152,12 @@
   }
 
   function decide(i, value) {
-    if (i === null) return;
+    if (i === null) {
+      status("select an edit first: click it, or press j", true);
+      return;
+    }
     const id = edits[i].id;
+    if ($("status").className === "bad") status("", false);
     if (value) decisions[id] = value; else delete decisions[id];
     save();
     refresh();

@@ -14,6 +14,7 @@ from callfix.errors import InputError
 from callfix.model import Edit, Paragraph, Token, Transcript
 
 ACCEPT, REJECT = "accept", "reject"
+CLASSES = ("applied", "suggested", "kept")  # the aligner's automatic decisions
 
 
 @dataclass
@@ -77,6 +78,8 @@ def check_edits(t: Transcript, source: str) -> None:
         if e.id in seen:
             raise InputError(f"{source}: edit id {e.id!r} appears twice")
         seen.add(e.id)
+        if e.decision not in CLASSES:
+            raise InputError(f"{source}: edit {e.id} has decision {e.decision!r}; expected one of {', '.join(CLASSES)}")
         p = paras.get(e.paragraph)
         if p is None:
             raise InputError(f"{source}: edit {e.id} refers to paragraph {e.paragraph}, which does not exist")
