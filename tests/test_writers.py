@@ -45,6 +45,7 @@ def test_text_keeps_vendor_layout_with_times_and_names(written):
     assert lines[2] == ("[00:00:00] Nicole Shan: Good day and welcome to Google Cloud's fourth quarter call. "
                         "Our gross margin was 20% in 2025 and we expect more.")
     assert lines[4].startswith("[00:00:42] Henry He: Thank you. Our non-GAAP net income grew")
+    assert lines[6] == "[00:01:00] Henry He (Mandarin source): 经调整后经营利润首次转正"
     assert all(re.match(r"^\[\d\d:\d\d:\d\d\] [^:]+: ", ln) for ln in lines[2:])
 
 
@@ -152,5 +153,7 @@ def test_text_output_reads_back_as_the_corrected_transcript(who):
     t = align_call(ev, demo_vendor(), CFG)
     back = parse_vendor_text(text_output(t))
     assert back.meta["vendor"]["format"] == "callfix" and back.header == t.header
-    assert " ".join(p.text for p in back.paragraphs) == " ".join(p.corrected for p in t.paragraphs if p.corrected)
+    said = [p for p in back.paragraphs if not (p.speaker or "").endswith("(Mandarin source)")]
+    assert " ".join(p.text for p in said) == " ".join(p.corrected for p in t.paragraphs if p.corrected)
+    assert [p.text for p in back.paragraphs if p not in said] == ["经调整后经营利润首次转正"]
     assert all(p.start is not None for p in back.paragraphs)

@@ -20,6 +20,7 @@ from callfix.model import Paragraph, Token, Transcript
 
 MIN_RUN_TOKENS = 4  # a speaker change shorter than this is diarization noise inside a paragraph
 CUE_CHARS = 84
+MANDARIN_SOURCE = "(Mandarin source)"
 CUE_SECONDS = 6.0
 
 
@@ -128,7 +129,12 @@ def text_output(t: Transcript) -> str:
     sep = "\n" if layout == "lines" else "\n\n"
     parts = []
     for p in t.paragraphs:
-        lines = [f"{_stamp(r.start)} {r.label + ': ' if r.label else ''}{r.text}" for r in speaker_runs(t, p)]
+        runs = speaker_runs(t, p)
+        lines = [f"{_stamp(r.start)} {r.label + ': ' if r.label else ''}{r.text}" for r in runs]
+        if lines and p.source_text and "machine_translation" in p.flags:
+            # The Mandarin that was actually said, beside the vendor's translation of it.
+            who = runs[0].label or "Speaker"
+            lines.append(f"{_stamp(runs[0].start)} {who} {MANDARIN_SOURCE}: {' '.join(p.source_text.split())}")
         if lines:
             parts.append("\n".join(lines))
     head = "\n".join(t.header)
