@@ -248,3 +248,25 @@ def test_pooled_rates_sum_errors():
         "substitutions": 0, "deletions": 0, "insertions": 2, "hits": 30, "ref_tokens": 30, "hyp_tokens": 32}}}}
     p = pooled([a, b])
     assert p["sources"]["vendor"]["wer_en"]["rate"] == pytest.approx(4 / 40)
+
+
+def test_injected_defects_fixed_and_suggested(tmp_path):
+    from callfix.align.vendor import read_vendor
+    from callfix.bench.defects import defect_recall, paragraphs_of, read_defects
+    from callfix.model import Edit
+
+    defects = read_defects(DEMO / "defects.json")
+    t = read_vendor(DEMO / "vendor.txt")
+    for p in t.paragraphs:  # a correction that fixes every non-GAAP term and drops the stray line
+        p.corrected = p.text.replace("non-gap", "non-GAAP")
+        if p.text.startswith("Please standby"):
+            p.corrected = ""
+    clsa = next(d for d in defects if d["wrong"] == "CLFA")
+    t.edits.append(Edit("e1", clsa["paragraph"], "replace", "CLFA", "CLSA", "suggested",
+                        char_start=clsa["char_start"], char_end=clsa["char_end"]))
+    res = defect_recall(defects, paragraphs_of(DEMO / "vendor.txt"), paragraphs_of(t.save(tmp_path / "c.json")))
+    nongap = [d for d in defects if d["wrong"] == "non-gap"]
+    assert res["fixed"] == len(nongap) + 1 and res["suggested"] == 1
+    assert res["by_type"]["not_in_audio"] == {"injected": 1, "fixed": 1, "suggested": 0}
+    assert set(res["suggested_ids"]) == {clsa["id"]}
+    assert defect_recall(defects, paragraphs_of(DEMO / "vendor.txt"), paragraphs_of(DEMO / "vendor.txt"))["fixed"] == 0

@@ -19,7 +19,9 @@ def add_parser(sub) -> None:
     p.add_argument("--hyp", help="the corrected transcript (e.g. transcript.json of callfix run)")
     p.add_argument("--ref-rttm", help="reference speaker turns (default: the reference's own, if timed)")
     p.add_argument("--hyp-rttm", help="hypothesis speaker turns (default: the corrected transcript's own)")
-    p.add_argument("--manifest", help="CSV/JSON/JSONL/YAML list of calls: id, ref, vendor, asr, hyp, ref_rttm, hyp_rttm")
+    p.add_argument("--defects", help="defects.json of a synthetic call: how many injected defects were fixed")
+    p.add_argument("--manifest", help="CSV/JSON/JSONL/YAML list of calls: id, ref, vendor, asr, hyp, ref_rttm, "
+                                      "hyp_rttm, defects")
     p.add_argument("--glossary", action="append", help="glossary name or YAML for term accuracy "
                                                        "(default: align.glossaries of the config)")
     p.add_argument("--name", help="call name in the report")
@@ -51,7 +53,7 @@ def run(args) -> int:
         results = []
         for c in calls:
             res = score_files(c["ref"], {"vendor": c.get("vendor"), "asr": c.get("asr"), "corrected": c.get("hyp")},
-                              terms, c.get("ref_rttm"), c.get("hyp_rttm"), collars, top, c["id"])
+                              terms, c.get("ref_rttm"), c.get("hyp_rttm"), collars, top, c["id"], c.get("defects"))
             results.append(res)
             if args.out:
                 write_reports(res, Path(args.out) / c["id"])
@@ -70,7 +72,7 @@ def run(args) -> int:
     if not any([args.vendor, args.asr, args.hyp, args.hyp_rttm]):
         raise CallfixError("bench: nothing to score: give --vendor, --asr, --hyp or --hyp-rttm")
     res = score_files(args.ref, {"vendor": args.vendor, "asr": args.asr, "corrected": args.hyp}, terms,
-                      args.ref_rttm, args.hyp_rttm, collars, top, args.name)
+                      args.ref_rttm, args.hyp_rttm, collars, top, args.name, args.defects)
     if args.out:
         for p in write_reports(res, args.out, command=command):
             if not args.quiet:

@@ -8,11 +8,11 @@ from pathlib import Path
 from callfix.config import read_yaml
 from callfix.errors import InputError
 
-FIELDS = ("id", "ref", "vendor", "asr", "hyp", "ref_rttm", "hyp_rttm")
+FIELDS = ("id", "ref", "vendor", "asr", "hyp", "ref_rttm", "hyp_rttm", "defects")
 
 
 def read_manifest(path: str | Path) -> list[dict]:
-    """CSV (header row), JSON/JSONL or YAML list of {id, ref, vendor, asr, hyp, ref_rttm, hyp_rttm};
+    """CSV (header row), JSON/JSONL or YAML list of {id, ref, vendor, asr, hyp, ref_rttm, hyp_rttm, defects};
     relative paths are relative to the manifest."""
     p = Path(path)
     if not p.is_file():

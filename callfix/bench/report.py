@@ -53,6 +53,9 @@ def summary_rows(res: dict) -> list[tuple[str, list[str]]]:
         rows.append(("cpWER (speaker-attributed)", [
             _rate_cell(s["cpwer"]) if s.get("cpwer") else ("no speakers" if "has_speakers" in s else "–")
             for s in srcs.values()]))
+    row("injected defects fixed", lambda s: "–" if not s.get("defects") else
+        f"{s['defects']['fixed']}/{s['defects']['injected']}" + (f" (+{s['defects']['suggested']} suggested)"
+                                                                  if s["defects"].get("suggested") else ""))
     collars = sorted({c for s in srcs.values() for c in (s.get("der") or {})}, key=lambda c: -float(c))
     for c in collars:
         row(f"DER, collar {c} s", lambda s, c=c: "–" if not (s.get("der") or {}).get(c) else
@@ -84,6 +87,17 @@ def to_markdown(res: dict, command: str | None = None) -> str:
             out += ["", f"## Most frequent errors: {label(s)}", "", "| count | type | reference | hypothesis |",
                     "|---|---|---|---|"]
             out += [f"| {c['count']} | {c['type']} | {_md(_tokens(c['ref']))} | {_md(_tokens(c['hyp']))} |" for c in conf]
+    dsrc = [s for s in srcs if res["sources"][s].get("defects")]
+    if dsrc:
+        types = sorted({t for s in dsrc for t in res["sources"][s]["defects"]["by_type"]})
+        out += ["", "## Injected defects fixed (suggested to the editor)", "",
+                "| defect type | " + " | ".join(label(s) for s in dsrc) + " |", "|---|" + "---|" * len(dsrc)]
+        for t in types:
+            cells = []
+            for s in dsrc:
+                b = res["sources"][s]["defects"]["by_type"].get(t, {})
+                cells.append(f"{b.get('fixed', 0)}/{b.get('injected', 0)}" + (f" ({b['suggested']})" if b.get("suggested") else ""))
+            out.append(f"| {t} | " + " | ".join(cells) + " |")
     terms = sorted({t for s in res["sources"].values() for t in ((s.get("terms") or {}).get("by_term") or {})})
     if terms:
         out += ["", "## Glossary terms (right / occurrences in the reference)", "",

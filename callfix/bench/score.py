@@ -5,6 +5,7 @@ from pathlib import Path
 
 from callfix.bench import metrics
 from callfix.bench.readers import Doc, read_doc, read_rttm
+from callfix.errors import InputError
 from callfix.model import Turn
 
 SOURCES = ("vendor", "asr", "corrected")  # the order of the columns in every table
@@ -55,7 +56,8 @@ def score_call(ref: Doc, hyps: dict[str, Doc], terms: list[str] | None = None, *
 
 def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list[str] | None = None,
                 ref_rttm: str | Path | None = None, hyp_rttm: str | Path | None = None,
-                collars=(0.25, 0.0), top_confusions: int = 10, name: str | None = None) -> dict:
+                collars=(0.25, 0.0), top_confusions: int = 10, name: str | None = None,
+                defects: str | Path | None = None) -> dict:
     """score_call on files. hyp_rttm scores the corrected transcript's speakers, or stands as its own
     "diarization" column when no corrected transcript is given."""
     ref_doc = read_doc(ref)
@@ -66,11 +68,19 @@ def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list
         hyp_turns["corrected" if "corrected" in docs else "diarization"] = read_rttm(hyp_rttm)
     res = score_call(ref_doc, docs, terms, ref_turns=ref_turns, hyp_turns=hyp_turns, collars=collars,
                      top_confusions=top_confusions, name=name or Path(ref).parent.name or Path(ref).stem)
+    if defects:
+        from callfix.bench.defects import defect_recall, paragraphs_of, read_defects
+
+        if not hyps.get("vendor"):
+            raise InputError(f"{defects}: scoring injected defects needs --vendor (the flawed text they were put in)")
+        items = read_defects(defects)
+        vendor_paras = paragraphs_of(hyps["vendor"])
+        for src in ("vendor", "corrected"):
+            if hyps.get(src):
+                res["sources"][src]["defects"] = defect_recall(items, vendor_paras, paragraphs_of(hyps[src]))
     if "diarization" in hyp_turns:
         rt = ref_turns if ref_turns is not None else ref_doc.speaker_turns()
         if not rt:
-            from callfix.errors import InputError
-
             raise InputError(f"{ref}: reference has no timed speaker turns for DER (give --ref-rttm)")
         res["sources"]["diarization"] = {"path": str(hyp_rttm),
                                          "der": metrics.der(rt, hyp_turns["diarization"], list(collars))}
