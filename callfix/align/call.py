@@ -7,7 +7,8 @@ import sys
 import time
 from collections import Counter
 
-from callfix.align.correct import apply_edits, build_edits
+from callfix.align.correct import build_edits
+from callfix.align.splice import apply_edits
 from callfix.align.glossary import Glossary, load_glossaries
 from callfix.align.normalize import cjk_share
 from callfix.align.timing import build_alignment, flat_words, time_tokens

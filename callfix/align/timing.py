@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from callfix.align.aligner import align_tokens
 from callfix.align.normalize import cjk_share, units

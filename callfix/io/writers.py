@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from callfix.align.correct import apply_edits
+from callfix.align.splice import apply_edits
 from callfix.align.normalize import has_cjk, strip_punct, tokenize
 from callfix.errors import OutputError
 from callfix.io.atomic import atomic_path, atomic_write_text
