@@ -220,10 +220,12 @@ def test_audio_is_referenced_relative_to_the_page(tmp_path: Path):
 def test_embedded_clips_are_short_mp3s(out: Path, tmp_path: Path):
     page = render_review(out, audio=str(out / "call.flac"), embed_audio=True).read_text(encoding="utf-8")
     assert 'id="player"' not in page
-    clips = json.loads(re.search(r'id="review-data">(.*?)</script>', page, re.S).group(1))["clips"]
-    assert sorted(clips) == ["e1", "e2", "e3", "e4", "e5", "e6"]
+    data = json.loads(re.search(r'id="review-data">(.*?)</script>', page, re.S).group(1))
+    # e2, e3 and e4 share one window (4.5-5.5 s); each other edit has its own
+    assert sorted(data["clipOf"]) == ["e1", "e2", "e3", "e4", "e5", "e6"] and len(data["clips"]) == 4
+    assert data["clipOf"]["e2"] == data["clipOf"]["e3"] and data["clipOf"]["e2"][1] == 0.0
     mp3 = tmp_path / "clip.mp3"
-    mp3.write_bytes(base64.b64decode(clips["e2"].split(",", 1)[1]))
+    mp3.write_bytes(base64.b64decode(data["clips"][data["clipOf"]["e2"][0]].split(",", 1)[1]))
     info = probe(mp3)
     assert info.codec == "mp3" and 2.3 < info.duration < 2.8  # 1 s edit + 0.75 s either side
 

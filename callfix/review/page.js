@@ -189,11 +189,17 @@
 
   function playEdit(i) {
     const e = edits[i];
-    const clip = data.clips[e.id];
-    if (clip && clipPlayer) {
+    const where = data.clipOf[e.id];
+    if (where && clipPlayer) {
       if (player) player.pause();
-      clipPlayer.src = clip;
-      clipPlayer.play().catch(() => {});
+      const src = data.clips[where[0]];
+      const start = () => { clipPlayer.currentTime = where[1]; clipPlayer.play().catch(() => {}); };
+      if (clipPlayer.getAttribute("src") !== src) {
+        clipPlayer.src = src;
+        clipPlayer.addEventListener("loadedmetadata", start, { once: true });
+      } else {
+        start();
+      }
       return;
     }
     playFrom(e.start);

@@ -39,12 +39,13 @@ def render_review(out_dir: str | Path, audio: str | None = None, embed_audio: bo
     check_edits(t, str(src))
     audio_path = _find_audio(out, audio, t)
     clips: dict[str, str] = {}
+    clip_of: dict[str, list] = {}
     audio_src = None
     if audio_path is not None:
         if embed_audio:
             from callfix.review.clips import edit_clips
 
-            clips = edit_clips(audio_path, t.edits)
+            clips, clip_of = edit_clips(audio_path, t.edits)
         else:
             audio_src = _relative_url(audio_path, out)
     elif audio is not None:
@@ -52,7 +53,7 @@ def render_review(out_dir: str | Path, audio: str | None = None, embed_audio: bo
     elif embed_audio:
         raise InputError(f"{src}: its audio {t.audio or '(none named)'} is not found; pass --audio FILE to embed clips")
 
-    page = build_page(t, audio_src=audio_src, clips=clips)
+    page = build_page(t, audio_src=audio_src, clips=clips, clip_of=clip_of)
     path = atomic_write_text(out / "review.html", page)
     write_edits_csv(t, out / "edits.csv")
     write_diff(t, out / "transcript.diff")
@@ -73,7 +74,8 @@ def _relative_url(audio: Path, out: Path) -> str:
     return "/".join(quote(part) for part in Path(rel).parts)
 
 
-def build_page(t: Transcript, audio_src: str | None = None, clips: dict[str, str] | None = None) -> str:
+def build_page(t: Transcript, audio_src: str | None = None, clips: dict[str, str] | None = None,
+               clip_of: dict[str, list] | None = None) -> str:
     clips = clips or {}
     tid = transcript_id(t)
     title = Path(t.audio).name if t.audio else "transcript"
@@ -86,6 +88,7 @@ def build_page(t: Transcript, audio_src: str | None = None, clips: dict[str, str
         "id": tid,
         "audio": bool(audio_src),
         "clips": clips,
+        "clipOf": clip_of or {},
         "edits": [_edit_data(t, e) for e in t.edits],
         "paragraphs": [{"index": p.index, "start": p.start, "end": p.end} for p in t.paragraphs],
     }
