@@ -9,7 +9,9 @@ Any other ``diarize.pipeline`` value — a pipeline folder, a config.yaml, or a 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -59,9 +61,18 @@ def _load_segmentation(name: str):
         path = Path(name)
         if not path.exists():
             raise ModelMissingError(f"{name}: segmentation model not found (a store name or a local path)")
-    with warnings.catch_warnings(), contextlib.redirect_stdout(open(os.devnull, "w")):
-        warnings.simplefilter("ignore")
-        return Model.from_pretrained(str(path))
+    # Old Lightning checkpoints make Lightning log an "upgraded your checkpoint" notice: not news for a user.
+    quiet = [logging.getLogger(n) for n in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning")]
+    levels = [lg.level for lg in quiet]
+    try:
+        for lg in quiet:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(open(os.devnull, "w")):
+            warnings.simplefilter("ignore")
+            return Model.from_pretrained(str(path))
+    finally:
+        for lg, lv in zip(quiet, levels):
+            lg.setLevel(lv)
 
 
 def _load_embedding(name: str):
@@ -146,16 +157,41 @@ def _threads(n: int):
         torch.set_num_threads(before)
 
 
+class TqdmHook:
+    """pyannote pipeline hook drawing one tqdm bar per step (segmentation, embeddings) on stderr."""
+
+    def __init__(self):
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, step_name, step_artefact, file=None, total=None, completed=None):
+        from tqdm import tqdm
+
+        if total is None or completed is None:
+            return
+        bar = self.bars.get(step_name)
+        if bar is None:
+            bar = self.bars[step_name] = tqdm(total=total, desc=f"diarize: {step_name}", unit="batch",
+                                              leave=False, file=sys.stderr)
+        bar.update(completed - bar.n)
+
+    def close(self):
+        for bar in self.bars.values():
+            bar.close()
+
+
 def _hook(progress):
-    """Adapt ``progress`` to pyannote's hook: a pyannote ProgressHook is used as is;
-    a callable gets ``progress(step, completed, total)``."""
+    """pyannote hook for ``progress``: None shows bars when stderr is a terminal, True always,
+    False never; a callable gets ``progress(step, completed, total)``."""
     if progress is None:
+        progress = sys.stderr.isatty()
+    if progress is True:
+        return TqdmHook()
+    if not progress:
         return None
-    if hasattr(progress, "__enter__"):
-        return progress
 
     def hook(step_name, step_artefact, file=None, total=None, completed=None):
-        progress(step_name, completed if completed is not None else 1, total if total is not None else 1)
+        if total is not None and completed is not None:
+            progress(step_name, completed, total)
 
     return hook
 
@@ -199,13 +235,13 @@ def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "
         return []
     file = {"waveform": torch.from_numpy(np.ascontiguousarray(samples))[None], "sample_rate": 16000, "uri": uri}
     hook = _hook(progress)
-    with _threads(int(d.get("torch_threads") or 1)), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if hook is not None and hasattr(hook, "__enter__"):
-            with hook as h:
-                out = pipe(file, hook=h, **bounds)
-        else:
-            out = pipe(file, hook=hook, **bounds) if hook else pipe(file, **bounds)
+    try:
+        with _threads(int(d.get("torch_threads") or 1)), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = pipe(file, hook=hook, **bounds)
+    finally:
+        if isinstance(hook, TqdmHook):
+            hook.close()
     annotation = getattr(out, "speaker_diarization", out)
     return annotation_to_turns(annotation)
 
