@@ -10,7 +10,7 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("align", help="align a vendor transcript to ASR evidence and correct it (no audio model)")
     p.add_argument("--asr", required=True, help="Transcript JSON written by `callfix transcribe` (may carry speakers)")
-    p.add_argument("--transcript", required=True, help="the vendor transcript (txt, Speaker: text, SRT, VTT)")
+    p.add_argument("--transcript", required=True, help="the vendor transcript (plain or EarningsCall text, \"Speaker: text\", SRT, VTT, .docx)")
     p.add_argument("-o", "--out", help="output folder (default: the folder of --asr)")
     p.add_argument("--glossary", action="append", metavar="NAME_OR_PATH",
                    help="glossary name under configs/glossaries or a YAML path (repeatable; replaces the configured list)")
