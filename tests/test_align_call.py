@@ -179,6 +179,11 @@ def test_alignment_properties(order, noise):
         assert out.paragraphs[e.paragraph].text[e.char_start:e.char_end] == e.vendor
         if e.decision == "applied" and e.replacement:
             assert e.replacement in out.paragraphs[e.paragraph].corrected
+    from callfix.align.splice import edit_span
+
+    for p in out.paragraphs:  # applied edits of a paragraph never overlap
+        spans = sorted(edit_span(p, e)[:2] for e in out.edits if e.paragraph == p.index and e.decision == "applied")
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     if words:
         starts = [k.start for p in out.paragraphs for k in p.tokens]
         assert None not in starts and starts == sorted(starts)
