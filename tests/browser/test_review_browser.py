@@ -35,7 +35,7 @@ def wait_js(page, expr: str, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
