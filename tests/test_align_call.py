@@ -320,3 +320,34 @@ def test_number_is_judged_apart_from_neighbouring_differences():
     assert by["205,"].decision == "applied" and by["205,"].replacement == "2025,"
     assert by["we"].decision != "applied"
     assert out.paragraphs[0].corrected == "For 2025, we expect a positive operating profit for the full year."
+
+
+CONFUSED = [("growth margin", "gross margin"), ("non-gap", "non-GAAP"), ("DeepSeq", "DeepSeek"),
+            ("Jinshan Cloud's", "Kingsoft Cloud's"), ("CDM", "CDN"), ("DNA", "D&A")]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(CONFUSED) - 1), st.booleans(), st.floats(0.05, 1.0)),
+                min_size=1, max_size=6))
+def test_confusions_follow_the_audio(cases):
+    # Each sentence holds a known confusion; the audio says either the right form or (really) the wrong one.
+    vendor, heard = [], []
+    for n, (k, audio_right, p) in enumerate(cases):
+        wrong, right = CONFUSED[k]
+        vendor.append(f"In part {n} the {wrong} figure was discussed at length today.")
+        said = right if audio_right else wrong
+        heard.append(seg(f"In part {n} the {said} figure was discussed at length today.", t0=10.0 * n,
+                         probs={w: p for w in said.split()}))
+    v = parse_vendor_text(" ".join(vendor) + "\n")
+    out = align_call(Transcript(segments=heard), v, CFG)
+    text = out.paragraphs[0].corrected
+    for n, (k, audio_right, p) in enumerate(cases):
+        wrong, right = CONFUSED[k]
+        sentence = f"In part {n} the "
+        got = text[text.index(sentence) + len(sentence):].split(" figure")[0]
+        if not audio_right:
+            assert got == wrong  # the audio agrees with the vendor: nothing changes
+        elif p >= 0.45:
+            assert got == right
+        elif p < CFG["align"]["floor_asr_probability"]:
+            assert got == wrong
