@@ -351,3 +351,11 @@ def test_confusions_follow_the_audio(cases):
             assert got == right
         elif p < CFG["align"]["floor_asr_probability"]:
             assert got == wrong
+
+
+def test_a_clip_of_the_call_is_told_apart_from_another_call():
+    body = "\n".join(f"Paragraph {i} says that revenue item {i} grew by {i} percent this quarter." for i in range(40))
+    v = parse_vendor_text(body + "\n")
+    clip = Transcript(segments=[seg("Paragraph 3 says that revenue item 3 grew by 3 percent this quarter.")])
+    out = align_call(clip, v, CFG)
+    assert out.edits == [] and "clip of the call" in out.meta["align"]["warning"]

@@ -35,9 +35,13 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
         for p in out.paragraphs:
             _flag(p, "unverified")
     elif al.coverage < min_cov:
-        info["warning"] = (f"only {al.coverage:.0%} of the vendor transcript matches the audio "
-                           f"(min_coverage {min_cov:.0%}): it looks like a transcript of a different call; "
-                           "no edits applied")
+        if al.asr_coverage >= 0.5:
+            what = (f"the audio matches only {al.coverage:.0%} of the vendor transcript (min_coverage "
+                    f"{min_cov:.0%}), though {al.asr_coverage:.0%} of the audio matches it: a clip of the call?")
+        else:
+            what = (f"only {al.coverage:.0%} of the vendor transcript matches the audio (min_coverage "
+                    f"{min_cov:.0%}): it looks like a transcript of a different call")
+        info["warning"] = what + "; no edits applied"
         for p in out.paragraphs:
             _flag(p, "unverified")
     else:
@@ -46,6 +50,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
     for p in out.paragraphs:
         p.corrected, _ = apply_edits(p, out.edits)
     counts = Counter(e.decision for e in out.edits)
+    info["flags"] = dict(Counter(f for p in out.paragraphs for f in p.flags))
     info.update({"edits": len(out.edits), "applied": counts["applied"], "suggested": counts["suggested"],
                  "kept": counts["kept"], "seconds": round(time.perf_counter() - t0, 3)})
     out.meta["align"] = info
