@@ -1,0 +1,248 @@
+"""Fast tests of diarization logic: RTTM, speaker → word assignment, speaker naming."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callfix.diarize import assign_speakers, exclusive_turns, name_speakers
+from callfix.diarize.rttm import format_rttm, parse_rttm, read_rttm, write_rttm
+from callfix.errors import InputError
+from callfix.model import Paragraph, Segment, Token, Transcript, Turn, Word
+
+# ---------------------------------------------------------------- RTTM
+
+
+def test_rttm_round_trip(tmp_path):
+    turns = [Turn("SPEAKER_01", 3.5, 4.25), Turn("SPEAKER_00", 0.0, 2.0), Turn("SPEAKER_00", 3.9, 5.0)]
+    p = write_rttm(tmp_path / "a.rttm", turns, uri="my call")
+    back = read_rttm(p)
+    assert list(back) == ["my_call"]
+    assert [(t.speaker, t.start, t.end) for t in back["my_call"]] == [
+        ("SPEAKER_00", 0.0, 2.0), ("SPEAKER_01", 3.5, 4.25), ("SPEAKER_00", 3.9, 5.0)]
+
+
+def test_rttm_skips_comments_and_other_types():
+    text = ";; comment\nSPKR-INFO x 1 <NA> <NA> <NA> unknown A <NA> <NA>\nSPEAKER x 1 1.0 2.0 <NA> <NA> A <NA> <NA>\n"
+    assert [(t.start, t.end) for t in parse_rttm(text)["x"]] == [(1.0, 3.0)]
+
+
+@pytest.mark.parametrize("line", ["SPEAKER x 1 a 2.0 <NA> <NA> A", "SPEAKER x 1 1.0", "SPEAKER x 1 1.0 -2 <NA> <NA> A"])
+def test_rttm_bad_lines_name_the_line(line):
+    with pytest.raises(InputError, match="line 1"):
+        parse_rttm(line, "f.rttm")
+
+
+def test_rttm_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_rttm(tmp_path / "nope.rttm")
+
+
+def test_rttm_drops_empty_turns():
+    assert format_rttm([Turn("A", 1.0, 1.0)]) == ""
+
+
+# ---------------------------------------------------------------- exclusive turns + assignment
+
+turn_st = st.builds(
+    lambda spk, start, dur: Turn(spk, round(start, 2), round(start + dur, 2)),
+    st.sampled_from(["A", "B", "C"]), st.floats(0, 60), st.floats(0.01, 15),
+)
+
+
+def _union(turns):
+    spans = sorted((t.start, t.end) for t in turns if t.end > t.start)
+    out = []
+    for a, b in spans:
+        if out and a <= out[-1][1] + 1e-9:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [tuple(x) for x in out]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(turn_st, max_size=12))
+def test_exclusive_turns_do_not_overlap_and_cover_the_same_speech(turns):
+    ex = exclusive_turns(turns)
+    for a, b in zip(ex, ex[1:]):
+        assert a.end <= b.start + 1e-9
+        assert not (a.speaker == b.speaker and abs(a.end - b.start) < 1e-9)  # merged
+    flat = lambda spans: [x for span in spans for x in span]  # noqa: E731
+    assert flat(_union(ex)) == pytest.approx(flat(_union(turns)))
+    # every exclusive piece belongs to a speaker who really speaks there
+    for e in ex:
+        mid = (e.start + e.end) / 2
+        assert any(t.speaker == e.speaker and t.start <= mid <= t.end for t in turns)
+
+
+def test_overlap_goes_to_the_longer_turn():
+    ex = exclusive_turns([Turn("A", 0, 10), Turn("B", 4, 5), Turn("B", 9, 12)])
+    assert [(t.speaker, t.start, t.end) for t in ex] == [("A", 0, 10), ("B", 10, 12)]
+
+
+words_st = st.lists(st.tuples(st.floats(0, 80), st.floats(0, 2)), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(turn_st, min_size=1, max_size=10), words_st)
+def test_every_word_gets_exactly_one_known_speaker(turns, spans):
+    words = [Word(f"w{i}", round(s, 2), round(s + d, 2)) for i, (s, d) in enumerate(sorted(spans))]
+    t = Transcript(segments=[Segment("x", words[0].start, words[-1].end, words=words)], turns=turns)
+    assign_speakers(t)
+    known = {x.speaker for x in turns}
+    assert all(w.speaker in known for w in t.words)
+    assert t.segments[0].speaker in {w.speaker for w in words}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(turn_st, min_size=1, max_size=8), words_st)
+def test_word_inside_a_single_speaker_span_gets_that_speaker(turns, spans):
+    ex = exclusive_turns(turns)
+    words = []
+    for s, d in spans:
+        for e in ex:
+            if e.start <= s and s + d * 0.01 <= e.end:
+                words.append((Word("w", s, min(e.end, s + d * 0.01)), e.speaker))
+                break
+    if not words:
+        return
+    t = Transcript(segments=[Segment("x", 0, 1, words=[w for w, _ in words])], turns=turns)
+    assign_speakers(t)
+    for w, spk in words:
+        if w.end > w.start:
+            assert w.speaker == spk
+
+
+def test_word_in_a_gap_takes_the_nearest_turn():
+    t = Transcript(
+        segments=[Segment("a b c", 0, 20, words=[Word("a", 2.2, 2.4), Word("b", 7.6, 7.8), Word("c", 30, 31)])],
+        turns=[Turn("A", 0, 2), Turn("B", 8, 10)],
+    )
+    assign_speakers(t)
+    assert [w.speaker for w in t.words] == ["A", "B", "B"]
+
+
+def test_segment_speaker_is_majority_of_its_words():
+    words = [Word("a", 0, 1), Word("b", 1, 2), Word("c", 2, 3)]
+    t = Transcript(segments=[Segment("a b c", 0, 3, words=words)], turns=[Turn("A", 0, 0.9), Turn("B", 1.1, 3)])
+    assign_speakers(t)
+    assert [w.speaker for w in words] == ["A", "B", "B"] and t.segments[0].speaker == "B"
+
+
+def test_no_turns_leaves_words_unlabelled():
+    t = Transcript(segments=[Segment("a", 0, 1, words=[Word("a", 0, 1)])])
+    assign_speakers(t)
+    assert t.words[0].speaker is None
+
+
+# ---------------------------------------------------------------- naming
+
+
+def _call(lines: list[tuple[str, str]]) -> Transcript:
+    segs, turns, t0 = [], [], 0.0
+    for spk, text in lines:
+        ws = []
+        for tok in text.split():
+            ws.append(Word(tok, t0, t0 + 0.3))
+            t0 += 0.35
+        segs.append(Segment(text, ws[0].start, ws[-1].end, words=ws))
+        turns.append(Turn(spk, ws[0].start, ws[-1].end))
+        t0 += 0.6
+    t = Transcript(segments=segs, turns=turns)
+    assign_speakers(t)
+    return t
+
+
+EARNINGS = [
+    ("S0", "Good day and thank you for standing by. Welcome to the fourth quarter 2024 earnings conference call."),
+    ("S1", "Thank you, operator. Hello everyone. I will now pass the call to our CEO, Mr. Zou Tao."),
+    ("S2", "Thank you. Hello everyone, I'm Zou Tao, CEO of Kingsoft Cloud. Revenue grew thirty percent."),
+    ("S2", "Next, I will pass the call to our CFO, Henry."),
+    ("S3", "Thank you. This is Henry. Total revenues were two point two billion."),
+    ("S0", "We will now begin the question-and-answer session. Our next question comes from the line of "
+           "Brian Gong from Citi. Please go ahead. Your line is open."),
+    ("S4", "Thank you for taking my question. Could you talk about capital expenditure?"),
+    ("S3", "Sure."),
+    ("S0", "Thank you. Our next question comes from Timothy Zhao with Goldman Sachs."),
+    ("S5", "Hi, thanks management. Congratulations on the quarter."),
+]
+
+
+def _by_id(speakers):
+    return {s.id: s for s in speakers}
+
+
+def test_names_roles_and_operator_from_speech_cues():
+    t = _call(EARNINGS)
+    sp = _by_id(name_speakers(t))
+    assert (sp["S0"].name, sp["S0"].role) == ("Operator", "Operator")
+    assert sp["S1"].name is None  # the IR host never says who they are
+    assert (sp["S2"].name, sp["S2"].role, sp["S2"].organization) == ("Zou Tao", "CEO", "Kingsoft Cloud")
+    assert (sp["S3"].name, sp["S3"].role) == ("Henry", "CFO")
+    assert (sp["S4"].name, sp["S4"].organization) == ("Brian Gong", "Citi")
+    assert (sp["S5"].name, sp["S5"].organization) == ("Timothy Zhao", "Goldman Sachs")
+    assert any("Brian Gong" in e for e in sp["S4"].evidence)
+    assert t.speakers == list(sp.values())
+
+
+def test_participant_list_resolves_short_and_misheard_names():
+    t = _call(EARNINGS[:5] + [("S0", "Our next question comes from the line of Brian Gung from Citi.")] + EARNINGS[6:7])
+    people = [
+        {"name": "Henry He", "role": "CFO", "organization": "Kingsoft Cloud"},
+        {"name": "Zou Tao", "role": "Vice Chairman and CEO", "organization": "Kingsoft Cloud", "aliases": ["Mr. Zou"]},
+        {"name": "Brian Gong", "role": "Analyst", "organization": "Citigroup"},
+    ]
+    sp = _by_id(name_speakers(t, people))
+    assert (sp["S3"].name, sp["S3"].organization) == ("Henry He", "Kingsoft Cloud")
+    assert sp["S2"].role == "Vice Chairman and CEO"
+    assert (sp["S4"].name, sp["S4"].organization) == ("Brian Gong", "Citigroup")
+    assert any("matches participant" in e for e in sp["S3"].evidence)
+
+
+def test_without_cues_clusters_stay_anonymous():
+    t = _call([("A", "So revenue went up this quarter."), ("B", "That is great news, thank you."),
+               ("A", "This is a strong result for the Company.")])
+    assert [(s.id, s.name) for s in name_speakers(t)] == [("A", None), ("B", None)]
+
+
+def test_sentence_boundaries_do_not_extend_names():
+    t = _call([("A", "Hello. This is Henry. Total revenue grew."), ("B", "Thanks. I'm Anna. From our side, fine.")])
+    sp = _by_id(name_speakers(t))
+    assert sp["A"].name == "Henry" and sp["B"].name == "Anna" and sp["B"].organization is None
+
+
+def test_a_name_goes_to_one_cluster_only():
+    t = _call([("A", "Hi, I'm Henry."), ("B", "Hello, this is Henry.")] + [("A", "I'm Henry, CFO of the firm.")])
+    sp = _by_id(name_speakers(t))
+    assert sp["A"].name == "Henry" and sp["B"].name is None
+
+
+def test_names_come_from_vendor_paragraphs_too():
+    t = Transcript(turns=[Turn("SPEAKER_00", 0, 5), Turn("SPEAKER_01", 5, 10)])
+    text = "Our next question comes from the line of Alicia Yap from Citigroup."
+    toks = [Token(w, 0, speaker="SPEAKER_00") for w in text.split()]
+    t.paragraphs = [
+        Paragraph(0, text, tokens=toks, speakers=["SPEAKER_00"]),
+        Paragraph(1, "Thank you for taking my question.", speakers=["SPEAKER_01"]),
+    ]
+    sp = _by_id(name_speakers(t))
+    assert (sp["SPEAKER_01"].name, sp["SPEAKER_01"].organization) == ("Alicia Yap", "Citigroup")
+    assert sp["SPEAKER_00"].role == "Operator"
+
+
+name_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8).map(str.capitalize)
+filler = st.sampled_from(["so", "the", "revenue", "grew", "and", "I'm", "this is", "from", "our next question comes from",
+                          "pass the call to", "thank you.", "CEO", ","])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]),
+                          st.lists(st.one_of(filler, name_word), min_size=1, max_size=12)), min_size=1, max_size=6))
+def test_every_name_given_appears_in_the_text(lines):
+    t = _call([(spk, " ".join(ws)) for spk, ws in lines])
+    text = " ".join(" ".join(ws) for _, ws in lines)
+    for s in name_speakers(t):
+        if s.name and s.name != "Operator":
+            assert all(part in text for part in s.name.split())
+            assert s.evidence
