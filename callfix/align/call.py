@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 
 from callfix.align.correct import build_edits
-from callfix.align.splice import apply_edits
 from callfix.align.glossary import Glossary, load_glossaries
 from callfix.align.normalize import cjk_share
+from callfix.align.splice import apply_edits
 from callfix.align.timing import build_alignment, flat_words, time_tokens
 from callfix.model import Transcript
 
@@ -29,7 +29,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
         "coverage": round(al.coverage, 4), "asr_coverage": round(al.asr_coverage, 4),
         "glossaries": gl.sources, "warning": None,
     }
-    min_cov = float(acfg.get("min_coverage", 0.35))
+    min_cov = float(acfg.get("min_coverage", 0.2))
     if not words:
         info["warning"] = "no speech recognised in the audio: vendor text kept, every paragraph unverified"
         for p in out.paragraphs:
