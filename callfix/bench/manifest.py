@@ -76,6 +76,14 @@ def pooled(results: list[dict]) -> dict:
                                            "ref_tokens": 0, "hyp_tokens": 0})
                     for k in a:
                         a[k] += src[m].get(k, 0)
+            if src.get("defects"):
+                dd = agg.setdefault("defects", {"injected": 0, "fixed": 0, "suggested": 0, "by_type": {}})
+                for k in ("injected", "fixed", "suggested"):
+                    dd[k] += src["defects"].get(k, 0)
+                for t, b in src["defects"].get("by_type", {}).items():
+                    tb = dd["by_type"].setdefault(t, {"injected": 0, "fixed": 0, "suggested": 0})
+                    for k in tb:
+                        tb[k] += b.get(k, 0)
             if src.get("terms"):
                 t = agg.setdefault("terms", {"occurrences": 0, "correct": 0})
                 t["occurrences"] += src["terms"]["occurrences"]

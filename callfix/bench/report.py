@@ -27,10 +27,11 @@ def _tokens(s: str, limit: int = 60) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def _rate_cell(r: dict | None) -> str:
+def _rate_cell(r: dict | None, with_n: bool = False) -> str:
     if not r or r.get("rate") is None:
         return "–"
-    return f"{_pct(r['rate'])} (S {r['substitutions']} / D {r['deletions']} / I {r['insertions']})"
+    n = f" of {r['ref_tokens']}" if with_n and "ref_tokens" in r else ""
+    return f"{_pct(r['rate'])} (S {r['substitutions']} / D {r['deletions']} / I {r['insertions']}{n})"
 
 
 def summary_rows(res: dict) -> list[tuple[str, list[str]]]:
@@ -44,9 +45,14 @@ def summary_rows(res: dict) -> list[tuple[str, list[str]]]:
         if any(c != "–" for c in cells):
             rows.append((name, cells))
 
-    row(f"WER English ({ref.get('english_words', 0)} words)", lambda s: _rate_cell(s.get("wer_en")))
-    row(f"CER Mandarin ({ref.get('chinese_chars', 0)} chars)", lambda s: _rate_cell(s.get("cer_zh")))
-    row(f"MER mixed ({ref.get('mixed_tokens', 0)} tokens)", lambda s: _rate_cell(s.get("mer")))
+    if "calls" in res:  # pooled over calls: sources may cover different calls, so each cell says its size
+        row("WER English", lambda s: _rate_cell(s.get("wer_en"), True))
+        row("CER Mandarin", lambda s: _rate_cell(s.get("cer_zh"), True))
+        row("MER mixed", lambda s: _rate_cell(s.get("mer"), True))
+    else:
+        row(f"WER English ({ref.get('english_words', 0)} words)", lambda s: _rate_cell(s.get("wer_en")))
+        row(f"CER Mandarin ({ref.get('chinese_chars', 0)} chars)", lambda s: _rate_cell(s.get("cer_zh")))
+        row(f"MER mixed ({ref.get('mixed_tokens', 0)} tokens)", lambda s: _rate_cell(s.get("mer")))
     row("glossary terms right", lambda s: "–" if not s.get("terms") or s["terms"]["accuracy"] is None else
         f"{_pct(s['terms']['accuracy'])} ({s['terms']['correct']}/{s['terms']['occurrences']})")
     if any(s.get("cpwer") for s in srcs.values()):
@@ -73,6 +79,13 @@ def to_markdown(res: dict, command: str | None = None) -> str:
         out += ["```", command, "```", ""]
     out += ["| metric | " + " | ".join(label(s) for s in srcs) + " |", "|---|" + "---|" * len(srcs)]
     out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in summary_rows(res)]
+    if res.get("per_call"):
+        out += ["", "## Per call", "", "| call | source | WER en | CER zh | MER |", "|---|---|---|---|---|"]
+        for c in res["per_call"]:
+            for s, v in c.items():
+                if s != "call":
+                    out.append(f"| {c['call']} | {label(s)} | {_pct(v.get('wer_en'))} | {_pct(v.get('cer_zh'))} | "
+                               f"{_pct(v.get('mer'))} |")
     names = ref.get("speaker_names") or {}
     spk = sorted({k for s in res["sources"].values() for k in (s.get("per_speaker") or {})})
     if spk:
