@@ -127,6 +127,15 @@ def test_bad_scripts_are_refused(tmp_path):
         load_script(p)
 
 
+@needs_tts
+def test_unknown_voice_is_refused_before_anything_is_written(tmp_path):
+    p = tmp_path / "v.yaml"
+    p.write_text("speakers:\n  a: {name: A, voice: xx-nope}\nlines:\n  - {speaker: a, text: hello}\n")
+    with pytest.raises(InputError, match=r"v.yaml: speaker a: espeak-ng has no voice 'xx-nope'"):
+        build_call(p, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_demo_call_is_built_and_consistent():
     """The shipped demo matches its script: references, duration >= 3 min, seed defect types present."""
     sc = load_script(DEMO / "script.yaml")

@@ -12,8 +12,8 @@ import numpy as np
 
 from callfix.corpus import errormodel
 from callfix.corpus.script import CallScript, load_script
-from callfix.corpus.tts import require_tools, synthesize, write_wav
-from callfix.errors import CallfixError
+from callfix.corpus.tts import check_voice, require_tools, synthesize, write_wav
+from callfix.errors import CallfixError, InputError
 from callfix.io.atomic import atomic_path, atomic_write_text
 from callfix.model import Segment, Speaker, Transcript, Turn
 
@@ -25,8 +25,9 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
     """Synthesise the call in `script` into out_dir; returns the written files by role."""
     sc = script if isinstance(script, CallScript) else load_script(script)
     require_tools([s.voice for s in sc.speakers.values()])
+    for s in sc.speakers.values():
+        check_voice(s.voice, f"{sc.path}: speaker {s.id}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     sr = sc.sample_rate
     pause_rng = random.Random(f"{sc.seed}-pauses")
 
@@ -38,7 +39,10 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
         for i, line in enumerate(sc.lines):
             if progress:
                 progress(f"line {i + 1}/{len(sc.lines)}: {sc.speakers[line.speaker].name}")
-            clip = synthesize(line, sc.speakers[line.speaker], work, sr, f"l{i:03d}")
+            try:
+                clip = synthesize(line, sc.speakers[line.speaker], work, sr, f"{i + 1}")
+            except InputError as e:
+                raise InputError(f"{sc.path}: {e}") from None
             if i:
                 gap = np.zeros(int(round(pause_rng.uniform(*sc.pause) * sr)), np.float32)
                 pieces.append(gap)

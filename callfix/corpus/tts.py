@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from callfix.corpus.script import ScriptLine, ScriptSpeaker
-from callfix.errors import CallfixError
+from callfix.errors import CallfixError, InputError
 
 # Chinese punctuation becomes ASCII so espeak pauses at it; pinyin syllables carry tone digits.
 _ZH_PUNCT = str.maketrans({"，": ", ", "。": ". ", "、": ", ", "；": "; ", "：": ": ", "！": "! ", "？": "? "})
@@ -29,6 +29,19 @@ def require_tools(voices: list[str]) -> None:
     missing = sorted(t for t in needed if not shutil.which(t))
     if missing:
         raise CallfixError(f"synthesis needs {', '.join(missing)} (apt-get install {' '.join(missing)})")
+
+
+def check_voice(voice: str, where: str) -> None:
+    """Refuse a voice the engine does not have (flite would silently fall back to its default)."""
+    if engine(voice) == "flite":
+        r = subprocess.run(["flite", "-lv"], capture_output=True, text=True)
+        have = r.stdout.split(":", 1)[-1].split()
+        if voice.split(":", 1)[1] not in have:
+            raise InputError(f"{where}: flite has no voice {voice.split(':', 1)[1]!r} (it has {', '.join(have)})")
+        return
+    r = subprocess.run(["espeak-ng", "-v", voice, "-q", "a"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise InputError(f"{where}: espeak-ng has no voice {voice!r} (see espeak-ng --voices)")
 
 
 def to_pinyin(text: str) -> str:
@@ -64,7 +77,10 @@ def synthesize(line: ScriptLine, speaker: ScriptSpeaker, workdir: Path, sample_r
     # trim the synthesiser's own silence so the clip span is the exact turn
     _run(["sox", "-R", str(raw), "-r", str(sample_rate), "-c", "1", "-b", "16", str(clip),
           "silence", "1", "0.02", "0.3%", "reverse", "silence", "1", "0.02", "0.3%", "reverse"])
-    return read_wav(clip)
+    samples = read_wav(clip)
+    if not len(samples):
+        raise InputError(f"line {key}: the voice produced no speech for {line.text[:40]!r}")
+    return samples
 
 
 def read_wav(path: Path) -> np.ndarray:
