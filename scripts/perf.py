@@ -226,14 +226,14 @@ def table(res: dict) -> str:
         p, q = r.get("pipeline"), r.get("plain")
         label = f"{float(m):g}-min call ({r['audio_seconds'] / 60:.1f} min audio)"
         if p:
-            lines.append(f"| {label}: pipeline | {p['seconds']:.1f} s wall ({p['cpu_seconds']:.0f} s CPU), RTF {p['seconds'] / r['audio_seconds']:.3f}, peak RSS {p['peak_rss_mb']:.0f} MB |")
+            lines.append(f"| {label}: pipeline | {p['seconds']:.1f} s wall ({p.get('cpu_seconds', float('nan')):.0f} s CPU), RTF {p['seconds'] / r['audio_seconds']:.3f}, peak RSS {p['peak_rss_mb']:.0f} MB |")
             for st, s in p["stages"].items():
                 lines.append(f"| &nbsp;&nbsp;stage {st} | {s:.1f} s, RTF {s / r['audio_seconds']:.3f} |")
         if q:
-            lines.append(f"| {label}: plain faster-whisper transcribe() | {q['seconds']:.1f} s wall ({q['cpu_seconds']:.0f} s CPU), RTF {q['seconds'] / r['audio_seconds']:.3f}, peak RSS {q['peak_rss_mb']:.0f} MB |")
+            lines.append(f"| {label}: plain faster-whisper transcribe() | {q['seconds']:.1f} s wall ({q.get('cpu_seconds', float('nan')):.0f} s CPU), RTF {q['seconds'] / r['audio_seconds']:.3f}, peak RSS {q['peak_rss_mb']:.0f} MB |")
         if p and q:
             lines.append(f"| {label}: **pipeline / plain** | **{p['seconds'] / q['seconds']:.2f}x** wall, "
-                         f"{p['cpu_seconds'] / q['cpu_seconds']:.2f}x CPU (goal <= 1.5x) |")
+                         f"{p.get('cpu_seconds', float('nan')) / q.get('cpu_seconds', float('nan')):.2f}x CPU (goal <= 1.5x) |")
     mins = sorted(res.get("calls", {}), key=float)
     if len(mins) >= 2 and all(res["calls"][m].get("pipeline") for m in mins):
         a, b = res["calls"][mins[0]]["pipeline"]["peak_rss_mb"], res["calls"][mins[-1]]["pipeline"]["peak_rss_mb"]
