@@ -270,3 +270,19 @@ def test_injected_defects_fixed_and_suggested(tmp_path):
     assert res["by_type"]["not_in_audio"] == {"injected": 1, "fixed": 1, "suggested": 0}
     assert set(res["suggested_ids"]) == {clsa["id"]}
     assert defect_recall(defects, paragraphs_of(DEMO / "vendor.txt"), paragraphs_of(DEMO / "vendor.txt"))["fixed"] == 0
+
+
+def test_diarization_only_bench(tmp_path):
+    from callfix.bench.score import score_diarization
+
+    ref = ROOT / "tests/data/pyannote-sample/sample.rttm"
+    if not ref.is_file():
+        pytest.skip("pyannote sample not present")
+    shifted = tmp_path / "h.rttm"
+    shifted.write_text("".join(f"SPEAKER sample 1 {t.start + 0.1:.3f} {t.end - t.start:.3f} <NA> <NA> x{t.speaker} <NA> <NA>\n"
+                               for t in read_rttm(ref)))
+    same = score_diarization(ref, ref)["sources"]["diarization"]["der"]
+    assert same["0"]["der"] == 0 and same["0.25"]["der"] == 0
+    moved = score_diarization(ref, shifted)["sources"]["diarization"]["der"]
+    assert moved["0.25"]["der"] == pytest.approx(0.0, abs=1e-9)  # a 0.1 s shift hides inside the collar
+    assert moved["0"]["der"] > 0

@@ -67,8 +67,17 @@ def run(args) -> int:
         print(to_markdown(total, command))
         return 0
 
+    if not args.ref and args.ref_rttm and args.hyp_rttm and not any([args.vendor, args.asr, args.hyp]):
+        from callfix.bench.score import score_diarization
+
+        res = score_diarization(args.ref_rttm, args.hyp_rttm, collars, args.name)
+        if args.out:
+            write_reports(res, args.out, command=command)
+        print(to_markdown(res, command))
+        return 0
     if not args.ref:
-        raise CallfixError("bench: give --ref (with --vendor/--asr/--hyp/--hyp-rttm) or --manifest")
+        raise CallfixError("bench: give --ref (with --vendor/--asr/--hyp/--hyp-rttm), --ref-rttm with --hyp-rttm, "
+                           "or --manifest")
     if not any([args.vendor, args.asr, args.hyp, args.hyp_rttm]):
         raise CallfixError("bench: nothing to score: give --vendor, --asr, --hyp or --hyp-rttm")
     res = score_files(args.ref, {"vendor": args.vendor, "asr": args.asr, "corrected": args.hyp}, terms,

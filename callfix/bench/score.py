@@ -85,3 +85,12 @@ def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list
         res["sources"]["diarization"] = {"path": str(hyp_rttm),
                                          "der": metrics.der(rt, hyp_turns["diarization"], list(collars))}
     return res
+
+
+def score_diarization(ref_rttm: str | Path, hyp_rttm: str | Path, collars=(0.25, 0.0), name: str | None = None) -> dict:
+    """DER only, when there are speaker turns but no words to score."""
+    ref_turns, hyp_turns = read_rttm(ref_rttm), read_rttm(hyp_rttm)
+    return {"call": name or Path(ref_rttm).parent.name or Path(ref_rttm).stem,
+            "reference": {"path": str(ref_rttm), "format": "rttm",
+                          "speakers": sorted({t.speaker for t in ref_turns})},
+            "sources": {"diarization": {"path": str(hyp_rttm), "der": metrics.der(ref_turns, hyp_turns, list(collars))}}}
