@@ -106,12 +106,10 @@ def test_error_model_is_seeded_and_marks_every_defect():
 
 
 def test_wrong_number_follows_the_seed_patterns():
-    import random
-    rng = random.Random(0)
-    assert wrong_number("2025", rng) == "205"
-    assert wrong_number("1.4 billion", rng) == "14 billion"
-    assert wrong_number("34%", rng) == "43%"
-    assert wrong_number("10", rng) is None
+    assert wrong_number("2025") == "205"
+    assert wrong_number("1.4 billion") == "14 billion"
+    assert wrong_number("34%") == "43%"
+    assert wrong_number("10") is None
 
 
 def test_pinyin_for_espeak():

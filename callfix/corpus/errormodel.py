@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 # (type, pattern, replacements). The pattern matches the span the vendor gets wrong.
 RULES: list[tuple[str, str, list[str]]] = [
@@ -26,6 +26,7 @@ RULES: list[tuple[str, str, list[str]]] = [
     ("entity", r"\bWenting\b(?! Yu)", ["Wenjing", "Linting"]),
 ]
 
+# Overridable per script under `errors:`.
 DEFAULTS: dict[str, Any] = {
     "term_rate": 0.6,          # share of term occurrences the vendor gets wrong
     "entity_rate": 0.5,
@@ -53,7 +54,7 @@ class Defect:
         return asdict(self)
 
 
-def wrong_number(s: str, rng: random.Random) -> str | None:
+def wrong_number(s: str) -> str | None:
     """A plausible mishearing: a dropped digit ("2025" -> "205"), a lost decimal point, swapped digits."""
     m = re.match(r"(\d+)(\.\d+)?(.*)", s)
     if not m:
@@ -83,7 +84,7 @@ def _candidates(text: str, rng: random.Random) -> list[_Change]:
         for m in re.finditer(pattern, text):
             found.append(_Change(m.start(), m.end(), kind, rng.choice(repl), pattern))
     for m in _NUMBER.finditer(text):
-        new = wrong_number(m.group(0), rng)
+        new = wrong_number(m.group(0))
         if new:
             found.append(_Change(m.start(), m.end(), "number", new, "number"))
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
