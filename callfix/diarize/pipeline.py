@@ -92,28 +92,36 @@ def _default_pipeline(d: dict):
 
     seg = _load_segmentation(d.get("segmentation") or "pyannote-segmentation")
     emb = _load_embedding(d.get("embedding") or "campplus-cn-en")
-    clustering = d.get("clustering") or "AgglomerativeClustering"
+    clustering = d.get("clustering") or "SilhouetteAgglomerativeClustering"
+    ours = clustering == "SilhouetteAgglomerativeClustering"
     pipe = SpeakerDiarization(
         segmentation=seg,
         segmentation_step=float(d.get("segmentation_step", 0.1)),
         embedding=emb,
         embedding_exclude_overlap=bool(d.get("embedding_exclude_overlap", True)),
         plda=_no_plda(),
-        clustering=clustering,
+        clustering="AgglomerativeClustering" if ours else clustering,
         embedding_batch_size=int(d.get("embedding_batch_size", 8)),
         segmentation_batch_size=int(d.get("segmentation_batch_size", 8)),
     )
+    if ours:
+        from callfix.diarize.clustering import SilhouetteAgglomerativeClustering
+
+        pipe.clustering = SilhouetteAgglomerativeClustering(metric=pipe._embedding.metric)
     params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.get("min_duration_off", 0.0))}}
     if not pipe._segmentation.model.specifications.powerset:
         params["segmentation"]["threshold"] = float(d.get("segmentation_threshold", 0.5))
-    if clustering == "AgglomerativeClustering":
+    if clustering in ("AgglomerativeClustering", "SilhouetteAgglomerativeClustering"):
         params["clustering"] = {
             "method": d.get("method", "average"),
             "threshold": float(d.get("threshold", 0.7)),
             "min_cluster_size": int(d.get("min_cluster_size", 5)),
         }
+        if ours:
+            params["clustering"]["min_silhouette"] = float(d.get("min_silhouette", 0.1))
     else:
-        raise CallfixError(f"diarize.clustering={clustering}: the default pipeline supports AgglomerativeClustering")
+        raise CallfixError(f"diarize.clustering={clustering}: the default pipeline supports "
+                           "SilhouetteAgglomerativeClustering and AgglomerativeClustering")
     pipe.instantiate(params)
     return pipe
 
