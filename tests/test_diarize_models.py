@@ -181,3 +181,13 @@ def test_cli_bad_inputs_fail_with_one_line(tmp_path, capsys):
     rc = main(["diarize", str(SAMPLE / "sample.wav"), "-o", str(tmp_path / "o"), "--min-speakers", "3", "--max-speakers", "2"])
     err = capsys.readouterr().err
     assert rc == 2 and "min_speakers" in err
+
+
+def test_user_pipeline_that_cannot_load_is_one_clear_error(tmp_path, capsys):
+    bad = tmp_path / "config.yaml"
+    bad.write_text("pipeline:\n  name: pyannote.audio.pipelines.NoSuchPipeline\n  params: {}\n")
+    for name in (str(bad), "pyannote/speaker-diarization-3.1", str(tmp_path / "absent" / "config.yaml")):
+        rc = main(["diarize", str(SAMPLE / "sample.wav"), "-o", str(tmp_path / "o"), "--pipeline", name, "-q"])
+        err = capsys.readouterr().err
+        assert rc in (2, 4) and name in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "o" / "diarization.rttm").exists()
