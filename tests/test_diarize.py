@@ -1,6 +1,8 @@
 """Fast tests of diarization logic: RTTM, speaker → word assignment, speaker naming."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -246,3 +248,38 @@ def test_every_name_given_appears_in_the_text(lines):
         if s.name and s.name != "Operator":
             assert all(part in text for part in s.name.split())
             assert s.evidence
+
+
+def test_interpreter_first_person_names_the_mandarin_speaker():
+    t = _call([("Z", "大 家 好 我 是 邹 涛"), ("I", "Hello everyone. I am Zou Tao, CEO of Kingsoft Cloud.")])
+    for w in t.segments[0].words:
+        w.language = "zh"
+    sp = _by_id(name_speakers(t))
+    assert (sp["Z"].name, sp["Z"].role) == ("Zou Tao", "CEO")
+    assert (sp["I"].name, sp["I"].role) == (None, "Interpreter")
+
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "kingsoft-q4-demo"
+
+
+@pytest.mark.skipif(not (DEMO / "reference.json").is_file(), reason="demo call not built")
+def test_demo_call_speakers_are_all_named_from_its_script():
+    """Reference turns + the call's words: every one of the seven voices gets its right name."""
+    import yaml
+
+    ref = Transcript.load(DEMO / "reference.json")
+    t = Transcript(duration=ref.duration)
+    for s in ref.segments:
+        toks = list(s.text) if s.language == "zh" else s.text.split()
+        d = (s.end - s.start) / len(toks)
+        s.words = [Word(w, s.start + i * d, s.start + (i + 1) * d, language=s.language) for i, w in enumerate(toks)]
+        t.turns.append(Turn(s.speaker, s.start, s.end))
+        s.speaker = None
+    t.segments = ref.segments
+    assign_speakers(t)
+    people = yaml.safe_load((DEMO / "participants.yaml").read_text())["participants"]
+    sp = _by_id(name_speakers(t, people))
+    assert {k: v.name for k, v in sp.items()} == {
+        "operator": "Operator", "nicole": "Nicole Shan", "zou": "Zou Tao", "interpreter": None,
+        "henry": "Henry He", "brian": "Brian Gong", "wenting": "Wenting Yu"}
+    assert sp["interpreter"].role == "Interpreter" and sp["zou"].role == "Vice Chairman and CEO"

@@ -39,8 +39,11 @@ SELF_INTRO = re.compile(
     rf"(?:\s*,?\s*(?:(?i:the|our)\s+)?{ROLE}(?:\s+(?i:of|at)\s+{ORG})?|\s+(?i:from|with|of|at)\s+(?P<org2>{ORG_BODY}))?"
 )
 HANDOVER = re.compile(
-    rf"(?i:pass|hand|turn)\s+(?:(?i:the\s+(?:call|floor|line|time)|it)\s+)?(?i:over\s+|back\s+)?(?i:to)\s+"
-    rf"(?:(?i:our|the)\s+)?(?:{ROLE}\s*,?\s+)?{TITLE}{NAME}(?:\s*,\s*(?:(?i:our|the)\s+)?(?P<role2>{ROLE_BODY}))?"
+    rf"(?:(?i:pass|hand|turn)\s+(?:(?i:the\s+(?:call|conference|floor|line|time|meeting)|it)\s+)?(?i:over\s+|back\s+)?(?i:to)"
+    rf"|(?i:(?:my\s+)?pleasure\s+to\s+introduce|please\s+welcome|now\s+introduce))\s+"
+    rf"(?:(?i:your\s+(?:speaker|host|presenter)(?:\s+for)?\s+today),?\s+)?"
+    rf"(?:(?i:our|the)\s+)?(?:{ROLE}\s*,?\s+)?{TITLE}{NAME}"
+    rf"(?:\s*,\s*(?:(?i:our|the)\s+)?(?P<role2>{ROLE_BODY})(?:\s+(?i:of|at)\s+{ORG})?)?"
 )
 OPERATOR_STRONG = re.compile(
     r"(?i:thank\s+you\s+for\s+standing\s+by|your\s+line\s+is\s+(?:now\s+)?open|comes?\s+from\s+the\s+line\s+of"
@@ -65,6 +68,7 @@ class Utterance:
     text: str
     start: float | None
     source: str  # "asr" | "vendor"
+    language: str = "en"
 
 
 @dataclass
@@ -80,6 +84,7 @@ class Claim:
 class _Votes:
     claims: list[Claim] = field(default_factory=list)
     operator: list[str] = field(default_factory=list)
+    interpreting: list[str] = field(default_factory=list)
 
 
 def _clean_name(raw: str | None) -> str | None:
@@ -123,10 +128,10 @@ def utterances_from_words(t: Transcript) -> list[Utterance]:
     for w in t.words:
         if not w.speaker:
             continue
-        if out and out[-1].speaker == w.speaker and out[-1].source == "asr":
+        if out and out[-1].speaker == w.speaker and out[-1].source == "asr" and out[-1].language == w.language:
             out[-1].text += " " + w.text.strip()
         else:
-            out.append(Utterance(w.speaker, w.text.strip(), w.start, "asr"))
+            out.append(Utterance(w.speaker, w.text.strip(), w.start, "asr", w.language))
     return out
 
 
@@ -143,12 +148,12 @@ def utterances_from_paragraphs(t: Transcript) -> list[Utterance]:
                 if out and out[-1].speaker == spk and out[-1].source == "vendor":
                     out[-1].text += " " + tok.text
                 else:
-                    out.append(Utterance(spk, tok.text, tok.start, "vendor"))
+                    out.append(Utterance(spk, tok.text, tok.start, "vendor", p.language))
         elif p.speakers:
             if out and out[-1].speaker == p.speakers[0]:
                 out[-1].text += " " + p.text
             else:
-                out.append(Utterance(p.speakers[0], p.text, p.start, "vendor"))
+                out.append(Utterance(p.speakers[0], p.text, p.start, "vendor", p.language))
     return out
 
 
@@ -185,10 +190,22 @@ def collect_votes(utts: list[Utterance], votes: dict[str, _Votes]) -> None:
             nxt = _next_speaker(utts, i)
             if name and nxt:
                 votes[nxt.speaker].claims.append(Claim(
-                    name, WEIGHT["handover"], f'handed over to ({_where(u)}): "{_quote(m)}"', role=_role(m, "role", "role2")))
+                    name, WEIGHT["handover"], f'handed over to ({_where(u)}): "{_quote(m)}"',
+                    role=_role(m, "role", "role2"), org=_clean_org(m.group("org"))))
+        # An interpreter speaks in the first person: "I am Zou Tao" right after another speaker's
+        # Mandarin is the previous speaker's introduction, not the interpreter's.
+        prev = utts[i - 1] if i else None
+        interpreted = prev is not None and prev.speaker != u.speaker and prev.language != u.language
         for m in SELF_INTRO.finditer(text):
             name = _clean_name(m.group("name"))
-            if name:
+            if not name:
+                continue
+            if interpreted:
+                votes[prev.speaker].claims.append(Claim(
+                    name, WEIGHT["handover"], f'interpreted self-introduction ({_where(u)}): "{_quote(m).lstrip(".,!? ")}"',
+                    role=_role(m, "role"), org=_clean_org(m.group("org") or m.group("org2"))))
+                votes[u.speaker].interpreting.append(f'interprets {prev.language} speech of {prev.speaker} ({_where(u)})')
+            else:
                 votes[u.speaker].claims.append(Claim(
                     name, WEIGHT["self"], f'self-introduction ({_where(u)}): "{_quote(m).lstrip(".,!? ")}"',
                     role=_role(m, "role"), org=_clean_org(m.group("org") or m.group("org2"))))
@@ -272,6 +289,9 @@ def name_speakers(t: Transcript, participants: list[dict] | None = None) -> list
         if op and s.name is None:
             s.name, s.role = "Operator", "Operator"
             s.evidence = op[:5]
+        elif votes[spk].interpreting and s.name is None:
+            s.role = "Interpreter"  # a role, not a name: the label stays the cluster id
+            s.evidence = votes[spk].interpreting[:5]
         speakers.append(s)
     _single_operator(speakers, votes)
     t.speakers = speakers
