@@ -116,9 +116,6 @@ def _jsonl_rows(p: Path, text: str) -> list[tuple[int, dict]]:
 
 
 def _csv_rows(p: Path, text: str) -> list[tuple[int, dict]]:
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        return []
     dialect = csv.excel_tab if p.suffix.lower() == ".tsv" else csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     if not reader.fieldnames:
@@ -132,8 +129,9 @@ def _csv_rows(p: Path, text: str) -> list[tuple[int, dict]]:
     for row in reader:
         if row.get(None):
             raise InputError(f"{p}:{reader.line_num}: more fields than header columns")
-        if not any((v or "").strip() for v in row.values()) or next(iter(row.values()), "").lstrip().startswith("#"):
-            continue
+        first = (next(iter(row.values()), "") or "").lstrip()
+        if first.startswith("#") or not any((v or "").strip() for v in row.values()):
+            continue  # comment or blank row
         rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}))
     return rows
 
