@@ -190,34 +190,54 @@ def charts(res: dict) -> dict[str, bytes]:
 
 
 def to_html(res: dict, command: str | None = None) -> str:
+    """The Markdown report's sections as HTML, with the charts after the summary table."""
     esc = html.escape
-    srcs = list(res["sources"])
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Benchmark: {esc(res['call'])}</title>",
              "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-             "th{background:#f3f3f3}code,pre{background:#f6f6f6;padding:2px 4px}img{max-width:100%}</style></head><body>",
-             f"<h1>Benchmark: {esc(res['call'])}</h1>"]
-    ref = res.get("reference", {})
-    if ref.get("path"):
-        parts.append(f"<p>Reference: <code>{esc(ref['path'])}</code> ({esc(str(ref.get('format')))})</p>")
-    if command:
-        parts.append(f"<pre>{esc(command)}</pre>")
-    parts.append("<table><tr><th>metric</th>" + "".join(f"<th>{esc(label(s))}</th>" for s in srcs) + "</tr>")
-    for name, cells in summary_rows(res):
-        parts.append(f"<tr><td>{esc(name)}</td>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-    parts.append("</table>")
-    for key, png in charts(res).items():
-        parts.append(f"<img alt='{key}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
-    for s in srcs:
-        conf = res["sources"][s].get("confusions") or []
-        if conf:
-            parts.append(f"<h2>Most frequent errors: {esc(label(s))}</h2><table><tr><th>count</th><th>type</th>"
-                         "<th>reference</th><th>hypothesis</th></tr>")
-            parts += [f"<tr><td>{c['count']}</td><td>{c['type']}</td><td>{esc(_tokens(c['ref']) or '∅')}</td>"
-                      f"<td>{esc(_tokens(c['hyp']) or '∅')}</td></tr>" for c in conf]
-            parts.append("</table>")
+             "th{background:#f3f3f3}code,pre{background:#f6f6f6;padding:2px 4px}img{max-width:100%}</style></head><body>"]
+    imgs = [f"<img alt='{k}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+            for k, png in charts(res).items()]
+    lines = to_markdown(res, command).splitlines()
+    i, tables = 0, 0
+    while i < len(lines):
+        ln = lines[i]
+        if ln.startswith("```"):
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith("```"):
+                j += 1
+            parts.append(f"<pre>{esc(chr(10).join(lines[i + 1:j]))}</pre>")
+            i = j + 1
+            continue
+        if ln.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append(lines[i])
+                i += 1
+            parts.append(_html_table(rows))
+            tables += 1
+            if tables == 1:
+                parts += imgs
+            continue
+        if ln.startswith("## "):
+            parts.append(f"<h2>{esc(ln[3:])}</h2>")
+        elif ln.startswith("# "):
+            parts.append(f"<h1>{esc(ln[2:])}</h1>")
+        elif ln.strip():
+            parts.append(f"<p>{esc(ln).replace('`', '')}</p>")
+        i += 1
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _html_table(rows: list[str]) -> str:
+    def cells(row: str) -> list[str]:
+        return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+    head, body = cells(rows[0]), [cells(r) for r in rows[2:]]
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"]
+    out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body]
+    return "".join(out) + "</table>"
 
 
 def write_reports(res: dict, out_dir: str | Path, stem: str = "bench", command: str | None = None) -> list[Path]:
