@@ -13,7 +13,7 @@ import numpy as np
 from callfix.corpus import errormodel
 from callfix.corpus.script import CallScript, load_script
 from callfix.corpus.tts import check_voice, require_tools, synthesize, write_wav
-from callfix.errors import CallfixError, InputError
+from callfix.errors import CallfixError, InputError, OutputError
 from callfix.io.atomic import atomic_path, atomic_write_text
 from callfix.model import Segment, Speaker, Transcript, Turn
 
@@ -28,6 +28,10 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
     for s in sc.speakers.values():
         check_voice(s.voice, f"{sc.path}: speaker {s.id}")
     out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot create the output folder ({e.strerror or e})") from None
     sr = sc.sample_rate
     pause_rng = random.Random(f"{sc.seed}-pauses")
 
