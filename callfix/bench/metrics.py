@@ -30,13 +30,6 @@ class Rate:
     def to_dict(self) -> dict:
         return {**asdict(self), "errors": self.errors}
 
-    def __add__(self, other: "Rate") -> "Rate":
-        n = self.ref_tokens + other.ref_tokens
-        s, d, i = (self.substitutions + other.substitutions, self.deletions + other.deletions,
-                   self.insertions + other.insertions)
-        return Rate((s + d + i) / n if n else None, s, d, i, self.hits + other.hits, n,
-                    self.hyp_tokens + other.hyp_tokens)
-
 
 def error_rate(ref: list[str], hyp: list[str]) -> tuple[Rate, jiwer.WordOutput | None]:
     """Token error rate of two token sequences (words, or characters for Chinese)."""

@@ -39,9 +39,6 @@ class Doc:
     def has_speakers(self) -> bool:
         return any(u.speaker for u in self.utterances)
 
-    def text(self) -> str:
-        return "\n".join(u.text for u in self.utterances)
-
 
 def read_doc(path: str | Path) -> Doc:
     """A reference or hypothesis transcript in any supported format (detected from name and content)."""
