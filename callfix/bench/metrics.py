@@ -72,7 +72,7 @@ def confusions(out: jiwer.WordOutput | None, top: int = 10) -> list[dict]:
     return [{"type": t, "ref": r, "hyp": h, "count": n} for t, r, h, n in rows[:top]]
 
 
-def per_speaker(out: jiwer.WordOutput | None, ref_speakers: list[str | None], hyp_len: int) -> dict[str, Rate]:
+def per_speaker(out: jiwer.WordOutput | None, ref_speakers: list[str | None]) -> dict[str, Rate]:
     """Errors of a speaker-agnostic alignment attributed to the reference speaker of each token;
     an insertion goes to the speaker of the reference token before it (or after, at the start)."""
     if out is None or not ref_speakers:

@@ -38,7 +38,7 @@ def score_call(ref: Doc, hyps: dict[str, Doc], terms: list[str] | None = None, *
             "path": hyp.path, "format": hyp.format, "has_speakers": hyp.has_speakers,
             "wer_en": wer.to_dict(), "cer_zh": cer.to_dict(), "mer": mer.to_dict(),
             "confusions": metrics.confusions(mx_out, top_confusions),
-            "per_speaker": {k: v.to_dict() for k, v in metrics.per_speaker(mx_out, mx_spk, len(mx_hyp)).items()},
+            "per_speaker": {k: v.to_dict() for k, v in metrics.per_speaker(mx_out, mx_spk).items()},
             "cpwer": metrics.cpwer(ref, hyp),
         }
         if terms:
