@@ -108,12 +108,30 @@ def _pipeline(audio: str, vendor: str, out: str) -> dict:
     from callfix.config import load_config
     from callfix.pipeline import run_call
 
+    import threading
+
     timer = StageTimer()
-    t0 = time.perf_counter()
+    samples: list[tuple[float, float]] = []  # (wall, process CPU) every 0.2 s: CPU per stage afterwards
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.2):
+            samples.append((time.perf_counter(), time.process_time()))
+
+    threading.Thread(target=sample, daemon=True).start()
+    t0, c0 = time.perf_counter(), time.process_time()
+    samples.append((t0, c0))
     t = run_call(Path(audio), Path(vendor), Path(out), load_config(), cache_dir=Path(out) / ".cache", progress=timer)
     total = time.perf_counter() - t0
+    stop.set()
+    samples.append((time.perf_counter(), time.process_time()))
     stages = t.meta.get("timings") or timer.stages(total)
-    return {"seconds": total, "audio_seconds": t.duration, "stages": stages, "words": len(t.words)}
+    cpu, edge, prev = {}, t0, c0
+    for name, secs in stages.items():  # stages ran one after another, in this order
+        edge += secs
+        at = min(samples, key=lambda s: abs(s[0] - edge))[1]
+        cpu[name], prev = max(0.0, at - prev), at
+    return {"seconds": total, "audio_seconds": t.duration, "stages": stages, "stage_cpu": cpu, "words": len(t.words)}
 
 
 def _plain(audio: str) -> dict:
@@ -228,7 +246,9 @@ def table(res: dict) -> str:
         if p:
             lines.append(f"| {label}: pipeline | {p['seconds']:.1f} s wall ({p.get('cpu_seconds', float('nan')):.0f} s CPU), RTF {p['seconds'] / r['audio_seconds']:.3f}, peak RSS {p['peak_rss_mb']:.0f} MB |")
             for st, s in p["stages"].items():
-                lines.append(f"| &nbsp;&nbsp;stage {st} | {s:.1f} s, RTF {s / r['audio_seconds']:.3f} |")
+                c = p.get("stage_cpu", {}).get(st)
+                lines.append(f"| &nbsp;&nbsp;stage {st} | {s:.1f} s wall" + (f" ({c:.0f} s CPU)" if c is not None else "")
+                             + f", RTF {s / r['audio_seconds']:.3f} |")
         if q:
             lines.append(f"| {label}: plain faster-whisper transcribe() | {q['seconds']:.1f} s wall ({q.get('cpu_seconds', float('nan')):.0f} s CPU), RTF {q['seconds'] / r['audio_seconds']:.3f}, peak RSS {q['peak_rss_mb']:.0f} MB |")
         if p and q:
