@@ -43,26 +43,26 @@ class RayExecutor:
             from ray.util.queue import Queue
         except ImportError:
             raise CallfixError("--executor ray needs the 'ray' package (pip install 'ray[default]')") from None
-        from callfix.batch.runner import worker_config
-
         self.ray = ray
         self.out, self.cache = str(out), str(cache)
-        address = address or cfg.get("batch", {}).get("ray_address") or os.environ.get("RAY_ADDRESS")
+        b = cfg.get("batch", {})
+        address = address or b.get("ray_address") or os.environ.get("RAY_ADDRESS")
+        cpus = float(b.get("ray_cpus_per_worker") or 1)
+        gpus = float(b.get("ray_gpus_per_worker") or 0)
         self._own = not ray.is_initialized()
         if self._own:
             try:
                 if address:
                     ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-                else:  # a private Ray for this run: no dashboard, no chatter
-                    ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False,
-                             logging_level=logging.ERROR)
+                else:  # a private Ray for this run, sized to hold every actor; no dashboard, no chatter
+                    ray.init(num_cpus=max(1, int(workers * cpus + 0.999)), include_dashboard=False,
+                             log_to_driver=False, logging_level=logging.ERROR)
             except Exception as e:  # ConnectionError, RuntimeError … from ray.init
-                raise CallfixError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}") from None
-        cpus = float(cfg.get("batch", {}).get("ray_cpus_per_worker") or 1)
-        self.cfg = worker_config(cfg, workers) if not address else cfg
-        self.cfg = {**self.cfg, "asr": {**self.cfg["asr"], "cpu_threads": max(1, int(cpus))}}
+                first = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+                raise CallfixError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {first}") from None
+        # Each actor runs its ASR on the CPUs it reserved.
+        self.cfg = {**cfg, "asr": {**cfg["asr"], "cpu_threads": max(1, int(cpus))}}
         self.queue = Queue(maxsize=1000, actor_options={"num_cpus": 0})
-        gpus = float(cfg.get("batch", {}).get("ray_gpus_per_worker") or 0)
         self._actor_cls = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0)(CallWorker)
         self.actors = [self._new_actor() for _ in range(workers)]
         self._idle = list(self.actors)
