@@ -283,3 +283,36 @@ def test_demo_call_speakers_are_all_named_from_its_script():
         "operator": "Operator", "nicole": "Nicole Shan", "zou": "Zou Tao", "interpreter": None,
         "henry": "Henry He", "brian": "Brian Gong", "wenting": "Wenting Yu"}
     assert sp["interpreter"].role == "Interpreter" and sp["zou"].role == "Vice Chairman and CEO"
+
+
+def _blobs(k: int, per: int, spread: float, seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((k, 192))
+    x = np.vstack([c + spread * rng.standard_normal((per, 192)) * np.linalg.norm(c) / np.sqrt(192) for c in centres])
+    return x, np.repeat(np.arange(k), per)
+
+
+def _counting_clustering():
+    from callfix.diarize.clustering import SilhouetteAgglomerativeClustering
+
+    c = SilhouetteAgglomerativeClustering()
+    c.instantiate({"method": "average", "threshold": 0.3, "min_cluster_size": 3, "min_silhouette": 0.1})
+    return c
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 7])
+def test_silhouette_clustering_finds_the_number_of_voices(k):
+    x, truth = _blobs(k, 25, 0.6, seed=k)
+    labels = _counting_clustering().cluster(x.copy())
+    assert len(set(labels)) == k
+    # same partition up to renaming
+    assert len(set(zip(labels, truth))) == k
+
+
+def test_silhouette_clustering_honours_bounds():
+    x, _ = _blobs(4, 20, 0.6)
+    c = _counting_clustering()
+    assert len(set(c.cluster(x.copy(), min_clusters=1, max_clusters=2))) == 2
+    assert len(set(c.cluster(x.copy(), num_clusters=3, min_clusters=3, max_clusters=3))) == 3

@@ -39,17 +39,19 @@ class SilhouetteAgglomerativeClustering(AgglomerativeClustering):
         rng = np.random.default_rng(0)
         subset = rng.choice(n, MAX_SCORED, replace=False) if n > MAX_SCORED else np.arange(n)
         best_k, best_score, best_labels = 1, -1.0, np.zeros(n, dtype=int)
-        for k in range(max(2, lo), hi + 1):
+        for k in range(max(2, lo), min(hi + 1 + 4 * min_size, n)):  # a few extra cuts: small clusters get absorbed
             labels = fcluster(dendrogram, k, criterion="maxclust") - 1
             # the cut that makes k clusters must be above the floor distance
             if dendrogram[n - k, 2] < self.threshold:
                 break
+            # absorbing small clusters may leave fewer than k: score the partition actually made
             labels = self._absorb_small(x, labels, min_size)
-            if len(np.unique(labels)) != k:
+            made = len(np.unique(labels))
+            if made < max(2, lo) or made > hi or len(np.unique(labels[subset])) < 2:
                 continue
             score = silhouette_score(x[subset], labels[subset], metric="cosine")
             if score > best_score:
-                best_k, best_score, best_labels = k, score, labels
+                best_k, best_score, best_labels = made, score, labels
         if best_k > 1 and (best_score >= self.min_silhouette or lo > 1):
             return np.unique(best_labels, return_inverse=True)[1]
         if lo > 1:  # asked for at least lo speakers but no clean partition: pyannote's own search
