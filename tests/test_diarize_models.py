@@ -191,3 +191,20 @@ def test_user_pipeline_that_cannot_load_is_one_clear_error(tmp_path, capsys):
         err = capsys.readouterr().err
         assert rc in (2, 4) and name in err and len(err.strip().splitlines()) == 1, err
         assert not (tmp_path / "o" / "diarization.rttm").exists()
+
+
+def test_heavy_overlap_gives_turns_and_exclusive_words(cfg, tmp_path):
+    from diarize_synth import VOICES, build_call
+
+    from callfix.diarize import diarize_audio, exclusive_turns
+
+    script = [(0, "Total revenues reached two point two billion, up thirty percent year over year.", 0.0),
+              (1, "We will continue to invest in artificial intelligence infrastructure.", -3.5),
+              (0, "Our gross margin improved to fifteen point eight percent this quarter.", -1.0),
+              (1, "Can you give us some colour on the margin trend for the coming quarters?", -3.0)]
+    wav, ref = build_call(tmp_path, script, [VOICES[0], VOICES[1]], uri="overlap")
+    turns = diarize_audio(_decode(wav, tmp_path / "d"), cfg)
+    assert 1 <= len({t.speaker for t in turns}) <= 3
+    speech = sum(t.end - t.start for t in exclusive_turns(turns))
+    ref_speech = sum(t.end - t.start for t in exclusive_turns([type(turns[0])(r.speaker, r.start, r.end) for r in ref]))
+    assert speech > 0.7 * ref_speech
