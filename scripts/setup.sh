@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg sox libsox-fmt-all espeak-ng flite chromium chromium-driver)
+APT_PACKAGES=(ffmpeg sox libsox-fmt-all espeak-ng flite chromium chromium-driver fonts-wqy-microhei)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
