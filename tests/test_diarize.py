@@ -316,3 +316,16 @@ def test_silhouette_clustering_honours_bounds():
     c = _counting_clustering()
     assert len(set(c.cluster(x.copy(), min_clusters=1, max_clusters=2))) == 2
     assert len(set(c.cluster(x.copy(), num_clusters=3, min_clusters=3, max_clusters=3))) == 3
+
+
+def test_introduced_speaker_found_from_turns_when_asr_dropped_their_words():
+    t = _call([("OP", "Thank you. Our next question comes from the line of Wenting Yu from CLSA."),
+               ("CFO", "Thank you, Wenting. This is Henry.")])
+    op_end = t.turns[0].end
+    # the analyst spoke between the two lines, but ASR produced no words for it
+    t.turns.insert(1, Turn("AN", op_end + 0.5, op_end + 6.0))
+    for w in t.segments[1].words:
+        w.start, w.end = w.start + 7.0, w.end + 7.0
+    t.turns[2] = Turn("CFO", t.segments[1].words[0].start, t.segments[1].words[-1].end)
+    sp = _by_id(name_speakers(t))
+    assert sp["AN"].name == "Wenting Yu" and sp["CFO"].name == "Henry"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from callfix.model import Speaker, Transcript
+from callfix.diarize.assign import exclusive_turns
+from callfix.model import Speaker, Transcript, Turn
 
 _CAP = r"(?:[A-Z]\.|[A-Z][\w'\-]*)"  # "J." initials; a full stop never joins two sentences
 NAME = rf"(?P<name>{_CAP}(?:\s+{_CAP}){{0,3}})"
@@ -59,6 +60,8 @@ NOT_NAMES = {
     "november", "december", "first", "second", "third", "fourth", "next", "last", "final", "so", "and", "now",
 }
 
+NEXT_WITHIN = 30.0  # seconds from a cue to the introduced speaker's first turn
+
 WEIGHT = {"self": 3.0, "vendor-label": 2.5, "operator-intro": 2.0, "handover": 2.0}
 
 
@@ -69,6 +72,22 @@ class Utterance:
     start: float | None
     source: str  # "asr" | "vendor"
     language: str = "en"
+    times: list[tuple[int, float]] = field(default_factory=list)  # (char offset in text, start time) per word
+
+    def add(self, word: str, start: float | None) -> None:
+        offset = len(self.text) + 1 if self.text else 0
+        self.text = f"{self.text} {word}" if self.text else word
+        if start is not None:
+            self.times.append((offset, start))
+
+    def time_at(self, char: int) -> float | None:
+        """Start time of the word at character ``char`` of the normalised text."""
+        best = self.start
+        for off, t in self.times:
+            if off > char:
+                break
+            best = t
+        return best
 
 
 @dataclass
@@ -128,10 +147,10 @@ def utterances_from_words(t: Transcript) -> list[Utterance]:
     for w in t.words:
         if not w.speaker:
             continue
-        if out and out[-1].speaker == w.speaker and out[-1].source == "asr" and out[-1].language == w.language:
-            out[-1].text += " " + w.text.strip()
-        else:
-            out.append(Utterance(w.speaker, w.text.strip(), w.start, "asr", w.language))
+        if not (out and out[-1].speaker == w.speaker and out[-1].source == "asr" and out[-1].language == w.language):
+            out.append(Utterance(w.speaker, "", w.start, "asr", w.language))
+        for part in w.text.split():
+            out[-1].add(part, w.start)
     return out
 
 
@@ -145,19 +164,28 @@ def utterances_from_paragraphs(t: Transcript) -> list[Utterance]:
                 last = spk
                 if not spk:
                     continue
-                if out and out[-1].speaker == spk and out[-1].source == "vendor":
-                    out[-1].text += " " + tok.text
-                else:
-                    out.append(Utterance(spk, tok.text, tok.start, "vendor", p.language))
+                if not (out and out[-1].speaker == spk and out[-1].source == "vendor"):
+                    out.append(Utterance(spk, "", tok.start, "vendor", p.language))
+                for part in tok.text.split():
+                    out[-1].add(part, tok.start)
         elif p.speakers:
-            if out and out[-1].speaker == p.speakers[0]:
-                out[-1].text += " " + p.text
-            else:
-                out.append(Utterance(p.speakers[0], p.text, p.start, "vendor", p.language))
+            if not (out and out[-1].speaker == p.speakers[0] and out[-1].source == "vendor"):
+                out.append(Utterance(p.speakers[0], "", p.start, "vendor", p.language))
+            for part in p.text.split():
+                out[-1].add(part, None)
     return out
 
 
-def _next_speaker(utts: list[Utterance], i: int, max_ahead: int = 6) -> Utterance | None:
+def _next_speaker(utts: list[Utterance], i: int, max_ahead: int = 6, at: float | None = None,
+                  turns: list[Turn] | None = None) -> Utterance | None:
+    """Who speaks next after utterance i. With the diarization turns and the cue's time, the first
+    turn of another speaker after the cue decides: ASR may time a line late or drop the answer."""
+    if turns and at is not None:
+        for tr in turns:
+            if tr.start > at and tr.speaker != utts[i].speaker and tr.end - tr.start >= 0.5:
+                if tr.start - at > NEXT_WITHIN:
+                    break
+                return Utterance(tr.speaker, "", tr.start, "turns")
     for u in utts[i + 1: i + 1 + max_ahead]:
         if u.speaker != utts[i].speaker:
             return u
@@ -173,21 +201,21 @@ def _quote(m: re.Match) -> str:
     return " ".join(m.group(0).split())
 
 
-def collect_votes(utts: list[Utterance], votes: dict[str, _Votes]) -> None:
+def collect_votes(utts: list[Utterance], votes: dict[str, _Votes], turns: list[Turn] | None = None) -> None:
     for i, u in enumerate(utts):
         text = " ".join(u.text.split())
         for m in OPERATOR_STRONG.finditer(text):
             votes[u.speaker].operator.append(f'{_where(u)}: "{_quote(m)}"')
         for m in OPERATOR_INTRO.finditer(text):
             name = _clean_name(m.group("name"))
-            nxt = _next_speaker(utts, i)
+            nxt = _next_speaker(utts, i, at=u.time_at(m.start()), turns=turns)
             if name and nxt:
                 votes[nxt.speaker].claims.append(Claim(
                     name, WEIGHT["operator-intro"],
                     f'introduced by the previous speaker ({_where(u)}): "{_quote(m)}"', org=_clean_org(m.group("org"))))
         for m in HANDOVER.finditer(text):
             name = _clean_name(m.group("name"))
-            nxt = _next_speaker(utts, i)
+            nxt = _next_speaker(utts, i, at=u.time_at(m.start()), turns=turns)
             if name and nxt:
                 votes[nxt.speaker].claims.append(Claim(
                     name, WEIGHT["handover"], f'handed over to ({_where(u)}): "{_quote(m)}"',
@@ -245,8 +273,9 @@ def name_speakers(t: Transcript, participants: list[dict] | None = None) -> list
     ids = sorted({x.speaker for x in t.turns} | {w.speaker for w in t.words if w.speaker}
                  | {s for p in t.paragraphs for s in p.speakers})
     votes: dict[str, _Votes] = defaultdict(_Votes)
-    collect_votes(utterances_from_words(t), votes)
-    collect_votes(utterances_from_paragraphs(t), votes)
+    excl = exclusive_turns(t.turns)
+    collect_votes(utterances_from_words(t), votes, excl)
+    collect_votes(utterances_from_paragraphs(t), votes, excl)
     for p in t.paragraphs:  # "Brian Gong: ..." labels in the vendor text
         label = _clean_name(p.speaker) if p.speaker else None
         if label and p.speakers and label.lower() != "operator":
