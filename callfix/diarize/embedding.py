@@ -64,7 +64,11 @@ class CamPlusEmbedding(Model):
                 keep = F.interpolate(w, size=feats.shape[0], mode="nearest").reshape(-1) > 0.5
                 feats = feats[keep]
             if feats.shape[0] < self.min_frames:
-                continue  # pyannote drops NaN rows from clustering
+                if weights is None:
+                    # pyannote probes the shortest input a model accepts (min_num_samples) and, when a
+                    # speaker's overlap-free speech is shorter, embeds all of their speech instead
+                    raise ValueError(f"CAM++ needs at least {self.min_frames} fbank frames, got {feats.shape[0]}")
+                continue  # NaN row: pyannote leaves it out of clustering
             feats = feats - feats.mean(dim=0, keepdim=True)
             out[b] = self.net(feats.unsqueeze(0))[0]
         return out
