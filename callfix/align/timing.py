@@ -37,8 +37,11 @@ class Alignment:
 
     @property
     def coverage(self) -> float:
+        """Share of vendor units inside runs of 3+ matched units: scattered chance matches of
+        common words ("the", "and", "next year") between unrelated texts do not count."""
         total = max(self.total_units, len(self.vu))
-        return sum(1 for m in self.vmatch if m >= 0) / total if total else 0.0
+        runs = sum(i2 - i1 for tag, i1, i2, _, _ in self.ops if tag == "equal" and i2 - i1 >= 3)
+        return runs / total if total else 0.0
 
     @property
     def asr_coverage(self) -> float:
