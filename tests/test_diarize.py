@@ -329,3 +329,11 @@ def test_introduced_speaker_found_from_turns_when_asr_dropped_their_words():
     t.turns[2] = Turn("CFO", t.segments[1].words[0].start, t.segments[1].words[-1].end)
     sp = _by_id(name_speakers(t))
     assert sp["AN"].name == "Wenting Yu" and sp["CFO"].name == "Henry"
+
+
+def test_a_company_role_phrase_is_not_a_person_name():
+    from callfix.diarize.naming import _clean_name
+
+    assert _clean_name("Jinshan Cloud's CEO") is None  # the seed's "I'm Jinshan Cloud's CEO, Zhou Tao"
+    assert _clean_name("CEO") is None
+    assert _clean_name("Zou Tao") == "Zou Tao"

@@ -114,6 +114,9 @@ def _clean_name(raw: str | None) -> str | None:
         words.pop()
     while words and words[0].lower() in NOT_NAMES:
         words.pop(0)
+    # "I'm Jinshan Cloud's CEO": a possessive inside the phrase names a company's role, not a person
+    if any(w.endswith("'s") for w in words[:-1]) or any(re.fullmatch(ROLE_BODY, w) for w in words):
+        return None
     words = [w[:-2] if w.endswith("'s") else w for w in words]
     if not words or any(not w[:1].isupper() for w in words):
         return None
