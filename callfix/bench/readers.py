@@ -187,23 +187,12 @@ def _read_plain(p: Path) -> Doc:
 
 
 def read_rttm(path: str | Path) -> list[Turn]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: file not found")
-    turns: list[Turn] = []
-    for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        f = line.split()
-        if not f or f[0].startswith(";"):
-            continue
-        if f[0] != "SPEAKER" or len(f) < 8:
-            raise InputError(f"{p}: line {n}: not an RTTM SPEAKER line")
-        try:
-            start, dur = float(f[3]), float(f[4])
-        except ValueError:
-            raise InputError(f"{p}: line {n}: onset/duration are not numbers") from None
-        turns.append(Turn(f[7], start, start + dur))
+    """All SPEAKER turns of an RTTM file, in time order (every file id together)."""
+    from callfix.diarize.rttm import read_rttm as read_by_file
+
+    turns = sorted((t for ts in read_by_file(path).values() for t in ts), key=lambda t: (t.start, t.end))
     if not turns:
-        raise InputError(f"{p}: no speaker turns")
+        raise InputError(f"{path}: no speaker turns")
     return turns
 
 

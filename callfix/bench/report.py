@@ -8,7 +8,6 @@ import json
 import re
 from pathlib import Path
 
-from callfix.errors import OutputError
 from callfix.io.atomic import atomic_write_text
 
 LABELS = {"vendor": "vendor", "asr": "ASR only", "corrected": "corrected", "diarization": "diarization"}
@@ -243,10 +242,6 @@ def _html_table(rows: list[str]) -> str:
 
 def write_reports(res: dict, out_dir: str | Path, stem: str = "bench", command: str | None = None) -> list[Path]:
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{out}: cannot create the output folder ({e.strerror or e})") from None
     return [
         atomic_write_text(out / f"{stem}.json", json.dumps(res, ensure_ascii=False, indent=1) + "\n"),
         atomic_write_text(out / f"{stem}.md", to_markdown(res, command)),

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from callfix.align.splice import apply_edits
 from callfix.align.normalize import has_cjk, strip_punct, tokenize
-from callfix.errors import OutputError
 from callfix.io.atomic import atomic_path, atomic_write_text
 from callfix.io.subtitles import clock, srt, vtt
 from callfix.model import Paragraph, Token, Transcript
@@ -283,10 +282,6 @@ def write_docx(t: Transcript, path: Path) -> Path:
 
 def write_outputs(t: Transcript, out_dir: str | Path, stem: str = "transcript") -> list[Path]:
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{out}: cannot create the output folder ({e.strerror or e})") from None
     return [
         atomic_write_text(out / f"{stem}.txt", text_output(t)),
         t.save(out / f"{stem}.json"),
