@@ -276,7 +276,8 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
     out = []
     for wk in al.weak:
         zh = [al.words[w] for w in wk["zh_words"]]
-        if len(zh) < 3 or sum(w.end - w.start for w in zh) < 1.5:
+        # The span, not the words' summed durations: Whisper gives garbled Mandarin near-zero word times
+        if len(zh) < 3 or zh[-1].end - zh[0].start < 1.5:
             continue
         par = al.paragraphs[wk["paragraph"]]
         probs = [w.probability for w in zh]
