@@ -128,11 +128,18 @@ class OpenAIWhisperBackend(Backend):
         self.device = device
         self.fp16 = device == "cuda" and compute_type in ("auto", "float16")
         path = self._checkpoint(model)
+        heads = None
         try:
-            self.model = whisper.load_model(path, device=device)
+            if os.path.isfile(path):  # read the checkpoint once: weights and our alignment heads
+                ckpt = torch.load(path, map_location="cpu", weights_only=False)
+                self.model = whisper.model.Whisper(whisper.model.ModelDimensions(**ckpt["dims"]))
+                self.model.load_state_dict(ckpt["model_state_dict"])
+                self.model = self.model.to(device)
+                heads = ckpt.get("alignment_heads")
+            else:
+                self.model = whisper.load_model(path, device=device)
         except Exception as e:
             raise ModelMissingError(f"cannot load openai-whisper model '{model}' ({e.__class__.__name__}: {str(e)[:160]})") from None
-        heads = torch.load(path, map_location="cpu", weights_only=False).get("alignment_heads") if os.path.isfile(path) else None
         if heads:
             mask = torch.zeros(self.model.dims.n_text_layer, self.model.dims.n_text_head, dtype=torch.bool)
             for layer, head in heads:
