@@ -72,6 +72,10 @@ def confusions(out: jiwer.WordOutput | None, top: int = 10) -> list[dict]:
     return [{"type": t, "ref": r, "hyp": h, "count": n} for t, r, h, n in rows[:top]]
 
 
+# per_speaker tallies [S, D, I, hits, reference words].
+_REF_COLUMN = {"substitute": 0, "delete": 1, "equal": 3}  # column per alignment chunk type
+
+
 def per_speaker(out: jiwer.WordOutput | None, ref_speakers: list[str | None]) -> dict[str, Rate]:
     """Errors of a speaker-agnostic alignment attributed to the reference speaker of each token;
     an insertion goes to the speaker of the reference token before it (or after, at the start)."""
@@ -86,15 +90,9 @@ def per_speaker(out: jiwer.WordOutput | None, ref_speakers: list[str | None]) ->
     for ch in out.alignments[0]:
         for r in range(ch.ref_start_idx, ch.ref_end_idx):
             add(ref_speakers[r], 4)
-        if ch.type == "equal":
+        if ch.type in _REF_COLUMN:
             for r in range(ch.ref_start_idx, ch.ref_end_idx):
-                add(ref_speakers[r], 3)
-        elif ch.type == "substitute":
-            for r in range(ch.ref_start_idx, ch.ref_end_idx):
-                add(ref_speakers[r], 0)
-        elif ch.type == "delete":
-            for r in range(ch.ref_start_idx, ch.ref_end_idx):
-                add(ref_speakers[r], 1)
+                add(ref_speakers[r], _REF_COLUMN[ch.type])
         elif ch.type == "insert":
             at = ch.ref_start_idx - 1 if ch.ref_start_idx > 0 else 0
             add(ref_speakers[min(at, len(ref_speakers) - 1)], 2, ch.hyp_end_idx - ch.hyp_start_idx)
