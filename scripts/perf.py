@@ -2,8 +2,9 @@
 """Performance of callfix on long calls (not a test): prints a table and writes it to OUT/perf.md.
 
 Measures, in one run:
-  * the whole pipeline (`run_call`, cold cache) on a 10- and a 60-minute call: wall time and
-    real-time factor per stage, and peak RSS (each run in its own process, RSS from wait4);
+  * the whole pipeline (`run_call`, cold cache) on a 10- and a 60-minute call, with the default
+    profile and with `--config fast`: wall time and real-time factor per stage, and peak RSS (each
+    run in its own process, RSS from wait4);
   * plain faster-whisper `WhisperModel(...).transcribe()` on the same audio (pipeline / plain is
     the headline ratio; goal <= 1.5x);
   * word alignment of a 10k-word call (goal < 2 s);
@@ -15,6 +16,7 @@ so the vendor text is the demo's vendor text repeated once per loop.
   python scripts/perf.py                     # everything (60 min of audio takes a while on 2 cores)
   python scripts/perf.py --minutes 10        # skip the 60-minute call
   python scripts/perf.py --skip plain,batch  # parts: pipeline, plain, align, batch
+  python scripts/perf.py --profiles default  # only the default profile
 """
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "kingsoft-q4-demo"
 PARTS = ("pipeline", "plain", "align", "batch")
+PROFILES = ("default", "fast")  # configs/<name>.yaml; "default" is configs/default.yaml alone
+SEQUENTIAL = ("decode", "speech", "align", "outputs")  # run_call's stages in order; speech = transcribe || diarize
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -103,14 +107,13 @@ def child(argv: list[str]) -> dict:
     return res
 
 
-def _pipeline(audio: str, vendor: str, out: str) -> dict:
-    """Cold run of the whole pipeline; stage times from the progress stream."""
+def _pipeline(audio: str, vendor: str, out: str, profile: str = "") -> dict:
+    """Cold run of the whole pipeline; stage times from the pipeline's own timings."""
     from callfix.config import load_config
     from callfix.pipeline import run_call
 
     import threading
 
-    timer = StageTimer()
     samples: list[tuple[float, float]] = []  # (wall, process CPU) every 0.2 s: CPU per stage afterwards
     stop = threading.Event()
 
@@ -121,14 +124,17 @@ def _pipeline(audio: str, vendor: str, out: str) -> dict:
     threading.Thread(target=sample, daemon=True).start()
     t0, c0 = time.perf_counter(), time.process_time()
     samples.append((t0, c0))
-    t = run_call(Path(audio), Path(vendor), Path(out), load_config(), cache_dir=Path(out) / ".cache", progress=timer)
+    t = run_call(Path(audio), Path(vendor), Path(out), load_config(profile or None), cache_dir=Path(out) / ".cache",
+                 progress=False)
     total = time.perf_counter() - t0
     stop.set()
     samples.append((time.perf_counter(), time.process_time()))
-    stages = t.meta.get("timings") or timer.stages(total)
+    stages = t.meta["timings"]
     cpu, edge, prev = {}, t0, c0
-    for name, secs in stages.items():  # stages ran one after another, in this order
-        edge += secs
+    for name in SEQUENTIAL:  # transcribe and diarize run side by side inside "speech"
+        if name not in stages:
+            continue
+        edge += stages[name]
         at = min(samples, key=lambda s: abs(s[0] - edge))[1]
         cpu[name], prev = max(0.0, at - prev), at
     return {"seconds": total, "audio_seconds": t.duration, "stages": stages, "stage_cpu": cpu, "words": len(t.words)}
@@ -148,25 +154,6 @@ def _plain(audio: str) -> dict:
     segs, info = m.transcribe(audio, beam_size=cfg["beam_size"])
     words = sum(len(s.text.split()) for s in segs)
     return {"seconds": time.perf_counter() - t0, "load_seconds": load, "audio_seconds": info.duration, "words": words}
-
-
-class StageTimer:
-    """A `progress` callback that records when each stage starts."""
-
-    def __init__(self):
-        self.marks: list[tuple[str, float]] = []
-        self.t0 = time.perf_counter()
-
-    def __call__(self, stage, fraction=None, *a, **k):
-        if not self.marks or self.marks[-1][0] != stage:
-            self.marks.append((str(stage), time.perf_counter()))
-
-    def stages(self, total: float) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for i, (name, t) in enumerate(self.marks):
-            end = self.marks[i + 1][1] if i + 1 < len(self.marks) else self.t0 + total
-            out[name] = out.get(name, 0.0) + end - t
-        return out
 
 
 # ---------------------------------------------------------------- alignment of 10k words
@@ -241,23 +228,24 @@ def table(res: dict) -> str:
         lines.append(f"| machine | {res['cpu_count']} cores, load average {res['load_before']:.1f} at start"
                      + (f", {res['load_after']:.1f} at end |" if "load_after" in res else " |"))
     for m, r in sorted(res.get("calls", {}).items(), key=lambda kv: float(kv[0])):
-        p, q = r.get("pipeline"), r.get("plain")
+        runs, q = r.get("pipeline") or {}, r.get("plain")
         label = f"{float(m):g}-min call ({r['audio_seconds'] / 60:.1f} min audio)"
-        if p:
-            lines.append(f"| {label}: pipeline | {p['seconds']:.1f} s wall ({p.get('cpu_seconds', float('nan')):.0f} s CPU), RTF {p['seconds'] / r['audio_seconds']:.3f}, peak RSS {p['peak_rss_mb']:.0f} MB |")
+        if q:
+            lines.append(f"| {label}: plain faster-whisper transcribe() | {_run_cell(q, r)} |")
+        for prof, p in runs.items():
+            lines.append(f"| {label}: pipeline, {prof} profile | {_run_cell(p, r)} |")
             for st, s in p["stages"].items():
                 c = p.get("stage_cpu", {}).get(st)
-                lines.append(f"| &nbsp;&nbsp;stage {st} | {s:.1f} s wall" + (f" ({c:.0f} s CPU)" if c is not None else "")
+                note = " (side by side)" if st in ("transcribe", "diarize") else ""
+                lines.append(f"| &nbsp;&nbsp;stage {st}{note} | {s:.1f} s wall" + (f" ({c:.0f} s CPU)" if c is not None else "")
                              + f", RTF {s / r['audio_seconds']:.3f} |")
-        if q:
-            lines.append(f"| {label}: plain faster-whisper transcribe() | {q['seconds']:.1f} s wall ({q.get('cpu_seconds', float('nan')):.0f} s CPU), RTF {q['seconds'] / r['audio_seconds']:.3f}, peak RSS {q['peak_rss_mb']:.0f} MB |")
-        if p and q:
-            lines.append(f"| {label}: **pipeline / plain** | **{p['seconds'] / q['seconds']:.2f}x** wall, "
-                         f"{p.get('cpu_seconds', float('nan')) / q.get('cpu_seconds', float('nan')):.2f}x CPU (goal <= 1.5x) |")
-    mins = sorted((m for m, r in res.get("calls", {}).items() if r.get("pipeline")), key=float)
+            if q:
+                lines.append(f"| {label}: **pipeline ({prof}) / plain** | **{p['seconds'] / q['seconds']:.2f}x** wall, "
+                             f"{p['cpu_seconds'] / q['cpu_seconds']:.2f}x CPU (goal <= 1.5x) |")
+    mins = sorted((m for m, r in res.get("calls", {}).items() if (r.get("pipeline") or {}).get("default")), key=float)
     if len(mins) >= 2:
-        a, b = res["calls"][mins[0]]["pipeline"]["peak_rss_mb"], res["calls"][mins[-1]]["pipeline"]["peak_rss_mb"]
-        lines.append(f"| peak RSS {float(mins[-1]):g} min / {float(mins[0]):g} min | {b / a:.2f} (goal: flat, ~1.0) |")
+        a, b = (res["calls"][k]["pipeline"]["default"]["peak_rss_mb"] for k in (mins[0], mins[-1]))
+        lines.append(f"| peak RSS {float(mins[-1]):g} min / {float(mins[0]):g} min (default profile) | {b / a:.2f} (goal: flat, ~1.0) |")
     if "align" in res:
         a = res["align"]
         lines.append(f"| align {a['asr_words']} ASR words x {a['vendor_words']} vendor words: token alignment | {a['align_tokens_seconds']:.2f} s (goal < 2 s) |")
@@ -270,9 +258,16 @@ def table(res: dict) -> str:
     return "\n".join(lines)
 
 
+def _run_cell(p: dict, r: dict) -> str:
+    return (f"{p['seconds']:.1f} s wall ({p['cpu_seconds']:.0f} s CPU), RTF {p['seconds'] / r['audio_seconds']:.3f}, "
+            f"peak RSS {p['peak_rss_mb']:.0f} MB")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, nargs="+", default=[10, 60], help="call lengths to measure (default: 10 60)")
+    ap.add_argument("--profiles", default=",".join(PROFILES),
+                    help=f"config profiles the pipeline runs with (default {','.join(PROFILES)})")
     ap.add_argument("--skip", default="", help=f"comma-separated parts to skip: {', '.join(PARTS)}")
     ap.add_argument("--batch-calls", type=int, default=4, help="calls in the throughput batch (default 4)")
     ap.add_argument("--batch-seconds", type=float, default=60, help="length of each throughput call (default 60 s)")
@@ -282,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(PARTS):
         ap.error(f"--skip: unknown part(s) {', '.join(sorted(skip - set(PARTS)))}")
+    profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
     clip, vendor = demo_call(work)
@@ -296,18 +292,20 @@ def main(argv: list[str] | None = None) -> int:
         r = res["calls"].setdefault(str(m), {})
         r.update({"audio": str(audio), "audio_seconds": secs})
         if "pipeline" not in skip:
-            out = work / f"run-{m:g}m"
-            shutil.rmtree(out, ignore_errors=True)
-            print(f"pipeline on {audio.name} ({secs / 60:.1f} min) ...", file=sys.stderr)
-            r["pipeline"] = child(["_pipeline", str(audio), str(text), str(out)])
-            last_json = out / "transcript.json"
+            r["pipeline"] = {}
+            for prof in profiles:
+                out = work / f"run-{m:g}m-{prof}"
+                shutil.rmtree(out, ignore_errors=True)
+                print(f"pipeline ({prof}) on {audio.name} ({secs / 60:.1f} min) ...", file=sys.stderr)
+                r["pipeline"][prof] = child(["_pipeline", str(audio), str(text), str(out), "" if prof == "default" else prof])
+                last_json = out / "transcript.json"
         if "plain" not in skip:
             print(f"plain faster-whisper on {audio.name} ...", file=sys.stderr)
             r["plain"] = child(["_plain", str(audio)])
         _save(work, res)
     if "align" not in skip:
         if last_json is None or not last_json.is_file():
-            cands = sorted(work.glob("run-*m/transcript.json"))
+            cands = sorted(work.glob("run-*m-*/transcript.json"))
             last_json = cands[-1] if cands else None
         if last_json is None:
             print("align: skipped (needs a pipeline run's transcript.json)", file=sys.stderr)

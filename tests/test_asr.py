@@ -93,6 +93,24 @@ def test_both_backends_agree_on_the_same_clip(models_ready, clips, tmp_path):
     assert wer(EN_TEXT, texts["openai-whisper"]) < 0.2
 
 
+@pytest.mark.slow
+def test_language_id_encoder_pass_is_reused_by_the_decoder(models_ready, clips, tmp_path):
+    from callfix.asr.backends import load_backend
+
+    cfg = load_config()
+    backend = load_backend(cfg)
+    audio = decode(clips["en"], tmp_path)
+    window = audio.window(0, audio.duration)
+    cold = backend.transcribe(window, "en", cfg["asr"], None)  # nothing memoised for this window
+    hits = backend.model.memo_hits
+    probs = backend.language_probs(window)
+    assert max(probs, key=probs.get) == "en"
+    warm = backend.transcribe(window, "en", cfg["asr"], None)
+    assert backend.model.memo_hits == hits + 1
+    assert [(w.text, w.start, w.probability) for s in warm for w in s.words] == \
+        [(w.text, w.start, w.probability) for s in cold for w in s.words]
+
+
 @pytest.mark.parametrize("content,expect", [
     (None, "file not found"),
     (b"", "empty file"),
@@ -150,6 +168,17 @@ def test_collapse_loops_properties(tokens, max_repeats):
         run = run + 1 if a == b else 1
         assert run <= max_repeats
     assert collapse_loops(kept, max_repeats)[1] == 0
+
+
+def test_mandarin_loops_of_long_phrases_are_collapsed():
+    from callfix.asr.transcribe import _collapse_unit_loops
+    from callfix.model import Segment
+
+    phrase = list("东有远守护大教室之意愿")  # Whisper's Mandarin words are characters: an 11-word loop
+    segs = [Segment("".join(phrase), i, i + 1, "zh", words=_words(phrase)) for i in range(11)]
+    dropped = _collapse_unit_loops(segs, 4)
+    assert dropped == 7 * len(phrase)
+    assert "".join(s.text for s in segs) == "".join(phrase) * 4
 
 
 def test_hallucination_guard_drops_unsure_and_prompt_only_segments():

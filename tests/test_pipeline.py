@@ -79,3 +79,39 @@ def test_transcript_of_another_call_applies_no_edits(demo_run, tmp_path):
     t = Transcript.load(tmp_path / "o" / "transcript.json")
     assert not [e for e in t.edits if e.decision == "applied"]
     assert "coverage" in r.stderr.lower() or "different call" in r.stderr.lower()
+
+
+@pytest.fixture(scope="module")
+def two_voice_call(tmp_path_factory):
+    from tests.conftest import concat, espeak
+
+    d = tmp_path_factory.mktemp("two")
+    a = espeak("Thank you, operator. Our gross margin improved again this quarter.", d / "a.wav", pitch=30)
+    b = espeak("Thanks. Could you talk about the outlook for public cloud revenue next year?", d / "b.wav",
+               voice="en-gb", pitch=80)
+    vendor = d / "vendor.txt"
+    vendor.write_text("Thank you, operator. Our growth margin improved again this quarter.\n"
+                      "Thanks. Could you talk about the outlook for public cloud revenue next year?\n")
+    return concat([a, b, a], d / "call.wav", gap=0.8), vendor
+
+
+def test_side_by_side_stages_give_the_same_transcript(two_voice_call, tmp_path, models_ready):
+    from callfix.config import load_config
+    from callfix.pipeline import run_call
+
+    audio, vendor = two_voice_call
+    runs = [run_call(audio, vendor, tmp_path / str(parallel), load_config(overrides={"run": {"parallel_stages": parallel}}),
+                     progress=False) for parallel in (True, False)]
+    side, alone = ([(w.text, w.start, w.speaker) for w in t.words] for t in runs)
+    assert side == alone and runs[0].turns == runs[1].turns
+    assert len({x.speaker for x in runs[0].turns}) == 2
+    assert {"transcribe", "diarize", "speech"} <= set(runs[0].meta["timings"])
+
+
+def test_a_failing_background_stage_fails_the_call(two_voice_call, tmp_path, models_ready):
+    audio, vendor = two_voice_call
+    r = callfix("run", str(audio), "--transcript", str(vendor), "-o", str(tmp_path / "out"), "-q",
+                "--set", f"diarize.pipeline={tmp_path / 'missing' / 'config.yaml'}")
+    assert r.returncode != 0
+    assert r.stderr.strip().count("\n") == 0 and "pyannote pipeline not found" in r.stderr, r.stderr
+    assert not (tmp_path / "out" / "transcript.json").exists()

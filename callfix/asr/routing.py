@@ -7,6 +7,7 @@ so code-switching costs extra encoder passes only where the language actually ch
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -74,28 +75,35 @@ def pick_language(probs: dict[str, float], allowed: list[str], aliases: dict | N
 
 
 def route(audio: Audio, chunks, backend, allowed: list[str], max_seconds: float, confident: float = 0.9,
-          aliases: dict | None = None) -> list[Unit]:
-    """Language per chunk, then consecutive same-language chunks merged into decoder units."""
+          aliases: dict | None = None) -> Iterator[Unit]:
+    """Language per chunk, then consecutive same-language chunks merged into decoder units.
+
+    Units are yielded as soon as they are complete, so a unit is decoded right after its
+    language ID and the backend can reuse that encoder pass.
+    """
     if len(allowed) == 1:
-        units = group(chunks, max_seconds)
-        for u in units:
+        for u in group(chunks, max_seconds):
             u.language, u.language_prob = allowed[0], 1.0
-        return units
-    labelled: list[tuple[float, float, str, float]] = []
+            yield u
+        return
+    unit: Unit | None = None
+    for s, e, lang, p in _labelled(audio, chunks, backend, allowed, max_seconds, confident, aliases):
+        if unit and unit.language == lang and e - unit.start <= max_seconds:
+            unit.end, unit.language_prob = e, min(unit.language_prob, p)
+            unit.chunks.append((s, e))
+            continue
+        if unit:
+            yield unit
+        unit = Unit(s, e, [(s, e)], lang, p)
+    if unit:
+        yield unit
+
+
+def _labelled(audio, chunks, backend, allowed, max_seconds, confident, aliases):
     for g in group(chunks, max_seconds):
         lang, p = pick_language(backend.language_probs(audio.window(g.start, g.end)), allowed, aliases)
         if p >= confident or len(g.chunks) == 1:
-            labelled += [(s, e, lang, p) for s, e in g.chunks]
+            yield from ((s, e, lang, p) for s, e in g.chunks)
             continue
         for s, e in g.chunks:
-            labelled.append((s, e, *pick_language(backend.language_probs(audio.window(s, e)), allowed, aliases)))
-    units: list[Unit] = []
-    for s, e, lang, p in labelled:
-        u = units[-1] if units else None
-        if u and u.language == lang and e - u.start <= max_seconds:
-            u.end, u.language_prob = e, min(u.language_prob, p)
-            u.chunks.append((s, e))
-        else:
-            units.append(Unit(s, e, [(s, e)], lang, p))
-    return units
-
+            yield (s, e, *pick_language(backend.language_probs(audio.window(s, e)), allowed, aliases))

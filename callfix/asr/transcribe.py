@@ -11,6 +11,8 @@ from callfix.asr.routing import route, speech_chunks
 from callfix.audio import Audio
 from callfix.model import Segment, Transcript, Word
 
+CHARACTER_WORDS = {"zh", "yue", "ja"}  # Whisper's words are single characters: a looped phrase spans more of them
+
 
 def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progress=None) -> Transcript:
     a = cfg["asr"]
@@ -21,14 +23,15 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
         t.meta["asr"]["units"] = []
         return t
     backend = load_backend(cfg)
-    units = route(audio, chunks, backend, list(a["languages"]), a["merge_max_seconds"],
-                  a["lid_confidence"], a.get("language_aliases"))
+    units: list = []
     prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
     show = progress if progress is not None else sys.stderr.isatty()
     bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
     loops = dropped = 0
     hot = {_bare(h) for h in hotwords or []} if prompt else set()
-    for u in units:
+    for u in route(audio, chunks, backend, list(a["languages"]), a["merge_max_seconds"],
+                   a["lid_confidence"], a.get("language_aliases")):
+        units.append(u)
         raw = backend.transcribe(audio.window(u.start, u.end), u.language, a, prompt if u.language == "en" else None)
         segs = [_segment(rs, u, a) for rs in raw]
         loops += _collapse_unit_loops(segs, a["max_repeats"])
@@ -64,10 +67,11 @@ def _segment(rs, u, a: dict) -> Segment:
 def _collapse_unit_loops(segs: list[Segment], max_repeats: int) -> int:
     """Loops can span Whisper's segments, so collapse over the unit's whole word sequence."""
     words = [w for s in segs for w in s.words]
-    kept, dropped = collapse_loops(words, max_repeats)
+    chars = bool(segs) and segs[0].language in CHARACTER_WORDS
+    kept, dropped = collapse_loops(words, max_repeats, max_n=24 if chars else 8)
     if dropped:
         keep = {id(w) for w in kept}
-        joiner = "" if segs and segs[0].language == "zh" else " "
+        joiner = "" if chars else " "
         for s in segs:
             s.words = [w for w in s.words if id(w) in keep]
             s.text = joiner.join(w.text for w in s.words)

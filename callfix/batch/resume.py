@@ -21,7 +21,8 @@ from callfix.io.atomic import atomic_write_text
 MARKER = "DONE.json"
 PARTIAL = ".partial"
 # Knobs that change speed, not results: a re-run with more workers must not redo finished calls.
-RUNTIME_ONLY = [("batch",), ("asr", "cpu_threads"), ("asr", "device"), ("diarize", "torch_threads"), ("models", "home")]
+RUNTIME_ONLY = [("batch",), ("run", "parallel_stages"), ("asr", "cpu_threads"), ("asr", "device"),
+                ("diarize", "torch_threads"), ("models", "home")]
 
 
 def file_hash(path: Path, _memo: dict[tuple, str] = {}) -> str:
