@@ -208,3 +208,33 @@ def test_heavy_overlap_gives_turns_and_exclusive_words(cfg, tmp_path):
     speech = sum(t.end - t.start for t in exclusive_turns(turns))
     ref_speech = sum(t.end - t.start for t in exclusive_turns([type(turns[0])(r.speaker, r.start, r.end) for r in ref]))
     assert speech > 0.7 * ref_speech
+
+
+def test_campplus_on_onnx_runtime_matches_torch(cfg, three_voices, tmp_path):
+    """The ONNX export gives the torch network's embeddings; it is built once and reused."""
+    import torch
+
+    from callfix import models
+    from callfix.diarize.embedding import CamPlusEmbedding
+
+    store = tmp_path / "campplus"
+    store.mkdir()
+    shutil.copy(models.locate("campplus-cn-en") / "campplus_cn_en_common.pt", store)
+    wav, _ = three_voices
+    audio = _decode(wav, tmp_path)
+    chunks = torch.from_numpy(np.stack([audio.window(t, t + 3.0) for t in (0.5, 4.0, 8.0)]))[:, None]
+    masks = torch.ones(3, 293)
+    masks[1, 150:] = 0  # the second row: only its first half is this speaker's
+    with torch.inference_mode():
+        model = CamPlusEmbedding.from_folder(store)
+        ref = model(chunks, weights=masks)
+        model.use_onnx()
+        fast = model(chunks, weights=masks)
+        exported = store / "campplus_cn_en_common.onnx"
+        stamp = exported.stat().st_mtime_ns
+        again = CamPlusEmbedding.from_folder(store)
+        again.use_onnx()
+        assert torch.allclose(again(chunks, weights=masks), fast)
+    assert exported.stat().st_mtime_ns == stamp  # reused, not exported again
+    assert torch.nn.functional.cosine_similarity(ref, fast).min() > 0.9999
+    assert not torch.allclose(fast[0], fast[1])

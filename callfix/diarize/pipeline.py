@@ -75,23 +75,27 @@ def _load_segmentation(name: str):
             lg.setLevel(lv)
 
 
-def _load_embedding(name: str):
+def _load_embedding(name: str, runtime: str = "onnx"):
     from callfix import models
     from callfix.diarize.embedding import CamPlusEmbedding
 
-    if name in models.catalog():
-        return CamPlusEmbedding.from_folder(models.locate(name))
+    if runtime not in ("onnx", "torch"):
+        raise CallfixError(f"diarize.embedding_runtime={runtime}: use onnx or torch")
     p = Path(name)
-    if p.suffix == ".pt" or (p.is_dir() and (p / "campplus_cn_en_common.pt").is_file()):
-        return CamPlusEmbedding.from_folder(p)
-    return name  # a pyannote embedding checkpoint path or hub name: pyannote resolves it
+    if name in models.catalog():
+        p = models.locate(name)
+    elif not (p.suffix == ".pt" or (p.is_dir() and (p / "campplus_cn_en_common.pt").is_file())):
+        return name  # a pyannote embedding checkpoint path or hub name: pyannote resolves it
+    model = CamPlusEmbedding.from_folder(p)
+    model.use_onnx(runtime == "onnx")
+    return model
 
 
 def _default_pipeline(d: dict):
     from pyannote.audio.pipelines import SpeakerDiarization
 
     seg = _load_segmentation(d.get("segmentation") or "pyannote-segmentation")
-    emb = _load_embedding(d.get("embedding") or "campplus-cn-en")
+    emb = _load_embedding(d.get("embedding") or "campplus-cn-en", d.get("embedding_runtime") or "onnx")
     clustering = d.get("clustering") or "SilhouetteAgglomerativeClustering"
     ours = clustering == "SilhouetteAgglomerativeClustering"
     pipe = SpeakerDiarization(
