@@ -56,8 +56,11 @@ def test_mixed_clip_routes_each_chunk_to_its_language(models_ready, clips, tmp_p
     from callfix.asr import transcribe
 
     cfg = load_config()
-    t = transcribe(decode(clips["mixed"], tmp_path), cfg)
+    events = []
+    t = transcribe(decode(clips["mixed"], tmp_path), cfg, progress=lambda *e: events.append(e))
     units = t.meta["asr"]["units"]
+    assert [e[0] for e in events] == ["transcribe"] * len(units)  # one report per decoder unit
+    assert [e[1] for e in events] == sorted(e[1] for e in events) and all(e[1] <= e[2] for e in events)
     assert [u["language"] for u in units] == ["en", "zh"]
     en = [s for s in t.segments if s.language == "en"]
     zh = [s for s in t.segments if s.language == "zh"]

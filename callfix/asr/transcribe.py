@@ -15,6 +15,8 @@ CHARACTER_WORDS = {"zh", "yue", "ja"}  # Whisper's words are single characters: 
 
 
 def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progress=None) -> Transcript:
+    """``progress``: None shows a bar when stderr is a terminal, True always, False never; a callable
+    gets ``progress("transcribe", seconds_done, seconds_total)`` after each decoder unit."""
     a = cfg["asr"]
     t = Transcript(audio=audio.source, duration=round(audio.duration, 3))
     t.meta["asr"] = {"backend": a["backend"], "model": a["model"], "languages": list(a["languages"])}
@@ -25,7 +27,8 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
     backend = load_backend(cfg)
     units: list = []
     prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
-    show = progress if progress is not None else sys.stderr.isatty()
+    report = progress if callable(progress) else None
+    show = bool(progress) and not report if progress is not None else sys.stderr.isatty()
     bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
     loops = dropped = 0
     hot = {_bare(h) for h in hotwords or []} if prompt else set()
@@ -39,6 +42,8 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
         dropped += len([s for s in segs if s.text]) - len(kept)
         t.segments += kept
         bar.update(round(u.end - u.start, 1))
+        if report:
+            report("transcribe", round(u.end, 1), round(audio.duration, 1))
     bar.close()
     t.languages = sorted({s.language for s in t.segments}, key=list(a["languages"]).index)
     t.meta["asr"]["units"] = [
