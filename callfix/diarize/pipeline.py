@@ -238,6 +238,33 @@ def annotation_to_turns(annotation) -> list[Turn]:
     return turns
 
 
+class _HeapTrim:
+    """pyannote hook wrapper that hands freed heap memory back to the system every few batches.
+
+    Embedding thousands of variable-length chunks leaves glibc holding freed blocks, so RSS grew
+    with call length (+290 MB for 11 min, ~1.4 GB for an hour). ``malloc_trim`` returns them;
+    a fixed mmap threshold would too, but made diarization a third slower.
+    """
+
+    every = 32
+
+    def __init__(self, hook):
+        self.hook, self.n = hook, 0
+        try:
+            import ctypes
+
+            self.trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            self.trim = None  # not glibc
+
+    def __call__(self, step_name, step_artefact, file=None, total=None, completed=None):
+        if self.hook is not None:
+            self.hook(step_name, step_artefact, file=file, total=total, completed=completed)
+        self.n += 1
+        if self.trim is not None and self.n % self.every == 0:
+            self.trim(0)
+
+
 def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "call") -> list[Turn]:
     d = dict(cfg.get("diarize", {}))
     bounds = _speaker_bounds(d)
@@ -250,7 +277,7 @@ def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "
     try:
         with _threads(int(d.get("torch_threads") or 1)), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = pipe(file, hook=hook, **bounds)
+            out = pipe(file, hook=_HeapTrim(hook), **bounds)
     finally:
         if isinstance(hook, TqdmHook):
             hook.close()
