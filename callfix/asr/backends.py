@@ -129,7 +129,7 @@ class FasterWhisperBackend(Backend):
     def transcribe(self, audio, language, opts, prompt):
         import ctranslate2
 
-        ctranslate2.set_random_seed(0)  # temperature fallback samples: the same audio gives the same text
+        ctranslate2.set_random_seed(0)  # the temperature fallback samples: start each unit from one seed
         segments, _ = self.model.transcribe(
             audio,
             language=language,
@@ -209,7 +209,7 @@ class OpenAIWhisperBackend(Backend):
         import torch
         import whisper
 
-        torch.manual_seed(0)  # temperature fallback samples: the same audio gives the same text
+        torch.manual_seed(0)  # the temperature fallback samples: start each unit from one seed
         result = whisper.transcribe(
             self.model,
             audio.astype(np.float32),
