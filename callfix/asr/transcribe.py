@@ -28,7 +28,7 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
     units: list = []
     prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
     report = progress if callable(progress) else None
-    show = bool(progress) and not report if progress is not None else sys.stderr.isatty()
+    show = sys.stderr.isatty() if progress is None else (bool(progress) and report is None)
     bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
     loops = dropped = 0
     hot = {_bare(h) for h in hotwords or []} if prompt else set()
