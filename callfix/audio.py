@@ -57,10 +57,16 @@ class Audio:
 
         Read with plain file I/O rather than through a map, so memory stays flat in call length.
         """
-        a = min(self.n_samples, max(0, int(start * self.sample_rate)))
-        b = min(self.n_samples, max(a, int(end * self.sample_rate)))
+        return self.read(int(start * self.sample_rate), int(end * self.sample_rate))
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        """float32 samples ``[a, b)`` by sample index, clipped to the call."""
+        a = min(self.n_samples, max(0, a))
+        b = min(self.n_samples, max(a, b))
         data = np.fromfile(self.wav, dtype=np.int16, count=b - a, offset=self.data_offset + 2 * a)
-        return data.astype(np.float32) / 32768.0
+        out = data.astype(np.float32)
+        out /= 32768.0  # in place: one float copy of the window, not two
+        return out
 
     def as_float(self) -> np.ndarray:
         return self.window(0, self.duration)

@@ -337,3 +337,45 @@ def test_a_company_role_phrase_is_not_a_person_name():
     assert _clean_name("Jinshan Cloud's CEO") is None  # the seed's "I'm Jinshan Cloud's CEO, Zhou Tao"
     assert _clean_name("CEO") is None
     assert _clean_name("Zou Tao") == "Zou Tao"
+
+
+@given(n=st.integers(0, 200_000), window=st.integers(1, 20_000), step=st.integers(1, 20_000),
+       per_block=st.integers(1, 40))
+@settings(max_examples=300, deadline=None)
+def test_blocks_reproduce_the_whole_file_chunk_grid(n, window, step, per_block):
+    from callfix.diarize.windowed import blocks, chunk_grid
+
+    step = min(step, window)  # pyannote's step is a fraction of its window
+    spans = list(blocks(n, window, step, per_block))
+    assert spans[-1][1] == n
+    starts, count = [], 0
+    for a, b in spans:
+        assert a % step == 0
+        starts.append(a)
+        count += chunk_grid(b - a, window, step) if (a, b) == spans[-1] else (b - a - window) // step + 1
+        # every block but the last has exactly per_block complete chunks and no padded one
+        if (a, b) != spans[-1]:
+            assert (b - a - window) % step == 0 and (b - a - window) // step + 1 == per_block
+    assert count == chunk_grid(n, window, step)
+    assert starts == sorted(set(starts))
+
+
+def test_long_calls_cluster_a_subset_and_label_every_embedding(monkeypatch):
+    import numpy as np
+
+    from callfix.diarize import clustering
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, 64))
+    truth = rng.integers(0, 3, size=900)
+    emb = centres[truth] + 0.35 * rng.normal(size=(900, 64))
+    algo = clustering.SilhouetteAgglomerativeClustering()
+    algo.instantiate({"method": "average", "threshold": 0.3, "min_cluster_size": 8, "min_silhouette": 0.1})
+    full = algo.cluster(emb)
+    monkeypatch.setattr(clustering, "MAX_LINKED", 200)
+    part = algo.cluster(emb)
+    assert part.shape == (900,) and len(np.unique(part)) == 3
+    # the same partition as linking everything (labels may be permuted)
+    pairs = {(int(a), int(b)) for a, b in zip(full, part)}
+    assert len(pairs) == 3
+    assert {(int(a), int(b)) for a, b in zip(truth, part)} == {(k, dict(zip(truth, part))[k]) for k in range(3)}

@@ -88,6 +88,24 @@ def test_pyannote_sample_against_its_published_rttm(cfg, tmp_path):
     assert "embeddings" in steps
 
 
+def test_diarizing_block_by_block_matches_the_whole_waveform(cfg, tmp_path):
+    from callfix.diarize.pipeline import diarize_audio, diarize_waveform, load_pipeline
+
+    audio = _decode(SAMPLE / "sample.wav", tmp_path)
+    whole = diarize_waveform(audio.as_float(), cfg, progress=False)
+    pipe = load_pipeline(cfg["diarize"])
+    assert type(pipe).__name__ == "WindowedSpeakerDiarization"
+    seen = []
+    try:
+        pipe.block_chunks = 7  # the 30 s sample in five blocks
+        blocked = diarize_audio(audio, cfg, progress=lambda step, done, total: seen.append((step, done, total)))
+    finally:
+        pipe.block_chunks = type(pipe).block_chunks
+    assert blocked == whole
+    seg = [(done, total) for step, done, total in seen if step == "segmentation"]
+    assert seg[-1][0] == seg[-1][1] and len({t for _, t in seg}) == 1  # one count for the whole call
+
+
 def test_three_synthetic_voices(cfg, three_voices, tmp_path):
     from callfix.diarize import diarize_audio
 

@@ -92,13 +92,13 @@ def _load_embedding(name: str, runtime: str = "onnx"):
 
 
 def _default_pipeline(d: dict):
-    from pyannote.audio.pipelines import SpeakerDiarization
+    from callfix.diarize.windowed import WindowedSpeakerDiarization
 
     seg = _load_segmentation(d.get("segmentation") or "pyannote-segmentation")
     emb = _load_embedding(d.get("embedding") or "campplus-cn-en", d.get("embedding_runtime") or "onnx")
     clustering = d.get("clustering") or "SilhouetteAgglomerativeClustering"
     ours = clustering == "SilhouetteAgglomerativeClustering"
-    pipe = SpeakerDiarization(
+    pipe = WindowedSpeakerDiarization(
         segmentation=seg,
         segmentation_step=float(d.get("segmentation_step", 0.1)),
         embedding=emb,
@@ -266,13 +266,26 @@ class _HeapTrim:
 
 
 def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "call") -> list[Turn]:
-    d = dict(cfg.get("diarize", {}))
-    bounds = _speaker_bounds(d)
-    pipe = load_pipeline(d)
+    """Diarize 16 kHz mono samples held in memory."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size < 16000 // 10:  # under 0.1 s: nothing to segment
         return []
     file = {"waveform": torch.from_numpy(np.ascontiguousarray(samples))[None], "sample_rate": 16000, "uri": uri}
+    return _apply(file, cfg, progress)
+
+
+def diarize_audio(audio: Audio, cfg: dict, progress: Callable | None = None) -> list[Turn]:
+    """Diarize a decoded call, read from its WAV a block at a time; an empty list when nobody speaks."""
+    if audio.n_samples < audio.sample_rate // 10:
+        return []
+    file = {"audio": str(audio.wav), "uri": Path(audio.source).stem or "call", "callfix_audio": audio}
+    return _apply(file, cfg, progress)
+
+
+def _apply(file: dict, cfg: dict, progress) -> list[Turn]:
+    d = dict(cfg.get("diarize", {}))
+    bounds = _speaker_bounds(d)
+    pipe = load_pipeline(d)
     hook = _hook(progress)
     try:
         with _threads(int(d.get("torch_threads") or 1)), warnings.catch_warnings():
@@ -283,8 +296,3 @@ def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "
             hook.close()
     annotation = getattr(out, "speaker_diarization", out)
     return annotation_to_turns(annotation)
-
-
-def diarize_audio(audio: Audio, cfg: dict, progress: Callable | None = None) -> list[Turn]:
-    """Diarize a decoded call; an empty list when nobody speaks."""
-    return diarize_waveform(audio.as_float(), cfg, progress=progress, uri=Path(audio.source).stem or "call")

@@ -1,0 +1,67 @@
+"""pyannote's SpeakerDiarization reading the call a block at a time, so memory stays flat.
+
+The stock pipeline loads the whole waveform for segmentation and keeps it for the embedding
+crops: 3.8 MB a minute as float32, over 700 MB for a 3 h call, plus transient copies. Here
+segmentation slides over blocks read from the decoded WAV on the same chunk grid as one pass
+over the whole file would use, so its output is the same chunks in the same order; the
+embedding step then crops each chunk from the WAV through pyannote's own file reader.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from pyannote.audio.pipelines import SpeakerDiarization
+from pyannote.core import SlidingWindow, SlidingWindowFeature
+import torch
+
+def chunk_grid(n_samples: int, window: int, step: int) -> int:
+    """Chunks pyannote's ``Inference.slide`` makes over ``n_samples``, the padded last one included."""
+    full = (n_samples - window) // step + 1 if n_samples >= window else 0
+    return full + int(n_samples < window or (n_samples - window) % step > 0)
+
+
+def blocks(n_samples: int, window: int, step: int, per_block: int):
+    """Sample spans ``[a, b)`` whose slides, concatenated, give the chunks of one whole-file slide.
+
+    Every block but the last holds exactly ``per_block`` complete chunks (``a`` is a multiple of
+    the step, ``b - a = per_block * step + window - step``); the last runs to the end and so makes
+    the same padded final chunk the whole-file slide makes.
+    """
+    span = per_block * step
+    a = 0
+    while a + span - step + window < n_samples:
+        yield a, a + span - step + window
+        a += span
+    yield a, n_samples
+
+
+class WindowedSpeakerDiarization(SpeakerDiarization):
+    """Give ``apply`` a file with ``"audio"`` (the 16 kHz mono WAV) and ``"callfix_audio"``
+    (its :class:`callfix.audio.Audio`); any other file is handled as pyannote does."""
+
+    block_chunks = 600  # segmentation chunks per block: 10 min of audio at the default 1 s step
+
+    def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
+        audio = file.get("callfix_audio") if hasattr(file, "get") else None
+        if audio is None or self.training:
+            return super().get_segmentations(file, hook=hook)
+        inference = self._segmentation
+        window = inference.model.audio.get_num_samples(inference.duration)
+        step = round(inference.step * audio.sample_rate)
+        total = chunk_grid(audio.n_samples, window, step)
+        report = functools.partial(hook, "segmentation", None) if hook is not None else None
+        done, parts = 0, []
+        for a, b in blocks(audio.n_samples, window, step, self.block_chunks):
+            waveform = torch.from_numpy(audio.read(a, b))[None]
+            block_hook = functools.partial(_offset, report, done, total) if report is not None else None
+            out = inference.slide(waveform, audio.sample_rate, hook=block_hook)
+            parts.append(out.data)
+            done += len(out.data)
+        return SlidingWindowFeature(np.vstack(parts), SlidingWindow(start=0.0, duration=inference.duration,
+                                                                     step=inference.step))
+
+
+def _offset(report, offset: int, whole: int, completed: int = 0, total: int | None = None) -> None:
+    """Inference.slide counts chunks of its own block; report them as chunks of the whole call."""
+    report(completed=min(whole, offset + completed), total=whole)
