@@ -70,14 +70,14 @@ def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None) -> 
     return t
 
 
-def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None) -> list[Turn]:
+def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None, cancel=None) -> list[Turn]:
     from callfix.diarize import diarize_audio
 
     key = stage_key("diarize", audio, cfg["diarize"])
     cached = _cache_get(cache_dir, "diarize", key)
     if cached is not None:
         return [Turn(**t) for t in cached]
-    turns = diarize_audio(audio, cfg, progress=progress)
+    turns = diarize_audio(audio, cfg, progress=progress, cancel=cancel)
     _cache_put(cache_dir, "diarize", key, [t.__dict__ for t in turns])
     return turns
 
@@ -134,25 +134,31 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict) 
     """
     start = time.perf_counter()
 
-    def timed(name, fn):
+    def timed(name, fn, **kw):
         t0 = time.perf_counter()
-        value = fn(audio, cfg, cache_dir, progress)
+        value = fn(audio, cfg, cache_dir, progress, **kw)
         timings[name] = round(time.perf_counter() - t0, 3)
         return value
 
     _say(progress, f"transcribing and diarizing {audio.duration:.0f} s of audio")
     if cfg.get("run", {}).get("parallel_stages", True):
         diarized: dict = {}
+        cancel = threading.Event()
 
         def diarize_in_background():
             try:
-                diarized["turns"] = timed("diarize", stage_diarize)
+                diarized["turns"] = timed("diarize", stage_diarize, cancel=cancel)
             except BaseException as e:  # handed to the caller below
                 diarized["error"] = e
 
         worker = threading.Thread(target=diarize_in_background, name="callfix-diarize", daemon=True)
         worker.start()
-        evidence = timed("transcribe", stage_transcribe)
+        try:
+            evidence = timed("transcribe", stage_transcribe)
+        except BaseException:  # stop diarizing a call that has already failed (a batch moves on)
+            cancel.set()
+            worker.join()
+            raise
         worker.join()
         if "error" in diarized:
             raise diarized["error"]

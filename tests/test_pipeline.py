@@ -117,3 +117,28 @@ def test_a_failing_background_stage_fails_the_call(two_voice_call, tmp_path, mod
     assert r.returncode != 0
     assert r.stderr.strip().count("\n") == 0 and "pyannote pipeline not found" in r.stderr, r.stderr
     assert not (tmp_path / "out" / "transcript.json").exists()
+
+
+def test_a_failing_transcription_stops_the_background_diarization(two_voice_call, tmp_path, models_ready, monkeypatch):
+    import threading
+
+    from callfix import pipeline
+    from callfix.config import load_config
+    from callfix.errors import InputError
+
+    audio, vendor = two_voice_call
+    diarizing = threading.Event()
+
+    def progress(step, *counts):
+        if step in ("segmentation", "embeddings"):
+            diarizing.set()
+
+    def failing_transcription(*args, **kwargs):
+        assert diarizing.wait(120), "diarization never started"
+        raise InputError("transcription failed")
+
+    monkeypatch.setattr(pipeline, "stage_transcribe", failing_transcription)
+    with pytest.raises(InputError, match="transcription failed"):
+        pipeline.run_call(audio, vendor, tmp_path / "out", load_config(), progress=progress)
+    assert not any(t.name == "callfix-diarize" and t.is_alive() for t in threading.enumerate())
+    assert not list((tmp_path / "out" / ".cache").glob("diarize/*.json"))  # stopped, not finished

@@ -238,8 +238,9 @@ def annotation_to_turns(annotation) -> list[Turn]:
     return turns
 
 
-class _HeapTrim:
-    """pyannote hook wrapper that hands freed heap memory back to the system every few batches.
+class _BatchHook:
+    """pyannote hook wrapper run after every batch: stops a cancelled run, and hands freed heap
+    memory back to the system every few batches.
 
     Embedding thousands of variable-length chunks leaves glibc holding freed blocks, so RSS grew
     with call length (+290 MB for 11 min, ~1.4 GB for an hour). ``malloc_trim`` returns them;
@@ -248,8 +249,8 @@ class _HeapTrim:
 
     every = 32
 
-    def __init__(self, hook):
-        self.hook, self.n = hook, 0
+    def __init__(self, hook, cancel=None):
+        self.hook, self.cancel, self.n = hook, cancel, 0
         try:
             import ctypes
 
@@ -258,11 +259,17 @@ class _HeapTrim:
             self.trim = None  # not glibc
 
     def __call__(self, step_name, step_artefact, file=None, total=None, completed=None):
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("diarization cancelled")
         if self.hook is not None:
             self.hook(step_name, step_artefact, file=file, total=total, completed=completed)
         self.n += 1
         if self.trim is not None and self.n % self.every == 0:
             self.trim(0)
+
+
+class Cancelled(CallfixError):
+    """A run stopped because its caller no longer needs it (another stage failed)."""
 
 
 def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "call") -> list[Turn]:
@@ -274,15 +281,18 @@ def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "
     return _apply(file, cfg, progress)
 
 
-def diarize_audio(audio: Audio, cfg: dict, progress: Callable | None = None) -> list[Turn]:
-    """Diarize a decoded call, read from its WAV a block at a time; an empty list when nobody speaks."""
+def diarize_audio(audio: Audio, cfg: dict, progress: Callable | None = None, cancel=None) -> list[Turn]:
+    """Diarize a decoded call, read from its WAV a block at a time; an empty list when nobody speaks.
+
+    ``cancel``: a ``threading.Event``; once set, the run raises ``Cancelled`` after its current batch.
+    """
     if audio.n_samples < audio.sample_rate // 10:
         return []
     file = {"audio": str(audio.wav), "uri": Path(audio.source).stem or "call", "callfix_audio": audio}
-    return _apply(file, cfg, progress)
+    return _apply(file, cfg, progress, cancel)
 
 
-def _apply(file: dict, cfg: dict, progress) -> list[Turn]:
+def _apply(file: dict, cfg: dict, progress, cancel=None) -> list[Turn]:
     d = dict(cfg.get("diarize", {}))
     bounds = _speaker_bounds(d)
     pipe = load_pipeline(d)
@@ -290,7 +300,7 @@ def _apply(file: dict, cfg: dict, progress) -> list[Turn]:
     try:
         with _threads(int(d.get("torch_threads") or 1)), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = pipe(file, hook=_HeapTrim(hook), **bounds)
+            out = pipe(file, hook=_BatchHook(hook, cancel), **bounds)
     finally:
         if isinstance(hook, TqdmHook):
             hook.close()
