@@ -256,3 +256,26 @@ def test_campplus_on_onnx_runtime_matches_torch(cfg, three_voices, tmp_path):
     assert exported.stat().st_mtime_ns == stamp  # reused, not exported again
     assert torch.nn.functional.cosine_similarity(ref, fast).min() > 0.9999
     assert not torch.allclose(fast[0], fast[1])
+
+
+def test_campplus_skips_silent_speakers_without_changing_active_ones(cfg, three_voices, tmp_path):
+    import torch
+
+    from callfix import models
+    from callfix.diarize.embedding import CamPlusEmbedding
+
+    model = CamPlusEmbedding.from_folder(models.locate("campplus-cn-en"))
+    for n in (399, 400, 401, 16000, 48000, 80000, 80159):
+        frames = model.fbank(torch.zeros(n) + 0.01).shape[0] if n >= 400 else 0
+        assert model.num_frames(n) == frames, n
+    wav, _ = three_voices
+    audio = _decode(wav, tmp_path)
+    chunk = torch.from_numpy(audio.window(0.5, 3.5))[None, None]
+    masks = torch.zeros(3, 293)
+    masks[0] = 1
+    masks[1, :10] = 1  # 0.1 s: too little speech to embed
+    with torch.inference_mode():
+        rows = model(chunk.repeat(3, 1, 1), weights=masks)
+        alone = model(chunk, weights=masks[:1])
+    assert torch.allclose(rows[0], alone[0])
+    assert torch.isnan(rows[1]).all() and torch.isnan(rows[2]).all()

@@ -66,6 +66,11 @@ class CamPlusEmbedding(Model):
     def dimension(self) -> int:
         return self._dimension
 
+    def num_frames(self, samples: int) -> int:
+        """fbank frames of ``samples``: Kaldi's 25 ms windows every 10 ms, edges snipped."""
+        size, shift = int(0.025 * self.hparams.sample_rate), int(0.010 * self.hparams.sample_rate)
+        return 0 if samples < size else 1 + (samples - size) // shift
+
     def fbank(self, waveform: torch.Tensor) -> torch.Tensor:
         """(samples,) float in [-1, 1] -> (frames, mel), as 3D-Speaker computes it for CAM++."""
         return kaldi.fbank(waveform.unsqueeze(0), num_mel_bins=self.num_mel_bins,
@@ -75,10 +80,14 @@ class CamPlusEmbedding(Model):
         batch = waveforms.shape[0]
         out = torch.full((batch, self._dimension), float("nan"), device=waveforms.device)
         for b in range(batch):
-            feats = self.fbank(waveforms[b].mean(dim=0))
+            keep = None
             if weights is not None:
                 w = weights[b].float().reshape(1, 1, -1)
-                keep = F.interpolate(w, size=feats.shape[0], mode="nearest").reshape(-1) > 0.5
+                keep = F.interpolate(w, size=self.num_frames(waveforms.shape[-1]), mode="nearest").reshape(-1) > 0.5
+                if int(keep.sum()) < self.min_frames:
+                    continue  # a speaker silent in this chunk (most rows): no fbank, NaN row
+            feats = self.fbank(waveforms[b].mean(dim=0))
+            if keep is not None:
                 feats = feats[keep]
             if feats.shape[0] < self.min_frames:
                 if weights is None:

@@ -4,16 +4,19 @@ The stock pipeline loads the whole waveform for segmentation and keeps it for th
 crops: 3.8 MB a minute as float32, over 700 MB for a 3 h call, plus transient copies. Here
 segmentation slides over blocks read from the decoded WAV on the same chunk grid as one pass
 over the whole file would use, so its output is the same chunks in the same order; the
-embedding step then crops each chunk from the WAV through pyannote's own file reader.
+embedding step crops each chunk from the WAV with the same sample arithmetic as pyannote's
+in-memory crop (opening a decoder per chunk cost 10 ms each, 8 % of diarization).
 """
 from __future__ import annotations
 
 import functools
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from pyannote.audio.core.io import Audio as PyannoteAudio
 from pyannote.audio.pipelines import SpeakerDiarization
 from pyannote.core import SlidingWindow, SlidingWindowFeature
-import torch
 
 def chunk_grid(n_samples: int, window: int, step: int) -> int:
     """Chunks pyannote's ``Inference.slide`` makes over ``n_samples``, the padded last one included."""
@@ -42,6 +45,11 @@ class WindowedSpeakerDiarization(SpeakerDiarization):
 
     block_chunks = 600  # segmentation chunks per block: 10 min of audio at the default 1 s step
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if hasattr(self, "_audio"):  # pyannote's reader for the embedding crops
+            self._audio = BlockAudio(sample_rate=self._audio.sample_rate, mono="downmix")
+
     def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
         audio = file.get("callfix_audio") if hasattr(file, "get") else None
         if audio is None or self.training:
@@ -64,4 +72,18 @@ class WindowedSpeakerDiarization(SpeakerDiarization):
 
 def _offset(report, offset: int, whole: int, completed: int = 0, total: int | None = None) -> None:
     """Inference.slide counts chunks of its own block; report them as chunks of the whole call."""
-    report(completed=min(whole, offset + completed), total=whole)
+    report(completed=min(whole, offset + int(completed)), total=whole)
+
+
+class BlockAudio(PyannoteAudio):
+    """pyannote's ``Audio`` that crops a ``"callfix_audio"`` file straight from its WAV."""
+
+    def crop(self, file, segment, mode="raise"):
+        audio = file.get("callfix_audio") if hasattr(file, "get") else None
+        if audio is None or mode != "pad" or audio.sample_rate != self.sample_rate:
+            return super().crop(file, segment, mode=mode)
+        a = self.get_num_samples(segment.start, audio.sample_rate)
+        b = self.get_num_samples(segment.end, audio.sample_rate)
+        pad_start, pad_end = max(0, -a), max(b, audio.n_samples) - audio.n_samples
+        data = torch.from_numpy(audio.read(max(0, a), min(b, audio.n_samples)))[None]
+        return F.pad(data, (pad_start, pad_end)), audio.sample_rate
