@@ -1,8 +1,8 @@
 """Who spoke when: pyannote.audio's SpeakerDiarization on locally stored weights.
 
 The default ("callfix-default") assembles pyannote 4's ``SpeakerDiarization`` from the model
-store: a pyannote segmentation model and the CAM++ embedding wrapped as a pyannote ``Model``.
-Any other ``diarize.pipeline`` value — a pipeline folder, a config.yaml, or a hub name (with
+store: a pyannote segmentation model and the CAM++ embedding wrapped as a pyannote ``Model``,
+reading a decoded call block by block (``windowed.py``). Any other ``diarize.pipeline`` value — a pipeline folder, a config.yaml, or a hub name (with
 ``hub_token``) — is loaded with ``Pipeline.from_pretrained``; both run through the same
 ``apply`` call and the same conversion to ``Turn``.
 """

@@ -18,6 +18,7 @@ from pyannote.audio.core.io import Audio as PyannoteAudio
 from pyannote.audio.pipelines import SpeakerDiarization
 from pyannote.core import SlidingWindow, SlidingWindowFeature
 
+
 def chunk_grid(n_samples: int, window: int, step: int) -> int:
     """Chunks pyannote's ``Inference.slide`` makes over ``n_samples``, the padded last one included."""
     full = (n_samples - window) // step + 1 if n_samples >= window else 0
