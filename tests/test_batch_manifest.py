@@ -174,3 +174,20 @@ def test_csv_round_trip_property(tmp_path_factory, rows):
     for s in specs:
         assert "/" not in s.id and s.id not in (".", "..")
         assert s.audio.is_absolute() and s.transcript.is_absolute()
+
+
+def test_a_calls_line_shows_diarization_beside_transcription():
+    from callfix.batch.runner import StageReporter
+
+    events = []
+    report = StageReporter("c1", events.append, min_interval=0)
+    report("segmentation", 1, 10)
+    report("transcribe", 5.0, 100.0)
+    report("embeddings", 3, 6)
+    report("transcribe", 50.0, 100.0)
+    assert events == [
+        ("c1", "diarize: segmentation 10%", None),
+        ("c1", "transcribe | diarize: segmentation 10%", 0.05),
+        ("c1", "transcribe | diarize: embeddings 50%", 0.05),  # the line's bar stays on transcription
+        ("c1", "transcribe | diarize: embeddings 50%", 0.5),
+    ]
