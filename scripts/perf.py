@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         r = res["calls"].setdefault(str(m), {})
         r.update({"audio": str(audio), "audio_seconds": secs})
         if "pipeline" not in skip:
-            r["pipeline"] = {}
+            r["pipeline"] = r.get("pipeline", {}) if args.keep else {}  # --keep: other profiles' runs stay
             for prof in profiles:
                 out = work / f"run-{m:g}m-{prof}"
                 shutil.rmtree(out, ignore_errors=True)
