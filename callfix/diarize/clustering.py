@@ -72,7 +72,8 @@ class SilhouetteAgglomerativeClustering(AgglomerativeClustering):
         linked = np.unique(self.cluster(embeddings[pick], min_clusters, max_clusters, num_clusters),
                            return_inverse=True)[1]
         x = embeddings / np.maximum(np.linalg.norm(embeddings, axis=-1, keepdims=True), 1e-12)
-        cent = np.vstack([x[pick][linked == k].mean(axis=0) for k in range(linked.max() + 1)])
+        xp = x[pick]
+        cent = np.vstack([xp[linked == k].mean(axis=0) for k in range(linked.max() + 1)])
         cent /= np.maximum(np.linalg.norm(cent, axis=-1, keepdims=True), 1e-12)
         labels = np.argmax(x @ cent.T, axis=1)
         labels[pick] = linked

@@ -85,16 +85,16 @@ class CamPlusEmbedding(Model):
                 w = weights[b].float().reshape(1, 1, -1)
                 keep = F.interpolate(w, size=self.num_frames(waveforms.shape[-1]), mode="nearest").reshape(-1) > 0.5
                 if int(keep.sum()) < self.min_frames:
-                    continue  # a speaker silent in this chunk (most rows): no fbank, NaN row
+                    # too little speech (a silent speaker: most rows): no fbank; a NaN row, which
+                    # pyannote leaves out of clustering
+                    continue
             feats = self.fbank(waveforms[b].mean(dim=0))
             if keep is not None:
                 feats = feats[keep]
-            if feats.shape[0] < self.min_frames:
-                if weights is None:
-                    # pyannote probes the shortest input a model accepts (min_num_samples) and, when a
-                    # speaker's overlap-free speech is shorter, embeds all of their speech instead
-                    raise ValueError(f"CAM++ needs at least {self.min_frames} fbank frames, got {feats.shape[0]}")
-                continue  # NaN row: pyannote leaves it out of clustering
+            elif feats.shape[0] < self.min_frames:
+                # pyannote probes the shortest input a model accepts (min_num_samples) and, when a
+                # speaker's overlap-free speech is shorter, embeds all of their speech instead
+                raise ValueError(f"CAM++ needs at least {self.min_frames} fbank frames, got {feats.shape[0]}")
             feats = feats - feats.mean(dim=0, keepdim=True)
             out[b] = self._net(feats.unsqueeze(0))[0]
         return out

@@ -2,9 +2,10 @@
 
 The default ("callfix-default") assembles pyannote 4's ``SpeakerDiarization`` from the model
 store: a pyannote segmentation model and the CAM++ embedding wrapped as a pyannote ``Model``,
-reading a decoded call block by block (``windowed.py``). Any other ``diarize.pipeline`` value — a pipeline folder, a config.yaml, or a hub name (with
-``hub_token``) — is loaded with ``Pipeline.from_pretrained``; both run through the same
-``apply`` call and the same conversion to ``Turn``.
+reading a decoded call block by block (``windowed.py``). Any other ``diarize.pipeline`` value —
+a pipeline folder, a config.yaml, or a hub name (with ``hub_token``) — is loaded with
+``Pipeline.from_pretrained``; both run through the same ``apply`` call and the same conversion
+to ``Turn``.
 """
 from __future__ import annotations
 
@@ -77,14 +78,14 @@ def _load_segmentation(name: str):
 
 def _load_embedding(name: str, runtime: str = "onnx"):
     from callfix import models
-    from callfix.diarize.embedding import CamPlusEmbedding
+    from callfix.diarize.embedding import CHECKPOINT, CamPlusEmbedding
 
     if runtime not in ("onnx", "torch"):
         raise CallfixError(f"diarize.embedding_runtime={runtime}: use onnx or torch")
     p = Path(name)
     if name in models.catalog():
         p = models.locate(name)
-    elif not (p.suffix == ".pt" or (p.is_dir() and (p / "campplus_cn_en_common.pt").is_file())):
+    elif not (p.suffix == ".pt" or (p.is_dir() and (p / CHECKPOINT).is_file())):
         return name  # a pyannote embedding checkpoint path or hub name: pyannote resolves it
     model = CamPlusEmbedding.from_folder(p)
     model.use_onnx(runtime == "onnx")

@@ -52,7 +52,7 @@ class WindowedSpeakerDiarization(SpeakerDiarization):
             self._audio = BlockAudio(sample_rate=self._audio.sample_rate, mono="downmix")
 
     def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
-        audio = file.get("callfix_audio") if hasattr(file, "get") else None
+        audio = _call_audio(file)
         if audio is None or self.training:
             return super().get_segmentations(file, hook=hook)
         inference = self._segmentation
@@ -71,6 +71,11 @@ class WindowedSpeakerDiarization(SpeakerDiarization):
                                                                      step=inference.step))
 
 
+def _call_audio(file):
+    """The :class:`callfix.audio.Audio` behind a pyannote file, if it is one of ours."""
+    return file.get("callfix_audio") if hasattr(file, "get") else None
+
+
 def _offset(report, offset: int, whole: int, completed: int = 0, total: int | None = None) -> None:
     """Inference.slide counts chunks of its own block; report them as chunks of the whole call."""
     report(completed=min(whole, offset + int(completed)), total=whole)
@@ -80,7 +85,7 @@ class BlockAudio(PyannoteAudio):
     """pyannote's ``Audio`` that crops a ``"callfix_audio"`` file straight from its WAV."""
 
     def crop(self, file, segment, mode="raise"):
-        audio = file.get("callfix_audio") if hasattr(file, "get") else None
+        audio = _call_audio(file)
         if audio is None or mode != "pad" or audio.sample_rate != self.sample_rate:
             return super().crop(file, segment, mode=mode)
         a = self.get_num_samples(segment.start, audio.sample_rate)
