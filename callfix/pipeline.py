@@ -116,11 +116,14 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
                                  segments=evidence.segments, turns=evidence.turns, speakers=result.speakers,
                                  meta={"asr": evidence.meta.get("asr", {})}), out)
     lap("align")
-    result.audio = str(Path(audio_path))
+    # Relative to the output folder, so a run folder moved together with its audio keeps it; the
+    # absolute path is the fallback for a folder moved without it.
+    result.audio = _relative_audio(audio_path, out)
+    result.meta["audio_path"] = str(Path(audio_path).resolve())
     result.meta["timings"] = timings
     result.meta["rtf"] = {k: round(v / audio.duration, 4) for k, v in timings.items()} if audio.duration else {}
     write_outputs(result, out)
-    render_review(out, audio=_relative_audio(audio_path, out))
+    render_review(out)
     lap("outputs")  # `timings` is the dict already in result.meta
     return result
 
