@@ -10,44 +10,50 @@ import json
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from callfix import __version__
-from callfix.audio import Audio, decode
+from callfix.audio import Audio, decode, file_lock
 from callfix.io.atomic import atomic_write_text
 from callfix.model import Transcript, Turn
 
 
 def audio_hash(audio: Audio) -> str:
-    h = hashlib.sha256()
-    with open(audio.wav, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
+    """sha256 of the decoded audio, read through the call's own handle (never reopened by path)."""
+    return audio.content_hash()
 
 
 def stage_key(stage: str, audio: Audio, cfg_part, extra: str = "") -> str:
-    payload = json.dumps({"stage": stage, "audio": _cached_hash(audio), "cfg": cfg_part, "extra": extra,
+    payload = json.dumps({"stage": stage, "audio": audio_hash(audio), "cfg": cfg_part, "extra": extra,
                           "version": __version__}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-
-def _cached_hash(audio: Audio) -> str:
-    if not hasattr(audio, "_sha256"):
-        audio._sha256 = audio_hash(audio)  # type: ignore[attr-defined]
-    return audio._sha256  # type: ignore[attr-defined]
 
 
 def _cache_get(cache_dir, stage, key):
     if cache_dir is None:
         return None
     p = Path(cache_dir) / stage / f"{key}.json"
-    return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, or damaged (a disk error, an edit): computed again
+        return None
 
 
 def _cache_put(cache_dir, stage, key, data) -> None:
     if cache_dir is not None:
         atomic_write_text(Path(cache_dir) / stage / f"{key}.json", json.dumps(data, ensure_ascii=False))
+
+
+@contextmanager
+def _cached(cache_dir, stage: str, key: str):
+    """Hold the lock of one cache entry while it is looked up and, on a miss, computed and stored:
+    a second run on the same audio waits for the first one's result instead of racing it."""
+    if cache_dir is None:
+        yield
+        return
+    with file_lock(Path(cache_dir) / stage / f".{key}.lock"):
+        yield
 
 
 def hotwords_for(cfg: dict) -> list[str]:
@@ -62,11 +68,12 @@ def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None) -> 
 
     hot = hotwords_for(cfg)
     key = stage_key("asr", audio, cfg["asr"], model_identity(cfg) + "|" + ",".join(hot))
-    cached = _cache_get(cache_dir, "asr", key)
-    if cached is not None:
-        return Transcript.from_dict(cached)
-    t = transcribe(audio, cfg, hotwords=hot, progress=progress)
-    _cache_put(cache_dir, "asr", key, t.to_dict())
+    with _cached(cache_dir, "asr", key):
+        cached = _cache_get(cache_dir, "asr", key)
+        if cached is not None:
+            return Transcript.from_dict(cached)
+        t = transcribe(audio, cfg, hotwords=hot, progress=progress)
+        _cache_put(cache_dir, "asr", key, t.to_dict())
     return t
 
 
@@ -74,11 +81,12 @@ def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None, cancel
     from callfix.diarize import diarize_audio
 
     key = stage_key("diarize", audio, cfg["diarize"])
-    cached = _cache_get(cache_dir, "diarize", key)
-    if cached is not None:
-        return [Turn(**t) for t in cached]
-    turns = diarize_audio(audio, cfg, progress=progress, cancel=cancel)
-    _cache_put(cache_dir, "diarize", key, [t.__dict__ for t in turns])
+    with _cached(cache_dir, "diarize", key):
+        cached = _cache_get(cache_dir, "diarize", key)
+        if cached is not None:
+            return [Turn(**t) for t in cached]
+        turns = diarize_audio(audio, cfg, progress=progress, cancel=cancel)
+        _cache_put(cache_dir, "diarize", key, [t.__dict__ for t in turns])
     return turns
 
 
