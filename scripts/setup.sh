@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg sox libsox-fmt-all espeak-ng flite chromium chromium-driver fonts-wqy-microhei)
+APT_PACKAGES=(ffmpeg sox libsox-fmt-all espeak-ng flite chromium chromium-driver fonts-wqy-microhei
+  festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k)  # festival: voices of the test calls
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,4 +28,5 @@ fi
 
 export PYANNOTE_METRICS_ENABLED=false HF_HUB_OFFLINE=1
 .venv/bin/callfix models pull
+.venv/bin/callfix models pull piper-joe  # the Piper voice of the test calls
 .venv/bin/callfix models convert >/dev/null

@@ -145,3 +145,132 @@ def test_demo_call_is_built_and_consistent():
     assert kinds == {"term", "entity", "number", "machine_translation", "repetition", "not_in_audio"}
     vendor = (DEMO / "vendor.txt").read_text(encoding="utf-8")
     assert "business profits are twisted" in vendor and "Please standby while your speakers reconnect." in vendor
+
+
+# --- voices beyond espeak-ng: Piper, festival, real recordings -------------------------------
+
+AISHELL = Path(__file__).resolve().parent / "data" / "aishell1-BAC009S0764W0121" / "BAC009S0764W0121.wav"
+needs_festival = pytest.mark.skipif(not shutil.which("text2wave"), reason="festival missing (scripts/setup.sh)")
+
+
+@pytest.fixture(scope="module")
+def piper_joe():
+    from callfix import models
+
+    models.pull("piper-joe", progress=lambda *_: None)
+
+
+def _line(tmp_path, voice: str, text: str, **speaker):
+    from callfix.corpus.script import ScriptLine, ScriptSpeaker
+    from callfix.corpus.tts import check_line, check_voice, require_tools, synthesize
+
+    spk = ScriptSpeaker(id="s", name="S", voice=voice, **speaker)
+    line = ScriptLine(speaker="s", text=text)
+    require_tools([voice])
+    check_voice(voice, "test")
+    check_line(line, spk, "test")
+    return synthesize(line, spk, tmp_path, 16000, "1")
+
+
+def _rms_db(x) -> float:
+    import numpy as np
+
+    return 20 * float(np.log10(np.sqrt(np.mean(np.square(x))) + 1e-12))
+
+
+@pytest.mark.parametrize("voice", ["piper:joe", "festival:us_slt_hts", "festival:kal", "festival:ked"])
+def test_each_engine_speaks_a_line(tmp_path, voice, request):
+    if voice.startswith("piper"):
+        request.getfixturevalue("piper_joe")
+    elif not shutil.which("text2wave"):
+        pytest.skip("festival missing (scripts/setup.sh)")
+    x = _line(tmp_path, voice, "Free cash flow was positive for the third quarter in a row.")
+    # ~12 words: 2-6 s of speech at 16 kHz, trimmed, clearly not silence
+    assert 2.0 < len(x) / 16000 < 6.0
+    assert _rms_db(x) > -30
+    assert abs(x[:80]).max() > 0.003 and abs(x[-80:]).max() > 0.003  # trimmed to the speech
+
+
+def test_speed_knob_changes_the_speaking_rate(tmp_path, piper_joe):
+    text = "Thank you and good morning, everyone."
+    slow = _line(tmp_path, "piper:joe", text, speed=120)
+    fast = _line(tmp_path, "piper:joe", text, speed=200)
+    assert len(slow) > 1.4 * len(fast)
+
+
+def test_recorded_line_is_the_clip_resampled(tmp_path):
+    from callfix.corpus.script import ScriptLine, ScriptSpeaker
+    from callfix.corpus.tts import synthesize
+
+    spk = ScriptSpeaker(id="ceo", name="CEO", voice="recording", language="zh")
+    one = ScriptLine(speaker="ceo", text="甚至出现交易几乎停滞的情况", language="zh", audio=[AISHELL])
+    x = synthesize(one, spk, tmp_path, 8000, "1")
+    assert 3.0 < len(x) / 8000 < 4.3 and _rms_db(x) > -30
+    two = ScriptLine(speaker="ceo", text="x", language="zh", audio=[AISHELL, AISHELL])
+    y = synthesize(two, spk, tmp_path, 8000, "2")
+    assert len(y) == pytest.approx(2 * len(x) + 0.3 * 8000, abs=2)
+
+
+def test_voice_errors_are_one_line_and_name_the_fix(tmp_path, piper_joe):
+    from callfix.corpus.script import ScriptLine, ScriptSpeaker
+    from callfix.corpus.tts import check_line, check_voice
+
+    with pytest.raises(InputError, match=r"where: no piper voice 'piper:nobody' \(known: piper:joe"):
+        check_voice("piper:nobody", "where")
+    if shutil.which("text2wave"):
+        with pytest.raises(InputError, match=r"festival has no voice 'rab_diphone' \(it has .*kal_diphone"):
+            check_voice("festival:rab_diphone", "where")
+    zh = ScriptLine(speaker="s", text="大家好", language="zh")
+    with pytest.raises(InputError, match="piper:joe speaks English only"):
+        check_line(zh, ScriptSpeaker(id="s", name="S", voice="piper:joe"), "where")
+    with pytest.raises(InputError, match="audio clip .*nope.wav not found"):
+        check_line(ScriptLine(speaker="s", text="x", audio=[tmp_path / "nope.wav"]),
+                   ScriptSpeaker(id="s", name="S", voice="recording"), "where")
+    with pytest.raises(InputError, match="voice 'recording' but the line has no audio"):
+        check_line(ScriptLine(speaker="s", text="hello"), ScriptSpeaker(id="s", name="S", voice="recording"), "where")
+
+
+def test_missing_piper_voice_names_the_pull_command(tmp_path, monkeypatch):
+    from callfix.corpus.tts import check_voice
+    from callfix.errors import ModelMissingError
+
+    monkeypatch.setenv("CALLFIX_HOME", str(tmp_path / "empty"))
+    with pytest.raises(ModelMissingError, match="callfix models pull piper-joe"):
+        check_voice("piper:joe", "where")
+
+
+ENGINES_CALL = """
+title: engines
+seed: 3
+pause: 0.5
+channel: {}
+speakers:
+  joe: {name: Joe, voice: "piper:joe"}
+  slt: {name: Slt, voice: "festival:us_slt_hts", speed: 150}
+  kal: {name: Kal, voice: "festival:kal", speed: 150, semitones: -1}
+lines:
+  - {speaker: joe, text: "Thank you, operator. Our annual recurring revenue grew to four hundred million dollars."}
+  - {speaker: slt, text: "Our next question comes from the line of Dana Whitfield from Morgan Stanley."}
+  - {speaker: kal, text: "Free cash flow was positive for the third quarter in a row."}
+"""
+
+
+@pytest.mark.slow
+@needs_festival
+def test_whisper_reads_piper_and_festival_lines(tmp_path, piper_joe, models_ready):
+    """The new voices are intelligible: Whisper base gets the lines nearly word for word."""
+    from callfix.asr import transcribe
+    from callfix.audio import decode
+    from callfix.bench import read_doc
+    from callfix.bench.readers import from_transcript
+    from callfix.bench.score import score_call
+    from callfix.config import load_config
+
+    script = tmp_path / "engines.yaml"
+    script.write_text(ENGINES_CALL, encoding="utf-8")
+    build_call(script, tmp_path / "call")
+    cfg = load_config()
+    cfg["asr"]["languages"] = ["en"]
+    asr = transcribe(decode(tmp_path / "call" / "call.flac", tmp_path), cfg, progress=False)
+    res = score_call(read_doc(tmp_path / "call" / "reference.json"), {"asr": from_transcript(asr, "asr")})
+    assert res["sources"]["asr"]["wer_en"]["rate"] <= 0.12, res["sources"]["asr"]["wer_en"]

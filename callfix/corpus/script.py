@@ -19,6 +19,7 @@ class ScriptSpeaker:
     language: str = "en"
     role: str | None = None
     organization: str | None = None
+    semitones: float = 0.0  # pitch shift after synthesis (sox), to make one voice model into several speakers
 
 
 @dataclass
@@ -28,6 +29,9 @@ class ScriptLine:
     language: str = "en"
     say: str | None = None  # what the voice speaks, when it differs from the written text
     mt: str | None = None  # a machine translation the vendor prints in place of non-English speech
+    audio: list[Path] | None = None  # real recordings spoken in place of synthesis; `text` is their transcript
+    vendor_errors: list[dict] = field(default_factory=list)  # {right, wrong, type, occurrence}: the vendor's own errors
+    controls: list[str] = field(default_factory=list)  # phrases really said that look like errors: never changed
 
 
 @dataclass
@@ -62,7 +66,7 @@ def load_script(path: str | Path) -> CallScript:
     for sid, s in raw_speakers.items():
         if not isinstance(s, dict):
             raise bad(f"speaker {sid}: expected a mapping")
-        known = {"name", "voice", "pitch", "speed", "language", "role", "organization"}
+        known = {"name", "voice", "pitch", "speed", "language", "role", "organization", "semitones"}
         unknown = set(s) - known
         if unknown:
             raise bad(f"speaker {sid}: unknown keys {sorted(unknown)}")
@@ -78,12 +82,19 @@ def load_script(path: str | Path) -> CallScript:
         sid = str(ln.get("speaker"))
         if sid not in speakers:
             raise bad(f"line {i}: unknown speaker {sid!r}")
+        unknown = set(ln) - LINE_KEYS
+        if unknown:
+            raise bad(f"line {i}: unknown keys {sorted(unknown)}")
+        text = " ".join(str(ln["text"]).split())
         lines.append(ScriptLine(
             speaker=sid,
-            text=" ".join(str(ln["text"]).split()),
+            text=text,
             language=str(ln.get("language") or speakers[sid].language),
             say=ln.get("say"),
             mt=ln.get("mt"),
+            audio=_clips(ln.get("audio"), p.parent, lambda m: bad(f"line {i}: {m}")),
+            vendor_errors=_vendor_errors(ln.get("vendor_errors"), text, lambda m: bad(f"line {i}: {m}")),
+            controls=_controls(ln.get("controls"), text, lambda m: bad(f"line {i}: {m}")),
         ))
 
     channel = d.get("channel") or {}
@@ -107,3 +118,44 @@ def load_script(path: str | Path) -> CallScript:
         )
     except (TypeError, ValueError, IndexError) as e:
         raise bad(f"invalid value ({e})") from None
+
+
+LINE_KEYS = {"speaker", "text", "language", "say", "mt", "audio", "vendor_errors", "controls"}
+
+
+def _clips(raw, base: Path, bad) -> list[Path] | None:
+    if raw is None:
+        return None
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items or not all(isinstance(x, str) and x.strip() for x in items):
+        raise bad("audio: expected a clip path or a list of them")
+    return [(base / x).resolve() for x in items]
+
+
+def _vendor_errors(raw, text: str, bad) -> list[dict]:
+    """Each entry: `right` (a phrase of the line), `wrong` (what the vendor prints), `type`, and
+    `occurrence` (which match of `right`, 1-based; default 1)."""
+    out = []
+    for k, e in enumerate(raw or [], 1):
+        if not isinstance(e, dict) or not isinstance(e.get("right"), str) or not isinstance(e.get("wrong"), str):
+            raise bad(f"vendor_errors {k}: expected {{right: ..., wrong: ..., type: ...}}")
+        unknown = set(e) - {"right", "wrong", "type", "occurrence"}
+        if unknown:
+            raise bad(f"vendor_errors {k}: unknown keys {sorted(unknown)}")
+        n = e.get("occurrence", 1)
+        if not isinstance(n, int):
+            raise bad(f"vendor_errors {k}: occurrence must be a whole number")
+        if text.count(e["right"]) < n or n < 1:
+            raise bad(f"vendor_errors {k}: {e['right']!r} does not occur {n} time(s) in the line's text")
+        out.append({"right": e["right"], "wrong": e["wrong"], "type": str(e.get("type") or "term"), "occurrence": n})
+    return out
+
+
+def _controls(raw, text: str, bad) -> list[str]:
+    items = raw or []
+    if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
+        raise bad("controls: expected a list of phrases")
+    for c in items:
+        if c not in text:
+            raise bad(f"control {c!r} does not occur in the line's text")
+    return list(items)

@@ -12,7 +12,7 @@ import numpy as np
 
 from callfix.corpus import errormodel
 from callfix.corpus.script import CallScript, load_script
-from callfix.corpus.tts import check_voice, require_tools, synthesize, write_wav
+from callfix.corpus.tts import check_line, check_voice, require_tools, synthesize, write_wav
 from callfix.errors import CallfixError, InputError, OutputError
 from callfix.io.atomic import atomic_path, atomic_write_text
 from callfix.model import Segment, Speaker, Transcript, Turn
@@ -24,9 +24,13 @@ TAIL = 1.0
 def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=None) -> dict[str, Path]:
     """Synthesise the call in `script` into out_dir; returns the written files by role."""
     sc = script if isinstance(script, CallScript) else load_script(script)
-    require_tools([s.voice for s in sc.speakers.values()])
+    voiced = {ln.speaker for ln in sc.lines if not ln.audio}
+    require_tools([s.voice for s in sc.speakers.values() if s.id in voiced])
     for s in sc.speakers.values():
-        check_voice(s.voice, f"{sc.path}: speaker {s.id}")
+        if s.id in voiced:
+            check_voice(s.voice, f"{sc.path}: speaker {s.id}")
+    for i, ln in enumerate(sc.lines, 1):
+        check_line(ln, sc.speakers[ln.speaker], f"{sc.path}: line {i}")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)

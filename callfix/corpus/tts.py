@@ -1,7 +1,10 @@
-"""Speech for one script line with espeak-ng or flite; sox resamples and trims the clip.
+"""Speech for one script line; sox resamples and trims every clip the same way.
 
-A voice is an espeak-ng voice name (``en-gb-x-rp+m3``, ``cmn-latn-pinyin``) or ``flite:<voice>``
-(``flite:rms``, ``flite:slt``, ``flite:awb``); Whisper recognises flite and slow espeak best.
+A voice is an espeak-ng voice name (``en-gb-x-rp+m3``, ``cmn-latn-pinyin``), ``flite:<voice>``
+(``flite:rms``, ``flite:slt``), ``piper:<voice>`` (a Piper model from the store, ``piper:joe``),
+``festival:<voice>`` (``festival:us_slt_hts``, ``festival:kal``, ``festival:ked``) or ``recording``
+for a speaker whose lines are all real recordings (``audio:`` on the line). Whisper recognises
+Piper and festival HTS far better than flite, and flite better than espeak-ng.
 """
 from __future__ import annotations
 
@@ -13,27 +16,44 @@ from pathlib import Path
 
 import numpy as np
 
+from callfix.corpus import festival_voice, piper_voice, recorded
 from callfix.corpus.script import ScriptLine, ScriptSpeaker
 from callfix.errors import CallfixError, InputError
 
 # Chinese punctuation becomes ASCII so espeak pauses at it; pinyin syllables carry tone digits.
 _ZH_PUNCT = str.maketrans({"，": ", ", "。": ". ", "、": ", ", "；": "; ", "：": ": ", "！": "! ", "？": "? "})
+ENGLISH_ONLY = {"piper", "festival"}
 
 
 def engine(voice: str) -> str:
-    return "flite" if voice.startswith("flite:") else "espeak-ng"
+    for prefix in ("flite", "piper", "festival"):
+        if voice.startswith(prefix + ":"):
+            return prefix
+    return "recording" if voice == "recording" else "espeak-ng"
 
 
 def require_tools(voices: list[str]) -> None:
-    needed = {"sox"} | {engine(v) for v in voices}
+    engines = {engine(v) for v in voices}
+    needed = {"sox", "ffmpeg"} | (engines & {"espeak-ng", "flite"})
     missing = sorted(t for t in needed if not shutil.which(t))
     if missing:
         raise CallfixError(f"synthesis needs {', '.join(missing)} (apt-get install {' '.join(missing)})")
+    if "piper" in engines:
+        piper_voice.require()
+    if "festival" in engines:
+        festival_voice.require()
 
 
 def check_voice(voice: str, where: str) -> None:
     """Refuse a voice the engine does not have (flite would silently fall back to its default)."""
-    if engine(voice) == "flite":
+    kind = engine(voice)
+    if kind == "recording":
+        return
+    if kind == "piper":
+        return piper_voice.check(voice, where)
+    if kind == "festival":
+        return festival_voice.check(voice, where)
+    if kind == "flite":
         r = subprocess.run(["flite", "-lv"], capture_output=True, text=True)
         have = r.stdout.split(":", 1)[-1].split()
         if voice.split(":", 1)[1] not in have:
@@ -42,6 +62,19 @@ def check_voice(voice: str, where: str) -> None:
     r = subprocess.run(["espeak-ng", "-v", voice, "-q", "a"], capture_output=True, text=True)
     if r.returncode != 0:
         raise InputError(f"{where}: espeak-ng has no voice {voice!r} (see espeak-ng --voices)")
+
+
+def check_line(line: ScriptLine, speaker: ScriptSpeaker, where: str) -> None:
+    """A line the speaker's voice cannot say: no text-to-speech for recordings, no Mandarin for
+    the English-only engines."""
+    kind = engine(speaker.voice)
+    if line.audio:
+        recorded.check(line.audio, where)
+    elif kind == "recording":
+        raise InputError(f"{where}: speaker {speaker.id} has voice 'recording' but the line has no audio")
+    elif line.language != "en" and kind in ENGLISH_ONLY:
+        raise InputError(f"{where}: {speaker.voice} speaks English only; give this {line.language} line "
+                         "an `audio:` recording or an espeak-ng voice")
 
 
 def to_pinyin(text: str) -> str:
@@ -64,22 +97,40 @@ def synthesize(line: ScriptLine, speaker: ScriptSpeaker, workdir: Path, sample_r
     """float32 mono samples at `sample_rate`, leading/trailing silence trimmed."""
     raw = workdir / f"{key}.raw.wav"
     clip = workdir / f"{key}.wav"
+    if line.audio:
+        recorded.render(line.audio, clip, sample_rate)
+        return _samples(clip, line, key)
     txt = workdir / f"{key}.txt"
     txt.write_text(spoken_text(line), encoding="utf-8")
-    if engine(speaker.voice) == "flite":
+    kind = engine(speaker.voice)
+    effects: list[str] = []
+    if kind == "flite":
         # flite has no words-per-minute knob: stretch durations relative to its ~175 wpm
         stretch = 175.0 / max(60, speaker.speed)
         _run(["flite", "-voice", speaker.voice.split(":", 1)[1], "--setf", f"duration_stretch={stretch:.3f}",
               "-f", str(txt), "-o", str(raw)])
+    elif kind == "piper":
+        piper_voice.synthesize(spoken_text(line), speaker.voice, speaker.speed, raw)
+    elif kind == "festival":
+        festival_voice.synthesize(txt, speaker.voice, raw)
+        tempo = max(60, speaker.speed) / festival_voice.NATURAL_WPM
+        if abs(tempo - 1) > 0.01:
+            effects += ["tempo", "-s", f"{tempo:.3f}"]
     else:
         _run(["espeak-ng", "-v", speaker.voice, "-p", str(speaker.pitch), "-s", str(speaker.speed),
               "-w", str(raw), "-f", str(txt)])
+    if speaker.semitones:
+        effects += ["pitch", f"{100 * speaker.semitones:.0f}"]
     # trim the synthesiser's own silence so the clip span is the exact turn
-    _run(["sox", "-R", str(raw), "-r", str(sample_rate), "-c", "1", "-b", "16", str(clip),
+    _run(["sox", "-R", str(raw), "-r", str(sample_rate), "-c", "1", "-b", "16", str(clip), *effects,
           "silence", "1", "0.02", "0.3%", "reverse", "silence", "1", "0.02", "0.3%", "reverse"])
+    return _samples(clip, line, key)
+
+
+def _samples(clip: Path, line: ScriptLine, key: str) -> np.ndarray:
     samples = read_wav(clip)
     if not len(samples):
-        raise InputError(f"line {key}: the voice produced no speech for {line.text[:40]!r}")
+        raise InputError(f"line {key}: no speech for {line.text[:40]!r}")
     return samples
 
 
