@@ -169,13 +169,16 @@ class OpenAIWhisperBackend(Backend):
         heads = None
         try:
             if os.path.isfile(path):  # read the checkpoint once: weights and our alignment heads
-                ckpt = torch.load(path, map_location="cpu", weights_only=False)
+                # weights only: a checkpoint that needs code to unpickle is refused (models.load_checkpoint)
+                ckpt = models.load_checkpoint(path, path)
                 self.model = whisper.model.Whisper(whisper.model.ModelDimensions(**ckpt["dims"]))
                 self.model.load_state_dict(ckpt["model_state_dict"])
                 self.model = self.model.to(device)
                 heads = ckpt.get("alignment_heads")
             else:
                 self.model = whisper.load_model(path, device=device)
+        except ModelMissingError:
+            raise
         except Exception as e:
             raise ModelMissingError(f"cannot load openai-whisper model '{model}' ({e.__class__.__name__}: {str(e)[:160]})") from None
         if heads:

@@ -204,22 +204,122 @@ def _split(v: Any) -> list[str]:
     return [x for x in re.split(r"[;,|\s]+", str(v)) if x]
 
 
+# What a manifest row may ``set``: the knobs of configs/default.yaml in these sections, each to a value
+# of the same kind as its default. Knobs that name a file or a model take only the names listed here
+# (a manifest must not be able to point a call at a checkpoint, a pipeline config or a token of its own);
+# paths come through the glossary/participants columns, resolved against the manifest.
+SETTABLE_SECTIONS = ("asr", "diarize", "align", "bench")
+NAMED_ONLY = {
+    ("asr", "model"): "store",
+    ("diarize", "segmentation"): "store",
+    ("diarize", "embedding"): "store",
+    ("asr", "backend"): ("faster-whisper", "openai-whisper"),
+    ("diarize", "pipeline"): ("callfix-default",),
+    ("diarize", "embedding_runtime"): ("onnx", "torch"),
+    ("asr", "device"): ("auto", "cpu", "cuda"),
+    ("align", "glossaries"): "glossary",
+}
+NEVER = {("diarize", "hub_token")}
+
+
 def _parse_set(where: str, v: Any) -> dict:
     if isinstance(v, dict):
-        return v
-    out: dict = {}
-    for item in str(v).split(";"):
-        if not item.strip():
-            continue
-        if "=" not in item:
-            raise InputError(f"{where}: config override '{item.strip()}' is not KEY=VALUE")
-        k, val = item.split("=", 1)
-        node = out
-        keys = k.strip().split(".")
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = yaml.safe_load(val)
+        out = v
+    else:
+        out = {}
+        for item in str(v).split(";"):
+            if not item.strip():
+                continue
+            if "=" not in item:
+                raise InputError(f"{where}: config override '{item.strip()}' is not KEY=VALUE")
+            k, val = item.split("=", 1)
+            node = out
+            keys = k.strip().split(".")
+            for key in keys[:-1]:
+                node = node.setdefault(key, {})
+                if not isinstance(node, dict):
+                    raise InputError(f"{where}: config override '{k.strip()}' sets a key twice")
+            try:
+                node[keys[-1]] = yaml.safe_load(val)
+            except yaml.YAMLError:
+                raise InputError(f"{where}: config override '{item.strip()}' has an unreadable value") from None
+    _check_settable(where, out)
     return out
+
+
+def _check_settable(where: str, over: dict) -> None:
+    from callfix.config import load_config
+
+    defaults = load_config()
+    for keys, value in _leaves(over):
+        dotted = ".".join(map(str, keys))
+        if keys[0] not in SETTABLE_SECTIONS or keys in NEVER:
+            raise InputError(f"{where}: a manifest may not set '{dotted}' (only {', '.join(SETTABLE_SECTIONS)} "
+                             "knobs; run-wide settings go on the command line)")
+        node: Any = defaults
+        for k in keys:
+            if not isinstance(node, dict) or k not in node:
+                raise InputError(f"{where}: '{dotted}' is not a config key (see configs/default.yaml)")
+            node = node[k]
+        rule = NAMED_ONLY.get(keys)
+        if rule is not None:
+            _check_name(where, dotted, value, rule)
+        elif not _same_kind(node, value):
+            raise InputError(f"{where}: '{dotted}' must be {_kind(node)}, got {value!r:.60}")
+
+
+def _leaves(d: dict, prefix: tuple = ()):
+    for k, v in d.items():
+        keys = (*prefix, str(k))
+        if isinstance(v, dict) and v:
+            yield from _leaves(v, keys)
+        else:
+            yield keys, v
+
+
+def _check_name(where: str, dotted: str, value: Any, rule) -> None:
+    if rule == "store":
+        from callfix import models
+
+        known = list(models.catalog())
+    elif rule == "glossary":
+        from callfix.config import CONFIG_DIR
+
+        known = sorted(p.stem for p in (CONFIG_DIR / "glossaries").glob("*.yaml"))
+        values = value if isinstance(value, list) else [value]
+        bad = [str(x) for x in values if str(x) not in known]
+        if bad:
+            raise InputError(f"{where}: '{dotted}' takes glossary names ({', '.join(known)}); "
+                             f"give a glossary file in the glossary column")
+        return
+    else:
+        known = list(rule)
+    if str(value) not in known:
+        raise InputError(f"{where}: '{dotted}' may only name one of {', '.join(known)} in a manifest, got {value!r:.60}")
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if default is None or value is None:
+        return True  # a knob that is off by default (null) or switched off
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    if isinstance(default, list):
+        return isinstance(value, list) and all(not isinstance(x, (dict, list)) for x in value)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return isinstance(value, str)
+
+
+def _kind(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, (int, float)):
+        return "a number"
+    if isinstance(default, list):
+        return "a list"
+    return "text"
 
 
 def _merge(a: dict, b: dict) -> dict:

@@ -51,13 +51,10 @@ def _no_plda():
 
 
 def _load_segmentation(name: str):
-    from pyannote.audio import Model
-
     from callfix import models
 
     if name in models.catalog():
-        folder = models.locate(name)
-        path = folder if (folder / "config.yaml").is_file() else folder / "pytorch_model.bin"
+        path = models.locate(name) / "pytorch_model.bin"
     else:
         path = Path(name)
         if not path.exists():
@@ -70,7 +67,7 @@ def _load_segmentation(name: str):
             lg.setLevel(logging.ERROR)
         with warnings.catch_warnings(), contextlib.redirect_stdout(open(os.devnull, "w")):
             warnings.simplefilter("ignore")
-            return Model.from_pretrained(str(path))
+            return models.load_pyannote_model(path)  # weights only: a model file never runs code
     finally:
         for lg, lv in zip(quiet, levels):
             lg.setLevel(lv)
@@ -86,7 +83,8 @@ def _load_embedding(name: str, runtime: str = "onnx"):
     if name in models.catalog():
         p = models.locate(name)
     elif not (p.suffix == ".pt" or (p.is_dir() and (p / CHECKPOINT).is_file())):
-        return name  # a pyannote embedding checkpoint path or hub name: pyannote resolves it
+        # a local pyannote embedding checkpoint, loaded as weights only; a hub name: pyannote resolves it
+        return models.load_pyannote_model(p) if p.exists() else name
     model = CamPlusEmbedding.from_folder(p)
     model.use_onnx(runtime == "onnx")
     return model
