@@ -195,7 +195,7 @@ def test_speed_knob_changes_the_speaking_rate(tmp_path, piper_joe):
     text = "Thank you and good morning, everyone."
     slow = _line(tmp_path, "piper:joe", text, speed=120)
     fast = _line(tmp_path, "piper:joe", text, speed=200)
-    assert len(slow) > 1.4 * len(fast)
+    assert len(slow) > 1.25 * len(fast)  # 200/120 wpm; Piper varies durations a little run to run
 
 
 def test_recorded_line_is_the_clip_resampled(tmp_path):
@@ -274,3 +274,91 @@ def test_whisper_reads_piper_and_festival_lines(tmp_path, piper_joe, models_read
     asr = transcribe(decode(tmp_path / "call" / "call.flac", tmp_path), cfg, progress=False)
     res = score_call(read_doc(tmp_path / "call" / "reference.json"), {"asr": from_transcript(asr, "asr")})
     assert res["sources"]["asr"]["wer_en"]["rate"] <= 0.12, res["sources"]["asr"]["wer_en"]
+
+
+# --- explicit vendor errors, script rules and controls ----------------------------------------
+
+def _held_out_lines():
+    from callfix.corpus.errormodel import LineSpec
+
+    return [
+        LineSpec("Welcome to the Zhiyun Technology call. Zhiyun grew recurring revenue by 38% in 2025, and we now "
+                 "compete with Google Cloud in every region. Please go ahead with your questions.",
+                 vendor_errors=[{"right": "recurring revenue", "wrong": "reoccurring revenue", "type": "term"}],
+                 controls=["Google Cloud"]),
+        LineSpec("We see a revenue growth margin trade-off this year. Zhiyun spent 120 million on inference chips.",
+                 vendor_errors=[{"right": "inference", "wrong": "in France", "type": "term"}],
+                 controls=["revenue growth margin trade-off"]),
+    ]
+
+
+def test_explicit_errors_rules_and_controls():
+    from callfix.corpus.errormodel import corrupt_call
+
+    cfg = {"default_rules": False, "number_rate": 0, "stray_lines": ["Please hold while we reconnect."],
+           "rules": [{"type": "entity", "phrase": "Zhiyun", "wrong": ["Shiyun"], "rate": 1.0}],
+           "repetition": [{"phrase": "you know", "min": 5, "max": 5}]}
+    lines = _held_out_lines()
+    paras, defects, controls = corrupt_call(lines, 11, cfg)
+    wrongs = [d.wrong for d in defects]
+    assert "reoccurring revenue" in wrongs and "in France" in wrongs
+    assert wrongs.count("Shiyun") == 3  # rate 1: every mention
+    assert not any(d.wrong in ("growth", "non-gap") for d in defects)  # shipped rules off
+    assert any(d.type == "repetition" and d.wrong.lower().count("you know") == 5 for d in defects)
+    assert any(d.type == "not_in_audio" for d in defects)
+    for d in defects:
+        assert paras[d.paragraph][d.char_start:d.char_end] == d.wrong
+    assert [c.text for c in controls] == ["Google Cloud", "revenue growth margin trade-off"]
+    for c in controls:  # each control is present, unchanged, where controls.json says
+        assert paras[c.paragraph][c.char_start:c.char_end] == c.text
+        assert not any(d.paragraph == c.paragraph and d.char_start < c.char_end and c.char_start < d.char_end
+                       for d in defects)
+
+
+def test_a_rule_never_touches_a_control():
+    from callfix.corpus.errormodel import LineSpec, corrupt_call
+
+    line = LineSpec("Google Cloud and Google Cloud again, then Kingsoft Cloud.", controls=["Google Cloud"])
+    cfg = {"rules": [{"type": "entity", "phrase": "Google Cloud", "wrong": ["Goggle Cloud"], "rate": 1.0}],
+           "stray_lines": [], "repetition": None, "default_rules": False}
+    paras, defects, controls = corrupt_call([line], 1, cfg)
+    assert paras == [line.text] and not defects and len(controls) == 2
+    bad = LineSpec("We compete with Google Cloud.", controls=["Google Cloud"],
+                   vendor_errors=[{"right": "Google", "wrong": "Goggle"}])
+    with pytest.raises(ValueError, match="overlaps a control"):
+        corrupt_call([bad], 1, cfg)
+
+
+def test_script_validates_vendor_errors_and_controls(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text("speakers: {a: {name: A}}\nlines:\n  - speaker: a\n    text: We grew recurring revenue.\n"
+                 "    vendor_errors: [{right: annual revenue, wrong: annual reveal}]\n")
+    with pytest.raises(InputError, match=r"s.yaml: line 1: vendor_errors 1: 'annual revenue' does not occur"):
+        load_script(p)
+    p.write_text("speakers: {a: {name: A}}\nlines:\n  - {speaker: a, text: We grew., controls: [Google Cloud]}\n")
+    with pytest.raises(InputError, match=r"line 1: control 'Google Cloud' does not occur"):
+        load_script(p)
+    p.write_text("speakers: {a: {name: A}}\nlines:\n  - {speaker: a, text: We grew., sey: typo}\n")
+    with pytest.raises(InputError, match=r"line 1: unknown keys \['sey'\]"):
+        load_script(p)
+
+
+@needs_tts
+def test_phone_channel_is_8k_band_limited_and_noisy(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    script.write_text(TINY, encoding="utf-8")
+    build_call(script, tmp_path / "clean", channel="clean")
+    build_call(script, tmp_path / "phone", channel="phone")
+    from callfix.audio import probe
+
+    assert probe(tmp_path / "phone" / "call.flac").sample_rate == 8000
+    assert probe(tmp_path / "clean" / "call.flac").sample_rate == 16000
+    lead = subprocess.run(["sox", str(tmp_path / "phone" / "call.flac"), "-n", "trim", "0", "0.5", "stats"],
+                          capture_output=True, text=True).stderr
+    quiet = subprocess.run(["sox", str(tmp_path / "clean" / "call.flac"), "-n", "trim", "0", "0.5", "stats"],
+                           capture_output=True, text=True).stderr
+    rms = {k: float(next(ln.split()[-1] for ln in v.splitlines() if ln.startswith("RMS lev dB")))
+           for k, v in (("phone", lead), ("clean", quiet))}
+    assert -45 < rms["phone"] < -25 and rms["clean"] < -80  # line noise only on the phone version
+    # same words and timing on both channels
+    assert (tmp_path / "clean" / "reference.json").read_bytes() == (tmp_path / "phone" / "reference.json").read_bytes()

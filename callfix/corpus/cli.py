@@ -10,6 +10,9 @@ def add_parser(sub) -> None:
     s = csub.add_parser("synth", help="synthesise a call script into audio, reference and a flawed vendor transcript")
     s.add_argument("script", help="call script (YAML): speakers with voices, one line per paragraph")
     s.add_argument("-o", "--out", required=True, help="output folder")
+    s.add_argument("--channel", help="build the call as heard on this channel: clean, phone (300-3400 Hz, "
+                                      "-30 dBFS noise, 8 kHz mu-law) or one of the script's `channels:`; "
+                                      "default: the script's `channel:`")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     s.set_defaults(func=_synth)
     p.set_defaults(func=lambda args: p.print_help() or 2)
@@ -19,7 +22,7 @@ def _synth(args) -> int:
     from callfix.corpus.synth import build_call
 
     progress = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr))
-    written = build_call(args.script, args.out, progress=progress)
+    written = build_call(args.script, args.out, progress=progress, channel=args.channel)
     for role, path in written.items():
         print(f"{role:10s} {path}")
     return 0

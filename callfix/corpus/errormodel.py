@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # (type, pattern, replacements). The pattern matches the span the vendor gets wrong.
@@ -26,8 +26,12 @@ RULES: list[tuple[str, str, list[str]]] = [
     ("entity", r"\bWenting\b(?! Yu)", ["Wenjing", "Linting"]),
 ]
 
-# Overridable per script under `errors:`.
+# Overridable per script under `errors:`. A held-out call sets `default_rules: false` (the rules above
+# name one company) and lists its own: `rules: [{type, phrase, wrong: [...], rate}]`, plus explicit
+# `vendor_errors` and `controls` on its lines. `repetition` may be a list of loops.
 DEFAULTS: dict[str, Any] = {
+    "default_rules": True,
+    "rules": [],
     "term_rate": 0.6,          # share of term occurrences the vendor gets wrong
     "entity_rate": 0.5,
     "number_rate": 0.25,
@@ -54,6 +58,29 @@ class Defect:
         return asdict(self)
 
 
+@dataclass
+class Control:
+    """A phrase really spoken that looks like an error: a correction must leave it as it is."""
+    id: str
+    paragraph: int
+    line: int
+    text: str
+    char_start: int  # offsets inside the vendor paragraph (the same text as the reference line)
+    char_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class LineSpec:
+    text: str
+    language: str = "en"
+    mt: str | None = None
+    vendor_errors: list[dict] = field(default_factory=list)  # {right, wrong, type, occurrence}
+    controls: list[str] = field(default_factory=list)
+
+
 def wrong_number(s: str) -> str | None:
     """A plausible mishearing: a dropped digit ("2025" -> "205"), a lost decimal point, swapped digits."""
     m = re.match(r"(\d+)(\.\d+)?(.*)", s)
@@ -76,14 +103,33 @@ class _Change:
     type: str
     new: str
     key: str  # the rule it came from: each rule present in the script fires at least once
+    rate: float | None = None  # the rule's own rate (None: the type's)
 
 
-def _candidates(text: str, rng: random.Random) -> list[_Change]:
+def _rules(cfg: dict) -> list[tuple[str, str, list[str], float | None]]:
+    """(type, regex, replacements, rate or None for the type's rate): the shipped rules and the script's."""
+    out = [(k, p, r, None) for k, p, r in RULES] if cfg.get("default_rules", True) else []
+    for n, r in enumerate(cfg.get("rules") or [], 1):
+        try:
+            phrase, wrong = str(r["phrase"]), r["wrong"]
+            wrong = [wrong] if isinstance(wrong, str) else [str(w) for w in wrong]
+            rate = float(r["rate"]) if r.get("rate") is not None else None
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"errors.rules {n}: expected {{phrase, wrong, type, rate}} ({e})") from None
+        if not phrase or not wrong:
+            raise ValueError(f"errors.rules {n}: empty phrase or wrong list")
+        out.append((str(r.get("type") or "term"), r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", wrong, rate))
+    return out
+
+
+def _candidates(text: str, rng: random.Random, rules, with_numbers: bool = True) -> list[_Change]:
     found: list[_Change] = []
-    for kind, pattern, repl in RULES:
+    for kind, pattern, repl, rate in rules:
         for m in re.finditer(pattern, text):
-            found.append(_Change(m.start(), m.end(), kind, rng.choice(repl), pattern))
-    for m in _NUMBER.finditer(text):
+            c = _Change(m.start(), m.end(), kind, rng.choice(repl), pattern)
+            c.rate = rate
+            found.append(c)
+    for m in (_NUMBER.finditer(text) if with_numbers else ()):
         new = wrong_number(m.group(0))
         if new:
             found.append(_Change(m.start(), m.end(), "number", new, "number"))
@@ -99,38 +145,80 @@ def _candidates(text: str, rng: random.Random) -> list[_Change]:
 def corrupt(lines: list[tuple[str, str, str | None]], seed: int, cfg: dict | None = None
             ) -> tuple[list[str], list[Defect]]:
     """lines: (text, language, mt) per script line. Returns vendor paragraphs and their defects."""
+    paragraphs, defects, _ = corrupt_call([LineSpec(t, lang, mt) for t, lang, mt in lines], seed, cfg)
+    return paragraphs, defects
+
+
+def _spans(text: str, phrase: str, occurrence: int | None = None) -> list[tuple[int, int]]:
+    starts = [m.start() for m in re.finditer(re.escape(phrase), text)]
+    if occurrence is not None:
+        starts = starts[occurrence - 1: occurrence]
+    return [(a, a + len(phrase)) for a in starts]
+
+
+def _overlaps(a: int, b: int, spans) -> bool:
+    return any(a < t and s < b for s, t in spans) or any(s <= a < t for s, t in spans if a == b)
+
+
+def corrupt_call(lines: list[LineSpec], seed: int, cfg: dict | None = None
+                 ) -> tuple[list[str], list[Defect], list[Control]]:
+    """Vendor paragraphs, their defects, and where each control phrase stands in them."""
     cfg = {**DEFAULTS, **(cfg or {})}
     rng = random.Random(seed)
     rates = {"term": float(cfg["term_rate"]), "entity": float(cfg["entity_rate"]),
              "number": float(cfg["number_rate"])}
+    rules = _rules(cfg)
 
-    cands = [(_candidates(text, rng) if lang == "en" else []) for text, lang, _ in lines]
-    plans = [[c for c in cs if rng.random() < rates[c.type]] for cs in cands]
+    guarded = [[sp for c in ln.controls for sp in _spans(ln.text, c)] for ln in lines]
+    explicit: list[list[_Change]] = []
+    for i, ln in enumerate(lines):
+        mine = []
+        for e in ln.vendor_errors:
+            (a, b), = _spans(ln.text, e["right"], e.get("occurrence", 1))
+            if _overlaps(a, b, guarded[i]):
+                raise ValueError(f"line {i + 1}: vendor error {e['right']!r} overlaps a control")
+            mine.append(_Change(a, b, e.get("type") or "term", e["wrong"], "explicit"))
+        explicit.append(mine)
+
+    def rate(c: _Change) -> float:
+        return c.rate if c.rate is not None else rates.get(c.type, rates["term"])
+
+    cands = [[c for c in _candidates(ln.text, rng, rules, rates["number"] > 0)
+              if not _overlaps(c.start, c.end, guarded[i]) and not _overlaps(c.start, c.end, [(x.start, x.end) for x in explicit[i]])]
+             if ln.language == "en" else [] for i, ln in enumerate(lines)]
+    plans = [[c for c in cs if rng.random() < rate(c)] for cs in cands]
     fired = {c.key for plan in plans for c in plan}
     for cs, plan in zip(cands, plans):
         for c in cs:
-            if c.key not in fired and rates[c.type] > 0:
+            if c.key not in fired and rate(c) > 0:
                 plan.append(c)
                 fired.add(c.key)
+    for plan, mine in zip(plans, explicit):
+        plan.extend(mine)
 
-    rep = cfg.get("repetition")
-    if rep:
-        eligible = [i for i, (text, lang, _) in enumerate(lines) if lang == "en" and len(text.split()) >= 20]
-        if eligible:
-            i = rng.choice(eligible)
-            text = lines[i][0]
-            bounds = [m.end() for m in re.finditer(r"[.?!] (?=[A-Z])", text)
-                      if not any(c.start < m.end() < c.end for c in plans[i])]
-            if bounds:
-                at = rng.choice(bounds)
-                n = rng.randint(int(rep["min"]), int(rep["max"]))
-                phrase = str(rep["phrase"])
-                loop = ", ".join([phrase.capitalize()] + [phrase] * (n - 1)) + ". "
-                plans[i].append(_Change(at, at, "repetition", loop, "repetition"))
+    reps = cfg.get("repetition")
+    for rep in ([reps] if isinstance(reps, dict) else list(reps or [])):
+        eligible = [i for i, ln in enumerate(lines) if ln.language == "en" and len(ln.text.split()) >= 20
+                    and not any(c.type == "repetition" for c in plans[i])]
+        if not eligible:
+            break
+        i = rng.choice(eligible)
+        text = lines[i].text
+        bounds = [m.end() for m in re.finditer(r"[.?!] (?=[A-Z])", text)
+                  if not any(c.start < m.end() < c.end for c in plans[i])
+                  and not any(a < m.end() < b for a, b in guarded[i])]
+        if bounds:
+            at = rng.choice(bounds)
+            n = rng.randint(int(rep["min"]), int(rep["max"]))
+            phrase = str(rep["phrase"])
+            loop = ", ".join([phrase.capitalize()] + [phrase] * (n - 1)) + ". "
+            plans[i].append(_Change(at, at, "repetition", loop, "repetition"))
 
     paragraphs: list[str] = []
     defects: list[tuple[int | None, str, str, str, int, int]] = []  # line, type, wrong, right, start, end
-    for i, (text, lang, mt) in enumerate(lines):
+    controls: list[tuple[int, str, int, int]] = []  # line, text, start, end in the vendor paragraph
+    for i, ln in enumerate(lines):
+        text, lang, mt = ln.text, ln.language, ln.mt
         if lang != "en":
             if mt and cfg.get("machine_translation", True):
                 mt = " ".join(mt.split())
@@ -138,16 +226,22 @@ def corrupt(lines: list[tuple[str, str, str | None]], seed: int, cfg: dict | Non
                 defects.append((i, "machine_translation", mt, text, 0, len(mt)))
             else:
                 paragraphs.append(text)
+                controls += [(i, text[a:b], a, b) for a, b in guarded[i]]
             continue
         out, pos = [], 0
+        shifts: list[tuple[int, int]] = []  # (original offset, length change) of each change
         for c in sorted(plans[i], key=lambda c: (c.start, c.end)):
             out.append(text[pos:c.start])
             at = sum(len(s) for s in out)
             out.append(c.new)
             defects.append((i, c.type, c.new.strip(), text[c.start:c.end], at, at + len(c.new.rstrip())))
+            shifts.append((c.start, len(c.new) - (c.end - c.start)))
             pos = c.end
         out.append(text[pos:])
         paragraphs.append("".join(out))
+        for a, b in guarded[i]:
+            d = sum(n for at, n in shifts if at <= a)
+            controls.append((i, text[a:b], a + d, b + d))
 
     # Lines the vendor prints that nobody said; they shift the paragraphs after them.
     para_of_line = list(range(len(lines)))
@@ -165,4 +259,6 @@ def corrupt(lines: list[tuple[str, str, str | None]], seed: int, cfg: dict | Non
     result.sort(key=lambda d: (d.paragraph, d.char_start))
     for n, d in enumerate(result, 1):
         d.id = f"d{n:02d}"
-    return paragraphs, result
+    kept = [Control(f"c{n:02d}", para_of_line[line], line, t, a, b)
+            for n, (line, t, a, b) in enumerate(sorted(controls, key=lambda c: (c[0], c[2])), 1)]
+    return paragraphs, result, kept

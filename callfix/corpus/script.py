@@ -35,6 +35,19 @@ class ScriptLine:
 
 
 @dataclass
+class Channel:
+    """How the call is heard: telephone band (Hz), line noise (dBFS), output rate, codec round trip."""
+    band: tuple[int, int] | None = None
+    noise_db: float | None = None
+    sample_rate: int | None = None  # None: the script's rate
+    codec: str | None = None  # "mulaw": 8-bit G.711 round trip
+
+
+# Every call can be built as these; a script's `channels:` adds or overrides.
+CHANNELS = {"clean": Channel(), "phone": Channel(band=(300, 3400), noise_db=-30.0, sample_rate=8000, codec="mulaw")}
+
+
+@dataclass
 class CallScript:
     path: Path
     title: str
@@ -48,6 +61,15 @@ class CallScript:
     noise_db: float | None = -42.0
     header: list[str] = field(default_factory=list)
     errors: dict[str, Any] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=lambda: dict(CHANNELS))
+
+    def channel(self, name: str | None) -> Channel:
+        """The named channel, or the script's own `channel:` when None."""
+        if name is None:
+            return Channel(band=self.band, noise_db=self.noise_db)
+        if name not in self.channels:
+            raise InputError(f"{self.path}: no channel {name!r} (known: {', '.join(self.channels)})")
+        return self.channels[name]
 
 
 def load_script(path: str | Path) -> CallScript:
@@ -115,9 +137,21 @@ def load_script(path: str | Path) -> CallScript:
             noise_db=float(channel["noise_db"]) if channel.get("noise_db") is not None else None,
             header=[str(h) for h in d.get("header") or []],
             errors=dict(d.get("errors") or {}),
+            channels={**CHANNELS, **{str(k): _channel(v) for k, v in (d.get("channels") or {}).items()}},
         )
     except (TypeError, ValueError, IndexError) as e:
         raise bad(f"invalid value ({e})") from None
+
+
+def _channel(d: dict) -> Channel:
+    unknown = set(d or {}) - {"band", "noise_db", "sample_rate", "codec"}
+    if unknown:
+        raise ValueError(f"channel: unknown keys {sorted(unknown)}")
+    if d.get("codec") not in (None, "mulaw"):
+        raise ValueError(f"channel codec {d['codec']!r}: only mulaw is known")
+    return Channel(band=tuple(int(x) for x in d["band"]) if d.get("band") else None,
+                   noise_db=float(d["noise_db"]) if d.get("noise_db") is not None else None,
+                   sample_rate=int(d["sample_rate"]) if d.get("sample_rate") else None, codec=d.get("codec"))
 
 
 LINE_KEYS = {"speaker", "text", "language", "say", "mt", "audio", "vendor_errors", "controls"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from callfix.corpus import errormodel
-from callfix.corpus.script import CallScript, load_script
+from callfix.corpus.script import CallScript, Channel, load_script
 from callfix.corpus.tts import check_line, check_voice, require_tools, synthesize, write_wav
 from callfix.errors import CallfixError, InputError, OutputError
 from callfix.io.atomic import atomic_path, atomic_write_text
@@ -21,9 +21,12 @@ LEAD_IN = 0.8  # seconds of line noise before the first turn
 TAIL = 1.0
 
 
-def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=None) -> dict[str, Path]:
-    """Synthesise the call in `script` into out_dir; returns the written files by role."""
+def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=None,
+               channel: str | None = None) -> dict[str, Path]:
+    """Synthesise the call in `script` into out_dir; returns the written files by role. `channel`
+    names one of the script's channels ("clean", "phone", ...); None uses its `channel:`."""
     sc = script if isinstance(script, CallScript) else load_script(script)
+    ch = sc.channel(channel)
     voiced = {ln.speaker for ln in sc.lines if not ln.audio}
     require_tools([s.voice for s in sc.speakers.values() if s.id in voiced])
     for s in sc.speakers.values():
@@ -62,7 +65,7 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
             cursor += len(clip)
         pieces.append(np.zeros(int(TAIL * sr), np.float32))
         speech = np.concatenate(pieces)
-        _render_channel(sc, speech, work, out / "call.flac")
+        _render_channel(sc, ch, speech, work, out / "call.flac")
 
     duration = round(len(speech) / sr, 3)
     ref = Transcript(
@@ -81,8 +84,11 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
     written["rttm"] = atomic_write_text(out / "reference.rttm", to_rttm(ref.turns, "call"))
     written["text"] = atomic_write_text(out / "reference.txt", "\n".join(s.text for s in segments) + "\n")
 
-    paragraphs, defects = errormodel.corrupt([(ln.text, ln.language, ln.mt) for ln in sc.lines],
-                                             sc.seed, sc.errors)
+    specs = [errormodel.LineSpec(ln.text, ln.language, ln.mt, ln.vendor_errors, ln.controls) for ln in sc.lines]
+    try:
+        paragraphs, defects, controls = errormodel.corrupt_call(specs, sc.seed, sc.errors)
+    except ValueError as e:
+        raise InputError(f"{sc.path}: {e}") from None
     written["vendor"] = atomic_write_text(out / "vendor.txt", "\n".join(sc.header + paragraphs) + "\n")
     written["defects"] = atomic_write_text(out / "defects.json", json.dumps({
         "vendor": "vendor.txt",
@@ -90,27 +96,42 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
         "seed": sc.seed,
         "defects": [d.to_dict() for d in defects],
     }, ensure_ascii=False, indent=1) + "\n")
+    if controls:
+        written["controls"] = atomic_write_text(out / "controls.json", json.dumps({
+            "vendor": "vendor.txt",
+            "header_lines": len(sc.header),
+            "controls": [c.to_dict() for c in controls],
+        }, ensure_ascii=False, indent=1) + "\n")
     return written
 
 
-def _render_channel(sc: CallScript, speech: np.ndarray, work: Path, dest: Path) -> None:
-    """Line noise, telephone band and level, then 16-bit FLAC."""
+def _render_channel(sc: CallScript, ch: Channel, speech: np.ndarray, work: Path, dest: Path) -> None:
+    """Line noise, telephone band, codec and level, then 16-bit FLAC at the channel's rate."""
     sr = sc.sample_rate
     mix = speech.copy()
-    if sc.noise_db is not None:
+    if ch.noise_db is not None:
         noise = np.random.default_rng(sc.seed).standard_normal(len(mix)).astype(np.float32)
-        mix += noise * np.float32(10 ** (sc.noise_db / 20))
+        mix += noise * np.float32(10 ** (ch.noise_db / 20))
     dry = work / "mix.wav"
     write_wav(dry, mix * 0.5, sr)  # headroom for the filter
+    rate = ch.sample_rate or sr
     effects: list[str] = []
-    if sc.band:
-        effects += ["sinc", f"{sc.band[0]}-{sc.band[1]}"]
+    if ch.band:
+        effects += ["sinc", f"{ch.band[0]}-{min(ch.band[1], rate // 2 - 100)}"]
     effects += ["gain", "-n", "-3"]
+    src = dry
+    if ch.codec == "mulaw":
+        src = work / "mulaw.wav"
+        _sox([str(dry), "-r", str(rate), "-c", "1", "-e", "u-law", "-b", "8", str(src), *effects])
+        effects = []
     with atomic_path(dest) as part:
-        r = subprocess.run(["sox", "-R", str(dry), "-t", "flac", "-r", str(sr), "-c", "1", "-b", "16",
-                            str(part), *effects], capture_output=True, text=True)
-        if r.returncode != 0:
-            raise CallfixError(f"sox failed: {r.stderr.strip()}")
+        _sox([str(src), "-t", "flac", "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer", str(part), *effects])
+
+
+def _sox(args: list[str]) -> None:
+    r = subprocess.run(["sox", "-R", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise CallfixError(f"sox failed: {r.stderr.strip()}")
 
 
 def to_stm(t: Transcript, file_id: str) -> str:
