@@ -8,7 +8,7 @@ from pathlib import Path
 from callfix.config import read_yaml
 from callfix.errors import InputError
 
-FIELDS = ("id", "ref", "vendor", "asr", "hyp", "ref_rttm", "hyp_rttm", "defects")
+FIELDS = ("id", "ref", "vendor", "asr", "hyp", "ref_rttm", "hyp_rttm", "defects", "ref_norm", "ref_tags")
 
 
 def read_manifest(path: str | Path) -> list[dict]:
@@ -58,6 +58,9 @@ def read_manifest(path: str | Path) -> list[dict]:
 def pooled(results: list[dict]) -> dict:
     """Corpus-level rates: errors summed over calls, divided by the summed reference length."""
     out: dict = {"call": f"{len(results)} calls", "reference": {}, "sources": {}, "calls": [r["call"] for r in results]}
+    for key in ("scoring", "scoring_note"):
+        if results and results[0].get(key):
+            out[key] = results[0][key]
     for key in ("english_words", "chinese_chars", "mixed_tokens"):
         out["reference"][key] = sum(r["reference"].get(key, 0) for r in results)
     srcs: list[str] = []
@@ -70,12 +73,17 @@ def pooled(results: list[dict]) -> dict:
             if not src:
                 continue
             agg["calls"] += 1
-            for m in ("wer_en", "cer_zh", "mer"):
+            for m in ("wer", "wer_en", "cer_zh", "mer"):
                 if src.get(m):
                     a = agg.setdefault(m, {"substitutions": 0, "deletions": 0, "insertions": 0, "hits": 0,
                                            "ref_tokens": 0, "hyp_tokens": 0})
                     for k in a:
                         a[k] += src[m].get(k, 0)
+            for cls, e in (src.get("entities") or {}).items():
+                a = agg.setdefault("entities", {}).setdefault(cls, {"substitutions": 0, "deletions": 0, "insertions": 0,
+                                                                    "hits": 0, "ref_tokens": 0, "entities": 0})
+                for k in a:
+                    a[k] += e.get(k, 0)
             if src.get("defects"):
                 dd = agg.setdefault("defects", {"injected": 0, "fixed": 0, "suggested": 0, "by_type": {}})
                 for k in ("injected", "fixed", "suggested"):
@@ -88,9 +96,9 @@ def pooled(results: list[dict]) -> dict:
                 t = agg.setdefault("terms", {"occurrences": 0, "correct": 0})
                 t["occurrences"] += src["terms"]["occurrences"]
                 t["correct"] += src["terms"]["correct"]
-        for m in ("wer_en", "cer_zh", "mer"):
-            if m in agg:
-                a = agg[m]
+        for m in ("wer", "wer_en", "cer_zh", "mer", *(("entities", c) for c in agg.get("entities", {}))):
+            a = agg["entities"][m[1]] if isinstance(m, tuple) else agg.get(m)
+            if a is not None:
                 a["errors"] = a["substitutions"] + a["deletions"] + a["insertions"]
                 a["rate"] = a["errors"] / a["ref_tokens"] if a["ref_tokens"] else None
         if "terms" in agg:

@@ -45,6 +45,8 @@ def summary_rows(res: dict) -> list[tuple[str, list[str]]]:
         if any(c != "–" for c in cells):
             rows.append((name, cells))
 
+    # the earnings mode's reference length depends on the spoken forms each hypothesis matched
+    row("WER, earnings rules", lambda s: _rate_cell(s.get("wer"), True))
     if "calls" in res:  # pooled over calls: sources may cover different calls, so each cell says its size
         row("WER English", lambda s: _rate_cell(s.get("wer_en"), True))
         row("CER Mandarin", lambda s: _rate_cell(s.get("cer_zh"), True))
@@ -75,21 +77,39 @@ def to_markdown(res: dict, command: str | None = None) -> str:
     ref = res.get("reference", {})
     if ref.get("path"):
         out += [f"Reference: `{ref['path']}` ({ref.get('format')})", ""]
+    for key, what in (("normalisation", "Normalisation candidates"), ("wer_tags", "Entity classes")):
+        if ref.get(key):
+            out += [f"{what}: `{ref[key]}`", ""]
+    if res.get("scoring_note"):
+        out += [f"Scoring: {res['scoring_note']}", ""]
     if command:
         out += ["```", command, "```", ""]
     out += ["| metric | " + " | ".join(label(s) for s in srcs) + " |", "|---|" + "---|" * len(srcs)]
     out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in summary_rows(res)]
     if res.get("per_call"):
-        out += ["", "## Per call", "", "| call | source | WER en | CER zh | MER |", "|---|---|---|---|---|"]
+        cols = [(m, n) for m, n in (("wer", "WER earnings"), ("wer_en", "WER en"), ("cer_zh", "CER zh"), ("mer", "MER"))
+                if any(m in v for c in res["per_call"] for k, v in c.items() if k != "call")]
+        out += ["", "## Per call", "", "| call | source | " + " | ".join(n for _, n in cols) + " |",
+                "|---|---|" + "---|" * len(cols)]
         for c in res["per_call"]:
             for s, v in c.items():
                 if s != "call":
-                    out.append(f"| {c['call']} | {label(s)} | {_pct(v.get('wer_en'))} | {_pct(v.get('cer_zh'))} | "
-                               f"{_pct(v.get('mer'))} |")
+                    out.append(f"| {c['call']} | {label(s)} | " + " | ".join(_pct(v.get(m)) for m, _ in cols) + " |")
+    classes = sorted({k for s in res["sources"].values() for k in (s.get("entities") or {})})
+    if classes:
+        out += ["", "## Entity WER by class (reference wer_tags; errors / reference words)", "",
+                "| class | " + " | ".join(label(s) for s in srcs) + " |", "|---|" + "---|" * len(srcs)]
+        for k in classes:
+            cells = []
+            for s in srcs:
+                e = (res["sources"][s].get("entities") or {}).get(k)
+                cells.append("–" if not e or e.get("rate") is None else f"{_pct(e['rate'])} ({e['errors']}/{e['ref_tokens']})")
+            out.append(f"| {k} | " + " | ".join(cells) + " |")
     names = ref.get("speaker_names") or {}
     spk = sorted({k for s in res["sources"].values() for k in (s.get("per_speaker") or {})})
     if spk:
-        out += ["", "## Error rate by reference speaker (mixed tokens)", "",
+        unit = "words, earnings rules" if res.get("scoring") == "earnings" else "mixed tokens"
+        out += ["", f"## Error rate by reference speaker ({unit})", "",
                 "| speaker | " + " | ".join(label(s) for s in srcs) + " |", "|---|" + "---|" * len(srcs)]
         for k in spk:
             cells = [_pct(((res["sources"][s].get("per_speaker") or {}).get(k) or {}).get("rate")) for s in srcs]
@@ -135,11 +155,11 @@ def charts(res: dict) -> dict[str, bytes]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    srcs = [s for s in res["sources"] if any(res["sources"][s].get(k) for k in ("mer", "wer_en"))]
+    srcs = [s for s in res["sources"] if any(res["sources"][s].get(k) for k in ("mer", "wer_en", "wer"))]
     out: dict[str, bytes] = {}
     if not srcs:
         return out
-    metrics = [("wer_en", "WER en"), ("cer_zh", "CER zh"), ("mer", "MER")]
+    metrics = [("wer", "WER earnings"), ("wer_en", "WER en"), ("cer_zh", "CER zh"), ("mer", "MER")]
     metrics = [(k, n) for k, n in metrics if any((res["sources"][s].get(k) or {}).get("rate") is not None for s in srcs)]
 
     def png(fig) -> bytes:
@@ -179,10 +199,10 @@ def charts(res: dict) -> dict[str, bytes]:
     fig, ax = plt.subplots(figsize=(6, 3.4))
     bottom = [0] * len(srcs)
     for key, name in (("substitutions", "substitutions"), ("deletions", "deletions"), ("insertions", "insertions")):
-        vals = [(res["sources"][s].get("mer") or {}).get(key, 0) for s in srcs]
+        vals = [(res["sources"][s].get("mer") or res["sources"][s].get("wer") or {}).get(key, 0) for s in srcs]
         ax.bar([label(s) for s in srcs], vals, bottom=bottom, label=name)
         bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel("errors (mixed tokens)")
+    ax.set_ylabel("errors (words)" if any(res["sources"][s].get("wer") for s in srcs) else "errors (mixed tokens)")
     ax.set_title("Error types by source")
     ax.legend()
     out["error_types"] = png(fig)

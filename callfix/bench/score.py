@@ -9,6 +9,8 @@ from callfix.errors import InputError
 from callfix.model import Turn
 
 SOURCES = ("vendor", "asr", "corrected")  # the order of the columns in every table
+MODE = "whisper"
+MODE_NOTE = "whisper: Whisper's EnglishTextNormalizer as the Open ASR Leaderboard uses it, jiwer alignment"
 
 
 def score_call(ref: Doc, hyps: dict[str, Doc], terms: list[str] | None = None, *,
@@ -22,6 +24,7 @@ def score_call(ref: Doc, hyps: dict[str, Doc], terms: list[str] | None = None, *
     ref_turns = ref_turns if ref_turns is not None else ref.speaker_turns()
     result: dict = {
         "call": name,
+        "scoring": MODE, "scoring_note": MODE_NOTE,
         "reference": {"path": ref.path, "format": ref.format, "english_words": len(en_ref),
                       "chinese_chars": len(zh_ref), "mixed_tokens": len(mx_ref),
                       "speakers": sorted({u.speaker for u in ref.utterances if u.speaker}),
