@@ -57,3 +57,39 @@ def tone(path: Path, seconds: float = 15.0) -> Path:
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
                     f"sine=frequency=440:duration={seconds}", "-ac", "1", "-ar", "16000", str(path)], check=True)
     return path
+
+
+def with_review_cases(t: Transcript) -> Transcript:
+    """The small call plus a suggested deletion and the Mandarin re-sourcing of paragraph 2."""
+    p1, p2 = t.paragraphs[1], t.paragraphs[2]
+    cs = p1.text.rindex("Thank you.")
+    t.edits.append(Edit(id="d1", paragraph=1, kind="delete", vendor="Thank you.", replacement="", decision="suggested",
+                        char_start=cs, char_end=cs + len("Thank you."), start=8.5, end=9.0, speaker="SPEAKER_01",
+                        confidence=0.6, reason="not in the audio", evidence={"asr_text": "", "asr_gap_seconds": 0.3}))
+    t.edits.append(Edit(id="r1", paragraph=2, kind="resource", vendor=p2.text, replacement=p2.source_text,
+                        decision="suggested", char_start=0, char_end=len(p2.text), start=9.0, end=12.0,
+                        speaker="SPEAKER_01", language="zh", confidence=0.5,
+                        reason="English text over Mandarin speech (machine translation)",
+                        evidence={"asr_text": p2.source_text, "asr_probability": 0.5, "mandarin": True,
+                                  "asr_language_zh": 1.0, "matched_share": 0.0}))
+    return t
+
+
+def long_transcript(paragraphs: int = 40) -> Transcript:
+    """A call long enough to scroll: each paragraph a few sentences with one suggested edit."""
+    filler = ("We continued to invest in our infrastructure and our customers. Revenue from the enterprise "
+              "segment grew steadily over the year, and the team expects that momentum to continue. ")
+    t = Transcript(audio="call.flac", duration=paragraphs * 10.0, languages=["en"],
+                   speakers=[Speaker("SPEAKER_00", "Operator"), Speaker("SPEAKER_01", "Zou Tao")])
+    for i in range(paragraphs):
+        text = filler * (1 + i % 3) + "Our growth margin improved this quarter."
+        toks = tokenize(text)
+        s = i * 10.0
+        for k, tok in enumerate(toks):
+            tok.start, tok.end, tok.speaker = round(s + k * 9.0 / len(toks), 3), round(s + (k + 1) * 9.0 / len(toks), 3), f"SPEAKER_0{i % 2}"
+        t.paragraphs.append(Paragraph(index=i, text=text, tokens=toks, start=s, end=s + 9.0, speakers=[f"SPEAKER_0{i % 2}"]))
+        cs = text.index("growth margin")
+        t.edits.append(Edit(id=f"e{i:04d}", paragraph=i, kind="replace", vendor="growth margin", replacement="gross margin",
+                            decision="suggested", char_start=cs, char_end=cs + len("growth margin"), start=s + 8.0,
+                            end=s + 8.6, speaker=f"SPEAKER_0{i % 2}", confidence=0.7, reason="known confusion"))
+    return t

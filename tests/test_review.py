@@ -19,7 +19,7 @@ from callfix.errors import InputError
 from callfix.model import Edit, Transcript
 from callfix.review import render_review, transcript_id
 from callfix.review.apply import reviewed_transcript
-from callfix.review.decisions import load_decisions
+from callfix.review.decisions import Review, load_decisions
 from callfix.model import Paragraph
 from callfix.review.rebuild import check_edits, rebuild_paragraph, rebuild_transcript
 from callfix.review.tables import transcript_diff
@@ -142,13 +142,28 @@ def test_transcript_id_is_stable_and_tracks_edits():
 def test_decisions_file_is_validated(tmp_path: Path):
     t = make_transcript("call.flac")
     ok = _decisions(tmp_path / "d.json", t, {"e1": "reject", "e3": "accept"})
-    assert load_decisions(ok, t) == {"e1": "reject", "e3": "accept"}
+    assert load_decisions(ok, t) == Review(choices={"e1": "reject", "e3": "accept"})
+    tid = transcript_id(t)
+    full = tmp_path / "full.json"
+    full.write_text(json.dumps({"transcript": tid, "decisions": {"e1": {"decision": "accept", "text": "Kingsoft Cloud"},
+                                                                  "e2": {"decision": "reject"}},
+                                "speakers": {"SPEAKER_01": " Zou Tao, CEO ", "NEW_1": "Jane Doe"},
+                                "paragraph_speakers": {"2": "NEW_1"}}))
+    assert load_decisions(full, t) == Review(choices={"e1": "accept", "e2": "reject"}, texts={"e1": "Kingsoft Cloud"},
+                                             speakers={"SPEAKER_01": "Zou Tao, CEO", "NEW_1": "Jane Doe"},
+                                             paragraph_speakers={2: "NEW_1"})
     cases = {
         "not valid JSON": "{nope",
         "expected": json.dumps([1, 2]),
         "are for transcript 'other'": json.dumps({"transcript": "other", "decisions": {}}),
         "unknown edit id": json.dumps({"transcript": transcript_id(t), "decisions": {"e404": "accept"}}),
-        "expected \"accept\" or \"reject\"": json.dumps({"transcript": transcript_id(t), "decisions": {"e1": "maybe"}}),
+        "expected \"accept\", \"reject\"": json.dumps({"transcript": tid, "decisions": {"e1": "maybe"}}),
+        "rejected but carries a text": json.dumps({"transcript": tid, "decisions": {"e1": {"decision": "reject", "text": "x"}}}),
+        "not a string": json.dumps({"transcript": tid, "decisions": {"e1": {"decision": "accept", "text": 5}}}),
+        "needs a one-line name": json.dumps({"transcript": tid, "decisions": {}, "speakers": {"SPEAKER_00": ""}}),
+        "is not a label": json.dumps({"transcript": tid, "decisions": {}, "speakers": {"<b>": "x"}}),
+        "paragraph '9' does not exist": json.dumps({"transcript": tid, "decisions": {}, "paragraph_speakers": {"9": "SPEAKER_00"}}),
+        "neither in the transcript": json.dumps({"transcript": tid, "decisions": {}, "paragraph_speakers": {"1": "NOBODY"}}),
     }
     for problem, body in cases.items():
         bad = tmp_path / "bad.json"
@@ -177,13 +192,15 @@ def test_page_escapes_transcript_text_and_embeds_data_safely(out: Path):
     page = render_review(out).read_text(encoding="utf-8")
     # exactly two script elements: the JSON data block and our code; no injected tag anywhere
     assert len(re.findall(r"<script\b", page)) == 2 and "<img" not in page
-    assert html.escape(HOSTILE) in page
+    p3 = re.search(r'<section [^>]*id="p-3".*?</section>', page, re.S).group(0)
+    assert HOSTILE in html.unescape(re.sub(r"<[^>]+>", "", p3))  # shown as text, word by word
+    assert html.escape("Brian Gong" + HOSTILE) in p3  # the proposal, escaped whole
     data = re.search(r'<script type="application/json" id="review-data">(.*?)</script>', page, re.S).group(1)
     assert "</" not in data and "<" not in data
     parsed = json.loads(data)
     assert parsed["id"] == transcript_id(make_transcript("call.flac"))
     assert parsed["edits"][5]["replacement"] == "Brian Gong" + HOSTILE
-    assert parsed["audio"] is True and 'src="call.flac"' in page
+    assert parsed["audio"][0] == "call.flac" and 'src="call.flac"' in page
     # the policy allows our script only (by hash) and no network source at all
     js = re.search(r"<script>(.*)</script></body>", page, re.S).group(1)
     digest = base64.b64encode(hashlib.sha256(js.encode()).digest()).decode()
@@ -195,11 +212,16 @@ def test_page_escapes_transcript_text_and_embeds_data_safely(out: Path):
 def test_page_shows_speakers_times_languages_and_mandarin_beside_translation(out: Path):
     page = render_review(out).read_text(encoding="utf-8")
     assert page.count('class="para') == 4
-    assert '<span class="who">Zou Tao</span>' in page and "0:09–0:12" in page
+    assert re.search(r'<button [^>]*class="who"[^>]*>Zou Tao</button>', page) and "0:09–0:12" in page
     mt = re.search(r'<section class="para" id="p-2".*?</section>', page, re.S).group(0)
-    assert "经调整后，业务利润首次扭亏为盈。" in mt and "Vendor's machine translation" in mt
-    assert 'class="edit kept off"' in mt and "<del>twisted</del><ins>turned positive</ins>" in mt
-    assert 'class="edit applied on"' in page and 'class="edit suggested off"' in page
+    assert "经调整后，业务利润首次扭亏为盈。" in mt and "Vendor's English (kept)" in mt
+    assert 'class="edit kept k-replace off"' in mt
+    assert '<del><span data-t="10.50">twisted</span></del><ins class="repl">turned positive</ins>' in mt
+    assert 'class="edit applied k-replace on"' in page and 'class="edit suggested k-replace off"' in page
+    # a deletion is marked as one, so the page can strike it even before it takes effect
+    assert 'class="edit applied k-delete deletion on"' in page
+    # every timed word carries its start, for click-to-play and the playing-word highlight
+    assert '<span data-t="4.88">improved</span>' in page
 
 
 def test_audio_is_referenced_relative_to_the_page(tmp_path: Path):
@@ -315,7 +337,11 @@ def test_resourced_paragraph_points_to_the_mandarin_instead_of_repeating_it(tmp_
     t.save(tmp_path / "transcript.json")
     page = render_review(tmp_path).read_text(encoding="utf-8")
     mt = re.search(r'<section class="para" id="p-2".*?</section>', page, re.S).group(0)
-    assert mt.count(p.source_text) == 1 and "⇐ Mandarin</ins>" in mt
+    # the Mandarin is the proposal, shown once in its own column; the English is not struck
+    assert mt.count(p.source_text) == 1
+    assert re.search(r'<div class="col src">.*data-edit="r1"[^>]*><ins class="repl">' + p.source_text, mt)
+    english = re.search(r'<div class="col mt">(.*)</div></div>', mt, re.S).group(1)
+    assert "<del>" not in english and "r1" not in english
 
 
 def test_edit_inside_another_nests_and_a_crossing_one_is_listed(tmp_path: Path):
@@ -330,9 +356,11 @@ def test_edit_inside_another_nests_and_a_crossing_one_is_listed(tmp_path: Path):
                         decision="kept", char_start=cross, char_end=cross + len("gap net")))
     t.save(tmp_path / "transcript.json")
     page = render_review(tmp_path).read_text(encoding="utf-8")
-    assert re.search(r'data-edit="outer"[^>]*><del><span class="edit applied on"[^>]*data-edit="e4"[^>]*>'
-                     r'<del>this one, this one, this one\.</del></span> Thank you\.</del></span>', page)
-    assert re.search(r'Overlapping edits: <span class="edit kept off"[^>]*data-edit="cross"', page)
+    plain = re.sub(r'<span data-t="[^"]*">([^<]*)</span>', r"\1", page)  # the words without their times
+    assert re.search(r'data-edit="outer"[^>]*><del><span class="edit applied k-delete deletion on"[^>]*data-edit="e4"[^>]*>'
+                     r'<del>this one, this one, this one\.</del><ins class="repl"></ins></span> Thank you\.</del>'
+                     r'<ins class="repl"></ins></span>', plain)
+    assert re.search(r'Overlapping edits: <span class="edit kept k-replace off"[^>]*data-edit="cross"', page)
     # when both are chosen the outer one wins and the inner one is reported
     r = rebuild_transcript(t, {"outer": "accept"})[1]
     assert r.text == "Our gross margin improved and non-gap net loss narrowed." and r.conflicts == ["e4"]
@@ -342,3 +370,141 @@ def test_edit_inside_another_nests_and_a_crossing_one_is_listed(tmp_path: Path):
     from callfix.align.correct import apply_edits
 
     assert apply_edits(final.paragraphs[1], final.edits)[0] == r.text  # what the writers re-apply agrees
+
+
+# --- the editor's own text, Mandarin beside English, speakers --------------------------------------
+
+def test_own_text_replaces_the_proposal_and_can_delete_or_restore():
+    t = make_transcript()
+    review = Review(choices={"e1": "accept", "e3": "accept", "e2": "accept"},
+                    texts={"e1": "Kingsoft Cloud", "e3": "non-GAAP adjusted", "e2": ""})
+    r = rebuild_transcript(t, review)
+    assert r[0].text == "Thank you, operator. Welcome to Kingsoft Cloud fourth quarter call."
+    assert r[1].text == "Our improved and non-GAAP adjusted net loss narrowed. Thank you."
+    final = reviewed_transcript(t, review)
+    by_id = {e.id: e for e in final.edits}
+    assert by_id["e1"].replacement == "Kingsoft Cloud" and by_id["e1"].evidence["review"]["proposed"] == "Kingsoft Cloud's"
+    assert by_id["e2"].kind == "delete" and by_id["e2"].decision == "applied"
+    from callfix.align.splice import apply_edits
+
+    # the writers re-apply the final edits: they must agree with the rebuilt text
+    assert [apply_edits(p, final.edits)[0] for p in final.paragraphs[:2]] == [r[0].text, r[1].text]
+    assert final.meta["review"]["own_text"] == ["e1", "e2", "e3"]
+
+
+def _resourced() -> Transcript:
+    t = make_transcript()
+    p = t.paragraphs[2]
+    t.edits = [e for e in t.edits if e.id != "e5"]
+    t.edits.append(Edit(id="r1", paragraph=2, kind="resource", vendor=p.text, replacement=p.source_text,
+                        decision="suggested", char_start=0, char_end=len(p.text), start=9.0, end=12.0,
+                        speaker="SPEAKER_01", language="zh", confidence=0.5))
+    return t
+
+
+def test_accepting_a_resource_edit_keeps_the_english_and_puts_the_mandarin_beside(tmp_path: Path):
+    t = _resourced()
+    english = t.paragraphs[2].text
+    for choice, text, mandarin in [("accept", None, "经调整后，业务利润首次扭亏为盈。"), (None, None, "经调整后，业务利润首次扭亏为盈。"),
+                                   ("accept", "经调整后，业务首次扭亏为盈。", "经调整后，业务首次扭亏为盈。"), ("reject", None, None)]:
+        review = Review(choices={"r1": choice} if choice else {}, texts={"r1": text} if text else {})
+        final = reviewed_transcript(t, review)
+        p = final.paragraphs[2]
+        assert p.corrected == english and p.source_text == mandarin, (choice, text)
+        r1 = next(e for e in final.edits if e.id == "r1")
+        assert r1.decision != "applied" and r1.evidence["review"]["mandarin_beside_english"] == (choice != "reject")
+        from callfix.io.writers import text_output
+
+        txt = text_output(final)
+        assert english in txt and (mandarin is None or f"(Mandarin source): {mandarin}" in txt)
+        assert mandarin is not None or "(Mandarin source)" not in txt
+
+
+def test_speakers_renamed_and_paragraphs_reassigned_reach_every_output(out: Path):
+    t = Transcript.load(out / "transcript.json")
+    d = out / "decisions.json"
+    d.write_text(json.dumps({"transcript": transcript_id(t), "decisions": {},
+                             "speakers": {"SPEAKER_00": "Nicole Shan", "NEW_1": "Henry He"},
+                             "paragraph_speakers": {"3": "NEW_1"}}))
+    assert main(["apply-review", str(out), str(d)]) == 0
+    txt = (out / "final" / "transcript.txt").read_text(encoding="utf-8")
+    lines = [line for line in txt.splitlines() if line.startswith("[")]
+    assert "Nicole Shan: Thank you, operator." in lines[0] and "Henry He: Our question comes" in lines[-1]
+    assert "Operator" not in txt
+    final = Transcript.load(out / "final" / "transcript.json")
+    assert final.paragraphs[3].speakers == ["NEW_1"] and final.speaker_label("NEW_1") == "Henry He"
+    assert "Henry He" in (out / "final" / "transcript.srt").read_text(encoding="utf-8")
+
+
+# --- finding the audio ---------------------------------------------------------------------------
+
+def test_audio_is_found_from_another_directory_and_after_the_folder_moves(tmp_path: Path, monkeypatch, capsys):
+    import shutil
+
+    call = tmp_path / "calls" / "q4.flac"
+    call.parent.mkdir()
+    tone(call)
+    run = tmp_path / "runs" / "q4"
+    run.mkdir(parents=True)
+    t = make_transcript("../../calls/q4.flac")  # as `callfix run` names it: relative to the run folder
+    t.meta["audio_path"] = str(call)
+    t.save(run / "transcript.json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["review", str(run)]) == 0
+    assert capsys.readouterr().err == ""
+    data = json.loads(re.search(r'id="review-data">(.*?)</script>', (run / "review.html").read_text(), re.S).group(1))
+    assert data["audio"] == ["../../calls/q4.flac", "q4.flac", "../q4.flac", call.resolve().as_uri()]
+    # moved without its audio: the absolute path is the fallback
+    moved = tmp_path / "moved" / "q4"
+    shutil.copytree(run, moved)
+    render_review(moved)
+    assert json.loads(re.search(r'id="review-data">(.*?)</script>', (moved / "review.html").read_text(), re.S)
+                      .group(1))["audio"][0] == "../../calls/q4.flac"
+    # moved together with its audio, the original gone: the copy beside the transcript is found
+    shutil.copy(call, moved / "q4.flac")
+    call.unlink()
+    render_review(moved)
+    assert 'src="q4.flac"' in (moved / "review.html").read_text()
+    assert main(["review", str(moved), "--embed-audio"]) == 0
+    (moved / "q4.flac").unlink()
+    assert main(["review", str(moved)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"callfix: warning: {moved / 'transcript.json'}: its audio ../../calls/q4.flac")
+    assert "pass --audio FILE" in err[0]
+
+
+# --- evidence in words -------------------------------------------------------------------------------
+
+def test_evidence_reads_in_words_with_one_confidence_figure():
+    from callfix.review.evidence import confidence_words, evidence_rows
+
+    e = Edit(id="x", paragraph=0, kind="replace", vendor="205,", replacement="2025,", decision="suggested",
+             confidence=0.722, evidence={
+                 "asr_text": "420-25,", "asr_probability": 0.604, "asr_probability_min": 0.2, "asr_language_zh": 0.0,
+                 "phonetic_similarity": 0.0, "text_similarity": 0.667, "cross_paragraph": True,
+                 "number": {"vendor": ["205"], "audio": ["420", "25"], "digit_similarity": 0.667},
+                 "acoustic": {"margin": 6.3, "scores": {"vendor": -12.1, "asr": -5.8}, "window_s": [10.0, 16.5]},
+                 "glossary": {"confusion": ["growth margin", "gross margin"], "term": "gross margin"},
+                 "some_new_key": {"a_b": 0.12345}})
+    rows = dict(evidence_rows(e))
+    assert rows["Audio check"].startswith("The audio fits what the ASR heard best by 6.3 nats (a clear lead)")
+    assert "the vendor's text -12.1" in rows["Audio check"] and "Window s: 10, 16.5" in rows["Audio check"]
+    assert rows["Heard in the audio"] == "“420-25,”"
+    assert rows["Speech recogniser"] == "unsure of these words (the least sure word: very unsure)"
+    assert rows["Speech language"] == "English" and rows["Span"] == "runs across a paragraph break"
+    assert rows["Number"] == "the text says 205, the audio 420 25 (digits somewhat alike)"
+    assert rows["Glossary"].startswith("“growth margin” is a known mishearing of “gross margin”")
+    assert rows["Some new key"] == "A b: 0.123"
+    text = " ".join(k + " " + v for k, v in rows.items())
+    assert "_" not in text and "0.604" not in text and "0.2 " not in text  # no machine keys, no rival figures
+    assert confidence_words(0.722) == "72% confident (medium)"
+    assert dict(evidence_rows(replace_ev(e, {"acoustic": {"margin": 1.2, "scores": {"vendor": -3.0, "asr": -4.2}}})))[
+        "Audio check"].startswith("The audio fits the vendor's text best by 1.2 nats (too close to call)")
+
+
+def replace_ev(e: Edit, ev: dict) -> Edit:
+    from dataclasses import replace
+
+    return replace(e, evidence=ev)

@@ -5,46 +5,86 @@ import copy
 from pathlib import Path
 
 from callfix.errors import InputError
-from callfix.model import Transcript
-from callfix.review.decisions import load_decisions, transcript_id
-from callfix.review.rebuild import ACCEPT, REJECT, check_edits, rebuild_transcript
+from callfix.model import Speaker, Transcript
+from callfix.review.decisions import Review, load_decisions, transcript_id
+from callfix.review.rebuild import ACCEPT, REJECT, check_edits, in_effect, mandarin_beside, own_edit, rebuild_transcript
 
 
-def reviewed_transcript(t: Transcript, editor: dict[str, str], decisions_path: str = "") -> Transcript:
+def reviewed_transcript(t: Transcript, editor: "Review | dict[str, str]", decisions_path: str = "") -> Transcript:
     """A copy of ``t`` with paragraphs rebuilt from the editor's choices and each edit's outcome recorded.
 
-    Accepted edits are applied (suggested ones too), rejected ones reverted (applied ones too),
-    undecided ones keep their automatic class.
+    Accepted edits are applied (suggested ones too), with the editor's own text where they typed one;
+    rejected ones reverted (applied ones too); undecided ones keep their automatic class. A resource
+    edit keeps the English and puts its Mandarin (or the editor's) beside it; rejected, the Mandarin
+    is dropped. Speakers are renamed and paragraphs reassigned as the editor said.
     """
+    review = Review.of(editor)
     out = copy.deepcopy(t)
-    rebuilt = rebuild_transcript(out, editor)
+    _apply_speakers(out, review)
+    rebuilt = rebuild_transcript(out, review)
     for p in out.paragraphs:
         p.corrected = rebuilt[p.index].text
+    for index, text in mandarin_beside(out, review).items():
+        p = next(q for q in out.paragraphs if q.index == index)
+        p.source_text = text
     conflicts = [c for r in rebuilt.values() for c in r.conflicts]
-    for e in out.edits:
-        choice = editor.get(e.id)
-        review = {"auto": e.decision, "editor": choice}
-        if choice == ACCEPT:
+    for n, e in enumerate(out.edits):
+        choice = review.choices.get(e.id)
+        record = {"auto": e.decision, "editor": choice}
+        own = review.texts.get(e.id)
+        if own is not None:
+            record["proposed"] = e.replacement
+            if e.kind == "resource":
+                e.replacement = own.strip()
+            else:
+                e = out.edits[n] = own_edit(e, own)
+        if e.kind == "resource":
+            # never spliced: the writers must not put the Mandarin in place of the English
+            record["mandarin_beside_english"] = in_effect(e, choice)
+            e.decision = "kept" if choice == REJECT else e.decision if e.decision != "applied" else "suggested"
+        elif choice == ACCEPT:
             e.decision = "applied"
         elif choice == REJECT:
             e.decision = "kept"
         if e.id in conflicts:
             # not in the final text: the writers must not re-apply it over the edit that won
             e.decision = "kept"
-            review["skipped"] = "overlaps another chosen edit"
-        e.evidence = {**e.evidence, "review": review}
+            record["skipped"] = "overlaps another chosen edit"
+        e.evidence = {**e.evidence, "review": record}
     out.meta = {
         **out.meta,
         "review": {
             "transcript": transcript_id(t),
             "decisions_file": decisions_path,
-            "accepted": sum(v == ACCEPT for v in editor.values()),
-            "rejected": sum(v == REJECT for v in editor.values()),
-            "undecided": sum(e.id not in editor for e in t.edits),
+            "accepted": sum(v == ACCEPT for v in review.choices.values()),
+            "rejected": sum(v == REJECT for v in review.choices.values()),
+            "undecided": sum(e.id not in review.choices for e in t.edits),
+            "own_text": sorted(review.texts),
+            "speakers": dict(review.speakers),
+            "paragraph_speakers": {str(k): v for k, v in review.paragraph_speakers.items()},
             "conflicts": conflicts,  # chosen edits skipped: another chosen edit covers their span
         },
     }
     return out
+
+
+def _apply_speakers(t: Transcript, review: Review) -> None:
+    by_id = {s.id: s for s in t.speakers}
+    for sid, name in review.speakers.items():
+        if sid in by_id:
+            by_id[sid].name = name
+        else:
+            by_id[sid] = Speaker(sid, name, evidence=["named by the editor"])
+            t.speakers.append(by_id[sid])
+    for index, sid in review.paragraph_speakers.items():
+        p = next(q for q in t.paragraphs if q.index == index)
+        p.speakers = [sid]
+        p.speaker = None  # the editor's word beats the vendor's label
+        for tok in p.tokens:
+            tok.speaker = sid
+        for e in t.edits:
+            if e.paragraph == index:
+                e.speaker = sid
 
 
 def apply_review(out_dir: str | Path, decisions_path: str | Path) -> list[Path]:
@@ -54,8 +94,8 @@ def apply_review(out_dir: str | Path, decisions_path: str | Path) -> list[Path]:
         raise InputError(f"{out}: not a directory")
     t = Transcript.load(src)
     check_edits(t, str(src))
-    editor = load_decisions(decisions_path, t, src)
-    final = reviewed_transcript(t, editor, str(decisions_path))
+    review = load_decisions(decisions_path, t, src)
+    final = reviewed_transcript(t, review, str(decisions_path))
     from callfix.io.writers import write_outputs
     from callfix.review.tables import write_diff
 

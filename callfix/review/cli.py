@@ -12,14 +12,17 @@ def add_parser(sub) -> None:
 
     a = sub.add_parser("apply-review", help="write the final transcript (all formats) from an editor's decisions.json")
     a.add_argument("dir", help="output folder holding transcript.json")
-    a.add_argument("decisions", help="decisions.json exported from review.html")
+    a.add_argument("decisions", help="decisions.json exported from review.html (choices, own texts, speaker names)")
     a.set_defaults(func=_apply)
 
 
 def _review(args) -> int:
+    import sys
+
     from callfix.review import render_review
 
-    path = render_review(args.dir, audio=args.audio, embed_audio=args.embed_audio)
+    path = render_review(args.dir, audio=args.audio, embed_audio=args.embed_audio,
+                         warn=lambda msg: print(f"callfix: warning: {msg}", file=sys.stderr))
     print(path)
     return 0
 

@@ -20,8 +20,9 @@ PAD = 0.75  # seconds of context either side of the edit
 MAX_CLIP = 30.0
 
 
-def edit_clips(audio: str | Path, edits: list[Edit], bitrate: str = "32k") -> tuple[dict[str, str], dict[str, list]]:
-    """``({clip id: "data:audio/mpeg;base64,…"}, {edit id: [clip id, seconds into the clip]})``."""
+def edit_clips(audio: str | Path, edits: list[Edit], bitrate: str = "32k") -> tuple[dict[str, str], dict[str, list], dict[str, list]]:
+    """``({clip id: "data:audio/mpeg;base64,…"}, {edit id: [clip id, seconds into the clip]},
+    {clip id: [start, end] in the call})``: the spans let a click on any word inside a clip play it."""
     duration = probe(audio).duration
     windows = []
     for e in edits:
@@ -44,7 +45,8 @@ def edit_clips(audio: str | Path, edits: list[Edit], bitrate: str = "32k") -> tu
         data = list(pool.map(lambda g: _mp3(audio, g[0], g[1] - g[0], bitrate), groups))
     clips = {f"c{n}": "data:audio/mpeg;base64," + base64.b64encode(d).decode() for n, d in enumerate(data)}
     where = {eid: [f"c{n}", round(a - g[0], 3)] for n, g in enumerate(groups) for eid, a in g[2]}
-    return clips, where
+    spans = {f"c{n}": [round(g[0], 3), round(g[1], 3)] for n, g in enumerate(groups)}
+    return clips, where, spans
 
 
 def _mp3(audio: str | Path, start: float, duration: float, bitrate: str) -> bytes:

@@ -5,6 +5,9 @@ corrected text is the original with each chosen edit's span replaced by its repl
 splicing itself is the aligner's (``callfix.align.correct.apply_edits``: deletions take their
 whitespace, insertions bring one, tokens inside an edit take its time), so a reviewed transcript is
 built exactly as the automatic one is.
+
+A "resource" edit (the Mandarin transcript of a machine-translated stretch) is never spliced into
+the text: the vendor's interpreter English stays, and the Mandarin goes beside it unless rejected.
 """
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from dataclasses import dataclass, replace
 
 from callfix.errors import InputError
 from callfix.model import Edit, Paragraph, Token, Transcript
+from callfix.review.decisions import ACCEPT, REJECT, Review
 
-ACCEPT, REJECT = "accept", "reject"
 CLASSES = ("applied", "suggested", "kept")  # the aligner's automatic decisions
 
 
@@ -25,12 +28,36 @@ class Rebuilt:
 
 
 def in_effect(edit: Edit, editor: str | None = None) -> bool:
-    """Whether the edit's replacement is in the text: the editor's word wins, else the automatic class."""
+    """Whether the edit takes effect: the editor's word wins, else the automatic class.
+
+    A resource edit in effect puts its Mandarin beside the English; the aligner gives it by default.
+    """
     if editor == ACCEPT:
         return True
     if editor == REJECT:
         return False
-    return edit.decision == "applied"
+    return edit.kind == "resource" or edit.decision == "applied"
+
+
+def own_edit(e: Edit, text: str) -> Edit:
+    """The edit with the editor's text as its replacement (an empty text deletes the stretch)."""
+    kind = "insert" if not e.vendor else "delete" if not text.strip() else "replace"
+    return replace(e, replacement=text.strip() if kind != "delete" else "", kind=kind)
+
+
+def mandarin_beside(t: Transcript, review: "Review | dict | None" = None) -> dict[int, str | None]:
+    """Each re-sourced paragraph's Mandarin after the review: the editor's text, the ASR's, or none."""
+    review = Review.of(review)
+    out: dict[int, list[str]] = {}
+    for e in t.edits:
+        if e.kind != "resource":
+            continue
+        lines = out.setdefault(e.paragraph, [])
+        if in_effect(e, review.choices.get(e.id)):
+            text = review.texts.get(e.id, e.replacement).strip()
+            if text:
+                lines.append(text)
+    return {k: "\n".join(v) or None for k, v in out.items()}
 
 
 def rebuild_paragraph(p: Paragraph, chosen: list[Edit], accepted: set[str] | None = None) -> Rebuilt:
@@ -92,12 +119,20 @@ def check_edits(t: Transcript, source: str) -> None:
             )
 
 
-def rebuild_transcript(t: Transcript, editor: dict[str, str] | None = None) -> dict[int, Rebuilt]:
-    """Corrected text of every paragraph, keyed by paragraph index; undecided edits keep their class."""
-    editor = editor or {}
+def rebuild_transcript(t: Transcript, editor: "Review | dict[str, str] | None" = None) -> dict[int, Rebuilt]:
+    """Corrected text of every paragraph, keyed by paragraph index; undecided edits keep their class.
+
+    ``editor`` is a :class:`Review` (choices, the editor's own texts) or a plain ``{id: choice}``.
+    """
+    review = Review.of(editor)
     by_para: dict[int, list[Edit]] = {}
     for e in t.edits:
-        if in_effect(e, editor.get(e.id)):
+        if e.kind != "resource" and in_effect(e, review.choices.get(e.id)):
+            own = review.texts.get(e.id)
+            if own is not None:
+                e = own_edit(e, own)
+                if e.kind == "insert" and not e.replacement:
+                    continue  # nothing to insert: the editor emptied the proposal
             by_para.setdefault(e.paragraph, []).append(e)
-    accepted = {k for k, v in editor.items() if v == ACCEPT}
+    accepted = {k for k, v in review.choices.items() if v == ACCEPT}
     return {p.index: rebuild_paragraph(p, by_para.get(p.index, []), accepted) for p in t.paragraphs}
