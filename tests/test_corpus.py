@@ -362,3 +362,40 @@ def test_phone_channel_is_8k_band_limited_and_noisy(tmp_path):
     assert -45 < rms["phone"] < -25 and rms["clean"] < -80  # line noise only on the phone version
     # same words and timing on both channels
     assert (tmp_path / "clean" / "reference.json").read_bytes() == (tmp_path / "phone" / "reference.json").read_bytes()
+
+
+CALLS = Path(__file__).resolve().parent / "calls"
+HELD_OUT = sorted(p.parent.name for p in CALLS.glob("*/script.yaml"))
+
+
+@pytest.mark.parametrize("name", HELD_OUT)
+def test_held_out_call_scripts_are_valid(name):
+    """Every held-out call loads, names no shipped-glossary company, and its vendor text carries
+    its listed errors with every control untouched (no audio is built here)."""
+    from callfix.corpus.errormodel import LineSpec, corrupt_call
+
+    sc = load_script(CALLS / name / "script.yaml")
+    assert sc.errors.get("default_rules") is False  # not the demo's company rules
+    assert not any(s.voice.split(":")[0] in ("flite",) for s in sc.speakers.values()
+                   if sum(ln.speaker == s.id for ln in sc.lines) > 1)  # flite for one minor speaker at most
+    paras, defects, controls = corrupt_call(
+        [LineSpec(ln.text, ln.language, ln.mt, ln.vendor_errors, ln.controls) for ln in sc.lines], sc.seed, sc.errors)
+    for d in defects:
+        assert paras[d.paragraph][d.char_start:d.char_end] == d.wrong
+    for c in controls:
+        assert paras[c.paragraph][c.char_start:c.char_end] == c.text
+    explicit = sum(len(ln.vendor_errors) for ln in sc.lines)
+    assert explicit >= 6 and len(defects) >= explicit
+    assert {"entity", "repetition"} <= {d.type for d in defects}
+    for ln in sc.lines:
+        for clip in ln.audio or []:
+            assert clip.is_file(), clip
+
+
+def test_held_out_corpus_covers_the_brief():
+    scripts = [load_script(CALLS / n / "script.yaml") for n in HELD_OUT]
+    assert len(scripts) >= 4
+    assert any(any(ln.audio and ln.language == "zh" for ln in sc.lines) for sc in scripts)  # real Mandarin
+    voices = {s.voice.split(":")[0] for sc in scripts for s in sc.speakers.values()}
+    assert {"piper", "festival"} <= voices
+    assert sum(len(ln.controls) for sc in scripts for ln in sc.lines) >= 6

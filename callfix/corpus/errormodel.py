@@ -202,11 +202,18 @@ def corrupt_call(lines: list[LineSpec], seed: int, cfg: dict | None = None
                     and not any(c.type == "repetition" for c in plans[i])]
         if not eligible:
             break
+        def bounds_of(i: int) -> list[int]:
+            return [m.end() for m in re.finditer(r"[.?!] (?=[A-Z])", lines[i].text)
+                    if not any(c.start < m.end() < c.end for c in plans[i])
+                    and not any(a < m.end() < b for a, b in guarded[i])]
+
         i = rng.choice(eligible)
-        text = lines[i].text
-        bounds = [m.end() for m in re.finditer(r"[.?!] (?=[A-Z])", text)
-                  if not any(c.start < m.end() < c.end for c in plans[i])
-                  and not any(a < m.end() < b for a, b in guarded[i])]
+        bounds = bounds_of(i)
+        if not bounds:  # one sentence only: another line that has a sentence break
+            others = [j for j in eligible if bounds_of(j)]
+            if others:
+                i = rng.choice(others)
+                bounds = bounds_of(i)
         if bounds:
             at = rng.choice(bounds)
             n = rng.randint(int(rep["min"]), int(rep["max"]))
