@@ -4,6 +4,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
+from callfix.diarize.structure import StructureOptions, refine_turns
 from callfix.model import Transcript, Turn
 
 
@@ -50,8 +51,18 @@ def speaker_at(excl: list[Turn], starts: list[float], start: float, end: float) 
     return min(cands, key=lambda t: max(t.start - mid, mid - t.end, 0.0)).speaker
 
 
-def assign_speakers(t: Transcript) -> None:
-    """Fill Word.speaker for every word and Segment.speaker (majority of its words' time)."""
+def assign_speakers(t: Transcript, structure: StructureOptions | dict | None = None) -> None:
+    """Fill Word.speaker for every word and Segment.speaker (who holds most of its speech time).
+
+    First the call's structure refines the turns (``structure.py``: a cluster speaking two
+    languages is two speakers, an operator's hand-over ends a turn); ``structure`` is a
+    ``StructureOptions`` or the ``diarize.structure`` config section.
+    """
+    opts = structure if isinstance(structure, StructureOptions) else StructureOptions.from_config(structure)
+    words = t.words
+    if t.turns and words and (opts.split_languages or opts.split_handovers):
+        t.turns, report = refine_turns(t.turns, words, opts)
+        t.meta.setdefault("diarize", {})["structure"] = report.to_dict()
     excl = exclusive_turns(t.turns)
     if not excl:
         return
@@ -61,7 +72,36 @@ def assign_speakers(t: Transcript) -> None:
         for w in seg.words:
             w.speaker = speaker_at(excl, starts, w.start, max(w.end, w.start))
             votes[w.speaker] += max(w.end - w.start, 0.01)
-        if votes:
-            seg.speaker = max(votes.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        held = time_held(excl, starts, [(w.start, w.end) for w in seg.words])
+        if held:
+            seg.speaker = _most(held)
+        elif votes:  # words only in gaps between turns: their nearest turns
+            seg.speaker = _most(votes)
         else:
             seg.speaker = speaker_at(excl, starts, seg.start, max(seg.end, seg.start))
+
+
+def time_held(excl: list[Turn], starts: list[float], spans) -> Counter:
+    """Seconds of the spans' speech each speaker holds (exclusive turns), spans merged first.
+
+    A segment or paragraph belongs to whoever holds most of this time: a speaker who holds the
+    middle of a long word outweighs one who holds the edges of several short ones."""
+    held: Counter[str] = Counter()
+    merged: list[list[float]] = []
+    for a, b in sorted((float(a), float(b)) for a, b in spans if b > a):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    for a, b in merged:
+        j = bisect.bisect_left(starts, b) - 1
+        while j >= 0 and excl[j].end > a:
+            ov = min(b, excl[j].end) - max(a, excl[j].start)
+            if ov > 0:
+                held[excl[j].speaker] += ov
+            j -= 1
+    return held
+
+
+def _most(c: Counter) -> str:
+    return max(c.items(), key=lambda kv: (kv[1], kv[0]))[0]

@@ -49,7 +49,8 @@ def run(args) -> int:
         raise InputError(f"{args.asr}: transcript covers {t.duration:.1f} s but {args.audio} lasts {audio.duration:.1f} s")
     t.turns = turns
     if t.segments or t.paragraphs:
-        assign_speakers(t)
+        assign_speakers(t, cfg["diarize"].get("structure"))
+        turns = t.turns  # refined by the call's structure
     name_speakers(t, participants)
     t.meta.setdefault("diarize", {})["pipeline"] = cfg["diarize"].get("pipeline")
     rttm = write_rttm(out / "diarization.rttm", turns, uri=Path(args.audio).stem)

@@ -149,7 +149,7 @@ def _user_pipeline(d: dict):
 
 def load_pipeline(d: dict):
     """The configured pipeline, built once per process and configuration."""
-    key = repr(sorted((k, repr(v)) for k, v in d.items() if k not in ("num_speakers", "min_speakers", "max_speakers")))
+    key = repr(sorted((k, repr(v)) for k, v in d.items() if k not in ("num_speakers", "min_speakers", "max_speakers", "structure")))
     if key not in _CACHE:
         _CACHE.clear()
         with _threads(int(d.get("torch_threads") or 1)):

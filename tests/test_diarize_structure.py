@@ -1,0 +1,160 @@
+"""The call's structure applied to diarization turns: language splits, operator hand-overs, and
+segment speakers by the time they hold."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callfix.diarize.assign import assign_speakers, exclusive_turns, time_held
+from callfix.diarize.structure import StructureOptions, refine_turns, sentences
+from callfix.model import Segment, Transcript, Turn, Word
+
+
+def _words(text: str, start: float, end: float, lang: str = "en") -> list[Word]:
+    toks = text.split()
+    step = (end - start) / len(toks)
+    return [Word(w, round(start + i * step, 3), round(start + (i + 1) * step - 0.02, 3), language=lang)
+            for i, w in enumerate(toks)]
+
+
+ZH = "我们 的 营收 同比 增长 百分之 三十 毛利率 继续 改善 现金 流 转正 谢谢"
+
+
+def _interpreted_call():
+    """A: English host; B: Mandarin CEO (merged into A's cluster); C: English interpreter."""
+    words = (_words("Good morning and welcome to our fourth quarter call thank you all for joining us today.", 0, 12)
+             + _words(ZH, 13, 30, "zh")
+             + _words("Our revenue grew thirty percent year over year and the gross margin improved again.", 31, 45)
+             + _words(ZH, 46, 60, "zh")
+             + _words("Thank you. Now let me hand over to our chief financial officer for the numbers.", 61, 72))
+    turns = [Turn("SPEAKER_00", 0, 12), Turn("SPEAKER_00", 13, 30), Turn("SPEAKER_01", 31, 45),
+             Turn("SPEAKER_00", 46, 60), Turn("SPEAKER_00", 61, 72)]
+    return turns, words
+
+
+def test_a_cluster_with_long_turns_in_two_languages_becomes_two_speakers():
+    turns, words = _interpreted_call()
+    out, report = refine_turns(turns, words, StructureOptions(split_handovers=False))
+    by_time = {(t.start, t.end): t.speaker for t in out}
+    zh, en = by_time[(13, 30)], by_time[(0, 12)]
+    assert by_time[(46, 60)] == zh and by_time[(61, 72)] == en
+    assert len({zh, en, "SPEAKER_01"}) == 3 and by_time[(31, 45)] == "SPEAKER_01"
+    # the cluster's larger language (31 s of Mandarin against 23 s of English) keeps its label
+    assert zh == "SPEAKER_00"
+    assert report.language_splits == [{"speaker": "SPEAKER_00", "kept_language": "zh", "language": "en",
+                                       "new_speaker": en, "seconds": 23.0}]
+
+
+def test_short_turns_in_another_language_do_not_split_a_cluster():
+    turns = [Turn("A", 0, 20), Turn("A", 21, 24), Turn("A", 25, 45)]
+    words = _words("word " * 40, 0, 20) + _words(ZH, 21, 24, "zh") + _words("word " * 40, 25, 45)
+    out, report = refine_turns(turns, words, StructureOptions(split_handovers=False))
+    assert {t.speaker for t in out} == {"A"} and not report.language_splits
+
+
+def test_language_split_can_be_switched_off():
+    turns, words = _interpreted_call()
+    out, _ = refine_turns(turns, words, StructureOptions(split_languages=False, split_handovers=False))
+    assert [t.speaker for t in out] == [t.speaker for t in turns]
+
+
+def test_operator_turn_running_past_a_handover_is_cut_at_the_next_sentence():
+    words = (_words("Thank you for standing by. Our first question comes from the line of Brian Gong from Citi."
+                    " Please go ahead.", 0, 10)
+             + _words("Thank you for taking my question. Could you talk about the capital expenditure next year?",
+                      10.5, 18)
+             + _words("Sure. We expect it to increase as we build more capacity for our customers.", 19, 27))
+    turns = [Turn("OP", 0, 18), Turn("MGMT", 19, 27)]
+    out, report = refine_turns(turns, words, StructureOptions())
+    cut = report.handover_cuts[0]["at"]
+    assert abs(cut - 10.5) < 1e-6
+    assert out[0] == Turn("OP", 0, 10.5)
+    assert out[1].start == 10.5 and out[1].end == 18 and out[1].speaker not in ("OP", "MGMT")
+    assert out[2] == Turn("MGMT", 19, 27)
+
+
+def test_handover_merged_into_the_analyst_turn_goes_back_to_the_operator():
+    # The operator's cluster is the one that reads the script most often: here twice, against once
+    # for the analyst's turn that swallowed the second hand-over.
+    words = (_words("Thank you for standing by. Welcome to the call.", 0, 5)
+             + _words("Hello everyone and welcome.", 6, 9)
+             + _words("Our first question comes from the line of John Wu from Citi.", 10, 14)
+             + _words("Thank you for taking my question.", 15, 18)
+             + _words("Our next question comes from the line of Mary Li from CLSA. Please go ahead.", 20, 26)
+             + _words("Hi, thanks for taking my question about the margin outlook for next year.", 26.4, 34))
+    turns = [Turn("OP", 0, 5), Turn("IR", 6, 9), Turn("OP", 10, 14), Turn("JW", 15, 18), Turn("AN", 20, 34)]
+    out, _ = refine_turns(turns, words, StructureOptions())
+    assert Turn("OP", 20, 26.4) in out and Turn("AN", 26.4, 34) in out
+
+
+def test_go_ahead_alone_is_a_handover_and_plain_speech_is_not():
+    words = _words("We grew revenue. Please go ahead and ask.", 0, 6) + _words("Thanks a lot.", 6.2, 9)
+    turns = [Turn("A", 0, 9)]
+    out, report = refine_turns(turns, words, StructureOptions(split_languages=False))
+    # "please go ahead" alone makes A the operator; the cut is at the next sentence
+    assert len(report.handover_cuts) == 1 and out[0] == Turn("A", 0, 6.2)
+    out, report = refine_turns(turns, _words("We grew revenue strongly. Margins rose.", 0, 9), StructureOptions())
+    assert out == turns and not report.handover_cuts
+
+
+def test_sentences_split_at_final_punctuation():
+    ws = _words("One two. Three? Four", 0, 4)
+    assert [[w.text for w in s] for s in sentences(ws)] == [["One", "two."], ["Three?"], ["Four"]]
+
+
+def test_segment_speaker_is_who_holds_most_of_its_time():
+    # Four short words at the segment's edge fall in B's turn, one long word in A's turn:
+    # by word count B wins, by speech time A.
+    seg = Segment("x", 0.0, 4.0, words=[Word("a", 0.0, 0.2), Word("b", 0.25, 0.45), Word("c", 0.5, 0.7),
+                                         Word("d", 0.75, 0.95), Word("long", 1.0, 4.0)])
+    t = Transcript(segments=[seg], turns=[Turn("B", 0.0, 0.98), Turn("A", 0.98, 4.0)])
+    assign_speakers(t)
+    assert [w.speaker for w in seg.words] == ["B", "B", "B", "B", "A"]
+    assert seg.speaker == "A"
+
+
+def test_transcript_meta_records_the_structure_changes():
+    turns, words = _interpreted_call()
+    t = Transcript(segments=[Segment("s", words[0].start, words[-1].end, words=words)], turns=turns)
+    assign_speakers(t, {"split_handovers": False})
+    assert t.meta["diarize"]["structure"]["language_splits"]
+    zh = {w.speaker for w in words if w.language == "zh"}
+    en = {w.speaker for w in words if w.language == "en"}
+    assert len(zh) == 1 and not zh & en
+
+
+spans = st.lists(st.tuples(st.floats(0, 50), st.floats(0.01, 5)).map(lambda x: (x[0], x[0] + x[1])),
+                 min_size=1, max_size=12)
+turn_lists = st.lists(st.tuples(st.sampled_from("ABC"), st.floats(0, 50), st.floats(0.05, 10))
+                      .map(lambda x: Turn(x[0], x[1], x[1] + x[2])), min_size=1, max_size=10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(turn_lists, spans)
+def test_time_held_never_exceeds_the_speech_time(turns, sp):
+    excl = exclusive_turns(turns)
+    held = time_held(excl, [x.start for x in excl], sp)
+    union = 0.0
+    cur = None
+    for a, b in sorted(sp):
+        if cur and a <= cur[1]:
+            cur[1] = max(cur[1], b)
+        else:
+            if cur:
+                union += cur[1] - cur[0]
+            cur = [a, b]
+    union += cur[1] - cur[0]
+    assert sum(held.values()) <= union + 1e-6
+    assert all(v > 0 for v in held.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(turn_lists, st.lists(st.tuples(st.floats(0, 60), st.sampled_from(["en", "zh"])), max_size=30))
+def test_refined_turns_cover_the_same_speech(turns, ws):
+    words = [Word("w.", s, s + 0.3, language=lang) for s, lang in sorted(ws)]
+    out, _ = refine_turns(turns, words, StructureOptions(language_min_seconds=0.5, language_turn_seconds=0.5))
+
+    def cover(ts):
+        return sum(t.end - t.start for t in exclusive_turns(ts))
+
+    assert abs(cover(out) - cover(turns)) < 1e-6
