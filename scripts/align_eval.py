@@ -54,12 +54,27 @@ def evaluate(demo: Path, asr_json: Path, verbose: bool = False) -> dict:
     status = {d["id"]: fixed(d) for d in defects}
     result["defects"] = len(defects)
     result["defects_fixed"] = sum(status.values())
-    # Vendor paragraphs map to reference lines in order, skipping the stray ones.
+    prec = applied_precision(out, ref_lines, stray, verbose)
+    result.update(applied=prec["applied"], applied_right=prec["applied_right"], precision=prec["precision"],
+                  suggested=sum(e.decision == "suggested" for e in out.edits),
+                  kept=sum(e.decision == "kept" for e in out.edits), coverage=out.meta["align"]["coverage"])
+    if verbose:
+        for d in defects:
+            print(f"  {d['id']} {d['type']:19s} {'fixed' if status[d['id']] else '-----'} {d['wrong'][:40]!r}")
+    return result
+
+
+def applied_precision(out: Transcript, ref_lines: list[str], stray: set[int], verbose: bool = False) -> dict:
+    """How many applied edits are right: taking one back makes its paragraph's WER against the
+    reference line worse (in a stray paragraph, only a deletion is right). `out` is a corrected
+    Transcript (align_call's result or a `callfix run` transcript.json); vendor paragraphs map to
+    reference lines in order, skipping the stray ones."""
+    norm = english_normalizer()
     line_of, n = {}, 0
-    for p in vendor.paragraphs:
+    for p in out.paragraphs:
         if p.index not in stray:
             line_of[p.index], n = n, n + 1
-    right = wrong = 0
+    right, wrong_ids = 0, []
     for e in (e for e in out.edits if e.decision == "applied"):
         p = out.paragraphs[e.paragraph]
         if p.index in stray:
@@ -69,17 +84,13 @@ def evaluate(demo: Path, asr_json: Path, verbose: bool = False) -> dict:
             without, _ = apply_edits(p, [x for x in out.edits if x is not e])
             ok = jiwer.wer(ref, norm(p.corrected) or "-") < jiwer.wer(ref, norm(without) or "-")
         right += ok
-        wrong += not ok
-        if verbose and not ok:
-            print(f"  wrong: {e.id} {e.vendor!r} -> {e.replacement!r} ({e.reason})")
-    result.update(applied=right + wrong, applied_right=right,
-                  precision=right / (right + wrong) if right + wrong else 1.0,
-                  suggested=sum(e.decision == "suggested" for e in out.edits),
-                  kept=sum(e.decision == "kept" for e in out.edits), coverage=out.meta["align"]["coverage"])
-    if verbose:
-        for d in defects:
-            print(f"  {d['id']} {d['type']:19s} {'fixed' if status[d['id']] else '-----'} {d['wrong'][:40]!r}")
-    return result
+        if not ok:
+            wrong_ids.append(e.id)
+            if verbose:
+                print(f"  wrong: {e.id} {e.vendor!r} -> {e.replacement!r} ({e.reason})")
+    applied = right + len(wrong_ids)
+    return {"applied": applied, "applied_right": right, "precision": right / applied if applied else 1.0,
+            "wrong": wrong_ids}
 
 
 def main() -> None:
