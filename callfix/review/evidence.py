@@ -133,7 +133,10 @@ def evidence_rows(e: Edit) -> list[list[str]]:
         rows.append(["Audio check", acoustic(take("acoustic"))])
     if "asr_text" in ev:
         heard = take("asr_text")
-        rows.append(["Heard in the audio", _q(heard) if str(heard or "").strip() else "nothing recognised"])
+        if e.kind == "resource" and heard == e.replacement:
+            rows.append(["Heard in the audio", "the Mandarin transcript proposed"])
+        else:
+            rows.append(["Heard in the audio", _q(heard) if str(heard or "").strip() else "nothing recognised"])
     p, pmin = take("asr_probability"), take("asr_probability_min")
     if isinstance(p, (int, float)):
         text = f"{certainty(p)} of these words"

@@ -301,9 +301,11 @@
     }
     armed = null;
     if ($("status").className === "bad") status("", false);
+    if (text === undefined && value === "accept") text = ownText(e.id);  // accepting again keeps the editor's text
     if (!value) delete decisions[e.id];
-    else if (text !== undefined && text !== null && text !== e.replacement) decisions[e.id] = { decision: "accept", text: text };
-    else decisions[e.id] = value;
+    else if (value === "accept" && text !== undefined && text !== null && text !== e.replacement) {
+      decisions[e.id] = { decision: "accept", text: text };
+    } else decisions[e.id] = value;
     save();
     refresh();
     if (current === null && filters().undecided) step(1, i);  // the decided edit left the view: go on

@@ -86,14 +86,14 @@ def audio_candidates(out: Path, t: Transcript) -> list[Path]:
     with its audio may hold it, or sit beside it.
     """
     cands: list[Path] = []
-    if t.audio:
-        name = Path(t.audio)
-        cands += [name] if name.is_absolute() else [out / name, name]
+    name = Path(t.audio) if t.audio else None
+    if name is not None:
+        cands.append(name if name.is_absolute() else out / name)
     if t.meta.get("audio_path"):
         cands.append(Path(t.meta["audio_path"]))
-    if t.audio:
-        base = Path(t.audio).name
-        cands += [out / base, out.parent / base]
+    if name is not None:
+        cands += [] if name.is_absolute() else [name]
+        cands += [out / name.name, out.parent / name.name]
     return cands
 
 
@@ -226,7 +226,7 @@ _PANEL = """<aside id="panel" aria-label="the selected edit">
 <span id="pe-where" class="note"></span></div>
 <div class="change"><del id="pe-vendor"></del> <span class="arrow">→</span> <ins id="pe-repl"></ins></div>
 <p id="pe-note" class="explain" hidden></p>
-<div class="own"><label for="pe-text">Your text <kbd>e</kbd></label>
+<div class="own-row"><label for="pe-text">Your text <kbd>e</kbd></label>
 <input id="pe-text" type="text" autocomplete="off" spellcheck="true">
 <button id="btn-own" type="button" title="Accept with your text and go to the next edit (Enter in the field)">Use my text</button></div>
 <div class="actions"><button id="btn-next" type="button" class="primary" title="Accept and go to the next edit">Accept &amp; next <kbd>Enter</kbd></button>
@@ -250,7 +250,8 @@ _PANEL = """<aside id="panel" aria-label="the selected edit">
 def _edit_data(t: Transcript, e: Edit) -> dict:
     return {
         "id": e.id, "paragraph": e.paragraph, "kind": e.kind, "kindLabel": KINDS.get(e.kind, e.kind),
-        "vendor": e.vendor, "replacement": e.replacement,
+        # a resource edit's vendor text is its whole English paragraph, on the page already
+        "vendor": "" if e.kind == "resource" else e.vendor, "replacement": e.replacement,
         "decision": e.decision, "start": e.start, "end": e.end, "speaker": e.speaker,
         "language": e.language, "confidence": e.confidence, "reason": e.reason,
         "evidence": evidence_rows(e),

@@ -185,6 +185,12 @@ def test_editor_types_text_fixes_speakers_and_adds_mandarin(tmp_path: Path, brow
     assert page.locator('.edit[data-edit="e1"] > ins').inner_text() == "Kingsoft Cloud"
     assert "own" in page.locator('.edit[data-edit="e1"] > ins').get_attribute("class")
     assert page.locator("#pe-vendor").inner_text() == "growth margin"  # the next edit is selected
+    assert page.locator('.edit[data-edit="e1"] > ins').bounding_box()["width"] < 200  # inline, in the sentence
+    # accepting it again keeps the editor's text
+    page.locator('.edit[data-edit="e1"]').click()
+    page.keyboard.press("a")
+    assert page.locator('.edit[data-edit="e1"] > ins').inner_text() == "Kingsoft Cloud"
+    page.keyboard.press("j")
     # Enter on a focused edit accepts it and moves on; Space plays and pauses without scrolling
     y = page.evaluate("scrollY")
     page.keyboard.press("Enter")
