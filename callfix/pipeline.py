@@ -62,6 +62,12 @@ def hotwords_for(cfg: dict) -> list[str]:
     return load_glossaries(cfg["align"]["glossaries"]).hotwords() if cfg["asr"].get("hotwords") else []
 
 
+def glossary_prompt(cfg: dict) -> str | None:
+    """The hotword prompt English is decoded (and its wordings scored) with."""
+    hot = hotwords_for(cfg)
+    return ", ".join(hot[: cfg["asr"]["max_hotwords"]]) if hot else None
+
+
 def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None) -> Transcript:
     from callfix.asr import transcribe
     from callfix.asr.backends import model_identity
@@ -117,7 +123,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     clock = time.perf_counter()
     assign_speakers(evidence)
     _say(progress, "aligning")
-    result = align_call(evidence, vendor, cfg)
+    result = align_call(evidence, vendor, cfg, verifier=_verifier(audio, cfg))
     result.speakers = name_speakers(result, participants)  # cues from both the speech and the vendor text
     # The speech evidence alone (no vendor text): what `callfix bench --asr` scores as ASR-only.
     write_asr_outputs(Transcript(audio=str(audio_path), duration=evidence.duration, languages=evidence.languages,
@@ -134,6 +140,17 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     render_review(out)
     lap("outputs")  # `timings` is the dict already in result.meta
     return result
+
+
+def _verifier(audio: Audio, cfg: dict):
+    """The acoustic judge of the edits: the transcription's own Whisper, loaded once per process."""
+    from callfix.align.verify import AcousticVerifier, VerifyOptions
+    from callfix.asr.backends import load_backend
+
+    opts = VerifyOptions.from_config(cfg["align"].get("verify"))
+    if not opts.enabled:
+        return None
+    return AcousticVerifier(audio, load_backend(cfg), opts, transcribe_opts=cfg["asr"], prompt=glossary_prompt(cfg))
 
 
 def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict) -> Transcript:

@@ -1,12 +1,12 @@
 """Score alignment and correction on a synthetic call with known injected defects.
 
-  python scripts/align_eval.py examples/kingsoft-q4-demo ASR.json [-v]
+  python scripts/align_eval.py examples/kingsoft-q4-demo ASR.json [-v] [--audio CALL.flac]
 
 ASR.json is a Transcript JSON (``callfix transcribe`` output, or any evidence with words).
 Prints English WER of the vendor text, of the ASR alone and of the corrected text against the
 exact reference; how many injected defects (defects.json) were fixed or flagged; and the
 precision of applied edits (an applied edit is right when taking it back makes its paragraph's
-WER worse).
+WER worse). With --audio the edits are verified against the audio as `callfix run` does.
 """
 from __future__ import annotations
 
@@ -23,10 +23,19 @@ from callfix.config import load_config
 from callfix.model import Transcript
 
 
-def evaluate(demo: Path, asr_json: Path, verbose: bool = False) -> dict:
+def evaluate(demo: Path, asr_json: Path, verbose: bool = False, audio: Path | None = None, cfg: dict | None = None) -> dict:
     asr = Transcript.load(asr_json)
     vendor = read_vendor(demo / "vendor.txt")
-    out = align_call(asr, vendor, load_config())
+    cfg = cfg or load_config()
+    verifier = None
+    if audio is not None:
+        import tempfile
+
+        from callfix.audio import decode
+        from callfix.pipeline import _verifier
+
+        verifier = _verifier(decode(audio, Path(tempfile.mkdtemp()), cfg["audio"]["max_duration_hours"]), cfg)
+    out = align_call(asr, vendor, cfg, verifier=verifier)
     defects = json.loads((demo / "defects.json").read_text(encoding="utf-8"))["defects"]
     ref_lines = (demo / "reference.txt").read_text(encoding="utf-8").splitlines()
     norm = english_normalizer()
@@ -98,8 +107,9 @@ def main() -> None:
     ap.add_argument("demo", type=Path)
     ap.add_argument("asr", type=Path)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--audio", type=Path, help="verify the edits against this audio")
     a = ap.parse_args()
-    r = evaluate(a.demo, a.asr, a.verbose)
+    r = evaluate(a.demo, a.asr, a.verbose, a.audio)
     print(f"English WER: vendor {r['wer_vendor']:.2%}  ASR {r['wer_asr']:.2%}  corrected {r['wer_corrected']:.2%}")
     print(f"defects fixed or flagged: {r['defects_fixed']}/{r['defects']}")
     print(f"applied edits: {r['applied']} (right {r['applied_right']}, precision {r['precision']:.1%}); "

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 
-from callfix.align.correct import build_edits
+from callfix.align.correct import Rules, build_edits
 from callfix.align.glossary import Glossary, load_glossaries
 from callfix.align.normalize import cjk_share
 from callfix.align.splice import apply_edits
@@ -15,8 +15,11 @@ from callfix.align.timing import build_alignment, flat_words, time_tokens
 from callfix.model import Transcript
 
 
-def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Glossary | None = None) -> Transcript:
-    """Evidence (ASR words, turns, speakers) merged with the vendor paragraphs, timed and corrected."""
+def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Glossary | None = None,
+               verifier=None) -> Transcript:
+    """Evidence (ASR words, turns, speakers) merged with the vendor paragraphs, timed and corrected.
+
+    ``verifier`` (an AcousticVerifier) weighs each English edit's wordings against the audio."""
     acfg = cfg.get("align", cfg) if isinstance(cfg, dict) else {}
     t0 = time.perf_counter()
     out = _copy(evidence, vendor)
@@ -46,6 +49,10 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
             _flag(p, "unverified")
     else:
         out.edits = build_edits(al, gl, acfg)
+        if verifier is not None:
+            tv = time.perf_counter()
+            info["verify"] = {**verifier(al.words, out.edits, gl, Rules.from_config(acfg)),
+                              "seconds": round(time.perf_counter() - tv, 3)}
     _paragraph_facts(out, al, acfg)
     for p in out.paragraphs:
         p.corrected, _ = apply_edits(p, out.edits)

@@ -130,6 +130,8 @@ def _new_edit(al: Alignment, st: Stretch, rules: Rules) -> Edit:
     if st.pc.cross:
         ev["cross_paragraph"] = True
     edit.evidence = ev
+    # Not a field: acoustic verification reads which ASR words and wordings this edit weighs.
+    edit._piece = (st.pc.w1, st.pc.w2, st.vtext, st.atext)  # type: ignore[attr-defined]
     return edit
 
 

@@ -58,13 +58,30 @@ def _resolve_model(name: str) -> str:
     return name
 
 
+def _lang_dict(result) -> dict[str, float]:
+    return {token[2:-2]: p for token, p in result}
+
+
 class Backend:
     name = "?"
 
     def language_probs(self, audio: np.ndarray) -> dict[str, float]:
         raise NotImplementedError
 
+    def language_spans(self, audio: np.ndarray, spans: list[tuple[float, float]]):
+        """Language probabilities of the whole window and of each span (seconds from its start).
+
+        This generic form pays an encoder pass per span; faster-whisper reuses the window's pass.
+        """
+        whole = self.language_probs(audio)
+        sr = 16000
+        return whole, [self.language_probs(audio[int(s * sr):int(e * sr)]) for s, e in spans]
+
     def transcribe(self, audio: np.ndarray, language: str, opts: dict, prompt: str | None) -> list[RawSegment]:
+        raise NotImplementedError
+
+    def score_texts(self, audio: np.ndarray, texts: list[str], language: str, prompt: str | None = None) -> list:
+        """Each text's teacher-forced log-likelihood over ``audio`` (one window, ≤ 30 s)."""
         raise NotImplementedError
 
 
@@ -87,12 +104,30 @@ def _memo_model_class():
             self._memo: list[tuple[np.ndarray, object]] = []
             self.memo_hits = 0
 
-        def language_window(self, audio: np.ndarray):
+        def language_window(self, audio: np.ndarray, spans=()):
+            """Language of the whole window, then of each (start, end) span in seconds inside it.
+
+            A span is identified from its own frames of the window's encoder output: the decoder's
+            language step is cheap, the encoder pass is the cost, so one pass serves every span.
+            """
             features = self.feature_extractor(audio)
             window = pad_or_trim(features[:, : min(self.feature_extractor.nb_max_frames, features.shape[-1] - 1)])
             encoded = super().encode(window)
             self._memo = [(window, encoded), *self._memo[: self.memo_size - 1]]
-            return self.model.detect_language(encoded)[0]
+            whole = self.model.detect_language(encoded)[0]
+            if not spans:
+                return whole
+            import ctranslate2
+
+            frames = np.asarray(encoded if encoded.device == "cpu" else encoded.to_device(ctranslate2.Device.cpu))
+            per_second = frames.shape[1] / 30.0
+            parts = []
+            for s, e in spans:
+                f0 = min(max(0, int(s * per_second)), frames.shape[1] - 1)
+                f1 = min(frames.shape[1], max(f0 + 1, int(np.ceil(e * per_second))))
+                part = ctranslate2.StorageView.from_array(np.ascontiguousarray(frames[:, f0:f1]))
+                parts.append(self.model.detect_language(part)[0])
+            return whole, parts
 
         def encode(self, features: np.ndarray):
             for i, (window, encoded) in enumerate(self._memo):
@@ -125,6 +160,15 @@ class FasterWhisperBackend(Backend):
 
     def language_probs(self, audio: np.ndarray) -> dict[str, float]:
         return {token[2:-2]: p for token, p in self.model.language_window(audio)}
+
+    def language_spans(self, audio, spans):
+        whole, parts = self.model.language_window(audio, spans)
+        return _lang_dict(whole), [_lang_dict(p) for p in parts]
+
+    def score_texts(self, audio, texts, language, prompt=None):
+        from callfix.asr.score import score_faster_whisper
+
+        return score_faster_whisper(self.model, audio, texts, language, prompt)
 
     def transcribe(self, audio, language, opts, prompt):
         import ctranslate2
@@ -208,6 +252,11 @@ class OpenAIWhisperBackend(Backend):
         mel = whisper.log_mel_spectrogram(audio, self.model.dims.n_mels).to(self.device)
         _, probs = whisper.detect_language(self.model, mel)
         return dict(probs)
+
+    def score_texts(self, audio, texts, language, prompt=None):
+        from callfix.asr.score import score_openai_whisper
+
+        return score_openai_whisper(self.model, audio, texts, language, prompt)
 
     def transcribe(self, audio, language, opts, prompt):
         import torch

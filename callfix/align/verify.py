@@ -1,0 +1,412 @@
+"""Acoustic verification: the audio itself judges between the vendor's wording and the others.
+
+Each English edit names a stretch of ASR words and the vendor's wording of it. Edits close in time
+share one window of audio whose text is the ASR's words; the Whisper decoder is forced through
+that text once with every stretch in the ASR's reading, once with every stretch in the vendor's,
+and once per further candidate (a glossary spelling, a second decode of audio the ASR left
+empty). A stretch's score is the log-probability of its tokens and of the tokens up to the next
+stretch, so a wording that makes the words after it unlikely pays for that too. The margin of
+the best other wording over the vendor's, in nats, decides: applied when it is large, suggested
+when it is close, kept when the vendor's wording wins; ties go to the vendor.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from callfix.align.evidence import metaphone_similarity, number_evidence
+from callfix.align.glossary import Glossary
+from callfix.align.normalize import has_cjk, phrase_units, strip_punct
+from callfix.align.wording import join_words, with_vendor_edges
+from callfix.model import Edit, Word
+
+VENDOR, ASR = "vendor", "asr"
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class VerifyOptions:
+    """The align.verify: knobs of the config."""
+
+    enabled: bool = True
+    apply_margin: float = 5.0  # nats a wording needs over the vendor's to be applied on the audio alone
+    supported_margin: float = 1.0  # with glossary, number or loop support
+    suggest_margin: float = 1.0  # at least this: suggested
+    keep_margin: float = 1.0  # the vendor's wording ahead by this: kept
+    delete_margin: float = 6.0  # nats the audio needs without the vendor's words to delete them
+    context_seconds: float = 4.0  # ASR words either side of a stretch
+    max_window: float = 28.0  # Whisper hears 30 s
+    max_gap: float = 1.5  # a longer pause ends a window's context (it may hide unheard speech)
+    redecode_gap: float = 1.0  # vendor words over at least this much untranscribed audio: decode it again
+    max_redecodes: int = 40
+    max_candidates: int = 2  # glossary spellings tried per stretch
+
+    @classmethod
+    def from_config(cls, vcfg: dict | None) -> "VerifyOptions":
+        out = cls()
+        for k, v in (vcfg or {}).items():
+            if hasattr(out, k) and v is not None:
+                setattr(out, k, type(getattr(out, k))(v))
+        return out
+
+
+@dataclass
+class Stretch:
+    """What verification needs of one edit: ASR words [w1, w2) and the wordings to weigh."""
+
+    edit: Edit
+    w1: int
+    w2: int
+    wordings: dict[str, str]  # label -> text put in place of words [w1, w2)
+    scores: dict[str, float] = field(default_factory=dict)
+    vendor_name: str | None = None  # a glossary name or term the vendor's wording spells
+
+
+@dataclass
+class Window:
+    start: float
+    end: float
+    a: int  # ASR words [a, b) are the window's text
+    b: int
+    stretches: list[Stretch] = field(default_factory=list)
+
+
+def stretch_of(edit: Edit) -> tuple[int, int, str, str] | None:
+    """The ASR word range and the two wordings an edit was built from (set by build_edits)."""
+    return getattr(edit, "_piece", None)
+
+
+class AcousticVerifier:
+    """Scores the edits of one call against its audio with a Whisper backend's ``score_texts``."""
+
+    def __init__(self, audio, backend, opts: VerifyOptions, transcribe_opts: dict | None = None,
+                 prompt: str | None = None):
+        """``prompt``: the glossary prompt the ASR decoded English with; every wording is scored under it."""
+        self.audio, self.backend, self.opts = audio, backend, opts
+        self.transcribe_opts, self.prompt = transcribe_opts, prompt
+        self.stats = {"windows": 0, "rows": 0, "stretches": 0, "redecoded": 0}
+
+    def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules) -> dict:
+        stretches = [s for e in edits if (s := self._stretch(words, e, gl)) is not None]
+        for win in plan_windows(words, stretches, self.opts):
+            self._redecode(words, win)
+            self._score(words, win)
+            for st in win.stretches:
+                decide(st, win, self.opts, rules)
+        return self.stats
+
+    def _stretch(self, words: list[Word], e: Edit, gl: Glossary) -> Stretch | None:
+        piece = stretch_of(e)
+        if piece is None or e.kind not in ("replace", "insert", "delete") or e.language != "en":
+            return None
+        w1, w2, vtext, atext = piece
+        if any(w.language != "en" or has_cjk(w.text) for w in words[w1:w2]) or has_cjk(vtext):
+            return None
+        wordings = {VENDOR: vtext, ASR: atext}
+        for n, alt in enumerate(glossary_wordings(gl, vtext, atext)[: self.opts.max_candidates]):
+            wordings[f"glossary:{alt}"] = alt
+        return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext))
+
+    def _redecode(self, words: list[Word], win: Window) -> None:
+        """Audio the ASR left empty under vendor words is decoded once more on its own."""
+        if self.transcribe_opts is None:
+            return
+        for st in win.stretches:
+            if st.w1 != st.w2 or self.stats["redecoded"] >= self.opts.max_redecodes:
+                continue
+            t0 = words[st.w1 - 1].end if st.w1 > 0 else win.start
+            t1 = words[st.w1].start if st.w1 < len(words) else win.end
+            if t1 - t0 < self.opts.redecode_gap:
+                continue
+            self.stats["redecoded"] += 1
+            opts = {**self.transcribe_opts, "word_timestamps": False, "temperatures": [0.0]}
+            raw = self.backend.transcribe(self.audio.window(max(0.0, t0 - 0.1), t1 + 0.1), "en", opts, self.prompt)
+            text = _SPACE.sub(" ", " ".join(s.text.strip() for s in raw)).strip()
+            if text and phrase_units(text) != phrase_units(st.wordings[VENDOR]):
+                st.wordings["redecode"] = text
+            st.edit.evidence["redecoded"] = text
+
+    def _score(self, words: list[Word], win: Window) -> None:
+        labels = [VENDOR, ASR] + sorted({k for st in win.stretches for k in st.wordings} - {VENDOR, ASR})
+        rows, slots = [], []
+        for label in labels:
+            text, spans = window_text(words, win, label)
+            rows.append(text)
+            slots.append(spans)
+        scored = self.backend.score_texts(self.audio.window(win.start, win.end), rows, "en", self.prompt)
+        self.stats["windows"] += 1
+        self.stats["rows"] += len(rows)
+        self.stats["stretches"] += len(win.stretches)
+        for label, sc, spans in zip(labels, scored, slots):
+            for st, (a, b) in zip(win.stretches, spans):
+                if label in st.wordings:
+                    st.scores[label] = sc.span(a, b)
+
+
+def spelled_name(gl: Glossary, text: str) -> str | None:
+    """A capitalised word of ``text`` that is a glossary entry or a word of a multi-word name."""
+    words = {w for w in (strip_punct(x) for x in text.split()) if w[:1].isupper() or w.isupper()}
+    if not words:
+        return None
+    for term in gl.canonical():
+        parts = set(term.split())
+        hit = words & ({term} | parts if len(term) >= 2 else set())
+        if hit:
+            return sorted(hit, key=len)[-1]
+    return None
+
+
+def glossary_wordings(gl: Glossary, vendor: str, asr: str) -> list[str]:
+    """Glossary spellings that sound like the stretch: candidates for the audio to weigh."""
+    v, a = strip_punct(vendor), strip_punct(asr)
+    if not v and not a:
+        return []
+    out = []
+    for term in gl.canonical():
+        if term.lower() in (v.lower(), a.lower()) or len(term) < 3:
+            continue
+        close = max(metaphone_similarity(term, x) for x in (v, a) if x)
+        spelled = max(fuzz.ratio("".join(phrase_units(term)), "".join(phrase_units(x))) / 100 for x in (v, a) if x)
+        if close >= 0.75 or spelled >= 0.8:
+            out.append((max(close, spelled), term))
+    out.sort(key=lambda x: -x[0])
+    return [t for _, t in out]
+
+
+def plan_windows(words: list[Word], stretches: list[Stretch], opts: VerifyOptions) -> list[Window]:
+    """Stretches grouped into windows of English ASR words, cut at pauses, at most max_window long."""
+    out: list[Window] = []
+    for st in sorted(stretches, key=lambda s: (s.w1, s.w2)):
+        a, b = _extend(words, st.w1, -1, opts), _extend(words, st.w2, 1, opts)
+        if b <= a:
+            continue
+        if out and a < out[-1].b and _span(words, out[-1].a, max(b, out[-1].b)) <= opts.max_window \
+                and not _overlaps(out[-1], st):
+            out[-1].b = max(b, out[-1].b)
+            out[-1].stretches.append(st)
+            continue
+        if _span(words, a, b) > opts.max_window:
+            continue
+        out.append(Window(0.0, 0.0, a, b, [st]))
+    for win in out:
+        win.start, win.end = _edges(words, win.a, win.b)
+        win.stretches = [st for st in win.stretches if _inside(words, win, st)]
+    return [w for w in out if w.stretches and w.end - w.start <= 29.5]
+
+
+def _extend(words: list[Word], i: int, step: int, opts: VerifyOptions) -> int:
+    """Context words before word ``i`` (step -1: the first index) or from ``i`` on (step 1: one
+    past the last): English, no long pause inside the context, about context_seconds of speech.
+    The pause next to the stretch itself is kept: it may be where the vendor's words were said."""
+    n = len(words)
+    j = i
+    if step < 0:
+        anchor = words[i].start if i < n else (words[-1].end if words else 0.0)
+        while j > 0 and _english(words[j - 1]) and anchor - words[j - 1].start <= opts.context_seconds:
+            if j < i and words[j].start - words[j - 1].end > opts.max_gap:
+                break
+            j -= 1
+        return j
+    anchor = words[i - 1].end if i > 0 else (words[0].start if words else 0.0)
+    while j < n and _english(words[j]) and words[j].end - anchor <= opts.context_seconds:
+        if j > i and words[j].start - words[j - 1].end > opts.max_gap:
+            break
+        j += 1
+    return j
+
+
+def _english(w: Word) -> bool:
+    return w.language == "en" and not has_cjk(w.text)
+
+
+def _span(words: list[Word], a: int, b: int) -> float:
+    if b <= a:
+        return 0.0
+    return words[b - 1].end - words[a].start + 0.6
+
+
+def _overlaps(win: Window, st: Stretch) -> bool:
+    last = win.stretches[-1]
+    return st.w1 < last.w2 or (st.w1 == last.w2 and (st.w1 == st.w2 or last.w1 == last.w2))
+
+
+def _inside(words: list[Word], win: Window, st: Stretch) -> bool:
+    return win.a <= st.w1 <= st.w2 <= win.b and all(_english(w) for w in words[win.a:win.b])
+
+
+def _edges(words: list[Word], a: int, b: int) -> tuple[float, float]:
+    """Window edges in the pauses around its words: half way to the neighbours, at most 0.3 s out."""
+    first, last = words[a], words[b - 1]
+    lo = first.start - 0.3
+    if a > 0:
+        lo = max(lo, (words[a - 1].end + first.start) / 2)
+    hi = last.end + 0.3
+    if b < len(words):
+        hi = min(hi, (last.end + words[b].start) / 2)
+    return max(0.0, lo), max(hi, lo + 0.1)
+
+
+def window_text(words: list[Word], win: Window, label: str) -> tuple[str, list[tuple[int, int]]]:
+    """The window's text with every stretch in wording ``label`` (the ASR's where it has none),
+    and for each stretch the characters its score covers: its own and those up to the next one."""
+    parts: list[str] = []
+    starts: list[int] = []
+    length = 0
+
+    def put(text: str) -> None:
+        nonlocal length
+        text = text.strip()
+        if text:
+            if parts:
+                length += 1
+            parts.append(text)
+            length += len(text)
+
+    i = win.a
+    for st in win.stretches:
+        put(join_words(words[i:st.w1]))
+        starts.append(length)
+        put(st.wordings.get(label, st.wordings[ASR]))
+        i = st.w2
+    put(join_words(words[i:win.b]))
+    text = " ".join(parts)
+    spans = [(starts[k], starts[k + 1] if k + 1 < len(starts) else len(text)) for k in range(len(starts))]
+    return text, spans
+
+
+def margin_confidence(m: float, apply_margin: float) -> float:
+    """One figure for editors: 0.8 at the apply margin, 0.2 at a tie."""
+    return 1.0 / (1.0 + math.exp(-(m - apply_margin / 2) * 2 * math.log(4) / apply_margin))
+
+
+def decide(st: Stretch, win: Window, opts: VerifyOptions, rules) -> None:
+    e, sc = st.edit, st.scores
+    if VENDOR not in sc or len(sc) < 2:
+        return
+    others = {k: v for k, v in sc.items() if k != VENDOR}
+    best = max(others, key=lambda k: (others[k], k == ASR))
+    m = others[best] - sc[VENDOR]
+    e.evidence["acoustic"] = {"margin": round(m, 2), "best": best, "window": [round(win.start, 2), round(win.end, 2)],
+                              "scores": {k: round(v, 2) for k, v in sc.items()}}
+    before = e.decision
+    supported = before == "applied"
+    e.evidence["acoustic"]["decision_before"] = before
+    long = e.evidence.get("cross_paragraph") or len(st.wordings[VENDOR].split()) > rules.max_tokens \
+        or len(st.wordings[ASR].split()) > rules.max_tokens
+    if e.kind == "delete":
+        _decide_deletion(e, st, m, best, opts)
+        return
+    if best != ASR and best != VENDOR:
+        text = st.wordings[best]
+        toks_edges = e.vendor if e.vendor else ""
+        if best == "redecode" or best.startswith("glossary:"):
+            e.replacement = _restyle(text, toks_edges) if e.kind == "replace" else text
+    alone = acoustic_alone(e, st, best, rules)
+    glossary = glossary_support(e)
+    if m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
+        e.decision = "applied"
+        e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
+        e.reason = f"the audio favours '{_short(st.wordings[best])}' over the vendor's wording by {m:.1f} nats"
+    elif (supported or glossary) and m >= opts.supported_margin and not long and best != "redecode" \
+            and e.evidence.get("asr_probability_min", 1.0) >= rules.floor_p and e.replacement.strip():
+        e.decision = "applied"
+        e.confidence = round(max(e.confidence, margin_confidence(m + opts.apply_margin / 2, opts.apply_margin)), 3)
+        e.reason = (e.reason if supported else glossary) + f"; the audio agrees ({m:+.1f} nats)"
+    elif m >= opts.suggest_margin:
+        e.decision = "suggested"
+        e.confidence = round(min(max(e.confidence, margin_confidence(m, opts.apply_margin)), 0.79), 3)
+        why = " (long stretch: editor decides)" if long else f" ({alone})" if alone else ""
+        e.reason = f"the audio favours '{_short(st.wordings[best])}' by {m:.1f} nats" + (why if m >= opts.apply_margin else "")
+    elif m <= -opts.keep_margin:
+        e.decision = "kept"
+        e.confidence = round(min(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
+        e.reason = f"the vendor's wording fits the audio better ({-m:.1f} nats)"
+    else:
+        if e.decision == "applied":
+            e.decision = "suggested"
+        e.confidence = round(min(e.confidence, 0.79), 3)
+        e.reason += f"; the audio cannot tell the wordings apart ({m:+.1f} nats)"
+
+
+def glossary_support(e: Edit) -> str | None:
+    """A glossary witness beside the audio: a known confusion, or a glossary term the audio says."""
+    gev = e.evidence.get("glossary") or {}
+    if gev.get("confusion"):
+        return f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}'"
+    if gev.get("confusion_fuzzy"):
+        return f"close to known confusion '{gev['confusion_fuzzy'][0]}' -> '{gev['confusion_fuzzy'][1]}'"
+    if gev.get("term") and not gev.get("vendor_term"):
+        return f"the audio says glossary term '{gev['term']}'"
+    return None
+
+
+def acoustic_alone(e: Edit, st: Stretch, best: str, rules) -> str | None:
+    """Why the audio's margin alone may not apply this edit (None: it may).
+
+    Whisper's reading is the decoder's own best guess, so on audio it hears badly it wins by many
+    nats even where it is wrong. What else the edit must show: the vendor's words are not a
+    glossary spelling the candidate drops, a vendor number is not traded for words, the two
+    wordings sound alike (vendor errors are mishearings), and the ASR heard its words clearly."""
+    v, c = st.wordings[VENDOR], st.wordings[best]
+    gev = e.evidence.get("glossary") or {}
+    term = gev.get("vendor_term") or st.vendor_name
+    if term and term.lower() not in c.lower():
+        return f"the vendor's '{term}' is a glossary spelling"
+    if any(ch.isdigit() for ch in v):
+        num = number_evidence(list(phrase_units(v)), list(phrase_units(c)))
+        if not num or num["digit_similarity"] < 0.75:
+            return "the vendor's number does not resemble the audio's"
+    acronyms = [w for w in v.split() if sum(ch.isupper() for ch in w) >= 2]
+    if acronyms and not any(sum(ch.isupper() for ch in w) >= 2 for w in c.split()):
+        return f"the vendor's '{strip_punct(acronyms[0])}' is an acronym the ASR may have heard as words"
+    if max(metaphone_similarity(v, c), fuzz.ratio(v.lower(), c.lower()) / 100) < 0.5:
+        return "the wordings do not sound alike"
+    if best == ASR and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
+        return "the ASR is unsure of its words"
+    return None
+
+
+def _decide_deletion(e: Edit, st: Stretch, m: float, best: str, opts: VerifyOptions) -> None:
+    """``m``: how much better the audio fits without the vendor's words (or with a second decode)."""
+    if best == "redecode" and m >= opts.suggest_margin:
+        e.kind, e.replacement = "replace", st.wordings["redecode"]
+        e.decision = "suggested"
+        e.confidence = round(min(margin_confidence(m, opts.apply_margin), 0.79), 3)
+        e.reason = f"a second decode of this audio hears '{_short(e.replacement)}' ({m:.1f} nats over the vendor)"
+    elif m >= opts.delete_margin and best == ASR and deletable(e, st, opts):
+        e.decision = "applied"
+        e.confidence = round(max(e.confidence, margin_confidence(m, opts.delete_margin)), 3)
+        e.reason = f"not in the audio: it fits {m:.1f} nats better without these words"
+    elif m <= -opts.keep_margin:
+        e.decision = "kept"
+        e.confidence = round(min(e.confidence, 0.2), 3)
+        e.reason = f"the vendor's words are in the audio ({-m:.1f} nats better with them)"
+    elif e.decision == "applied" and m < opts.supported_margin:
+        e.decision = "suggested"
+        e.reason += f"; the audio cannot confirm it ({m:+.1f} nats)"
+
+
+def deletable(e: Edit, st: Stretch, opts: VerifyOptions) -> bool:
+    """The audio can only testify that words are absent where they would have been said: enough
+    untranscribed time lies where the vendor puts them, and the stretch keeps to one paragraph."""
+    n = len(phrase_units(st.wordings[VENDOR]))
+    gap = e.evidence.get("asr_gap_seconds")
+    return 3 <= n <= 30 and not e.evidence.get("cross_paragraph") and gap is not None and gap >= n / 4.0
+
+
+def _restyle(text: str, vendor: str) -> str:
+    """A candidate in the vendor's edge punctuation."""
+    from callfix.model import Token
+
+    toks = vendor.split()
+    if not toks:
+        return text
+    return with_vendor_edges([Token(toks[0], 0), Token(toks[-1], 0)], strip_punct(text))
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = text.strip()
+    return text if len(text) <= n else text[: n - 1] + "…"

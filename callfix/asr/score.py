@@ -1,0 +1,125 @@
+"""Teacher-forced scoring: how well each of several texts explains one stretch of audio.
+
+The Whisper decoder is forced through a given text over one encoded window and the
+log-probabilities of its tokens are summed. Competing wordings of the same window share one
+encoder pass, so scoring K wordings costs one encoder pass and one batched decoder pass.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class TextScore:
+    """A wording's fit to its window: each token's log-probability (nats) and the character
+    offset in ``text`` where that token ends, so a stretch of the text can be scored alone."""
+
+    text: str
+    token_logprobs: list[float]
+    token_ends: list[int]
+
+    @property
+    def logprob(self) -> float:
+        return sum(self.token_logprobs)
+
+    @property
+    def tokens(self) -> int:
+        return len(self.token_logprobs)
+
+    def span(self, start: int, end: int) -> float:
+        """Summed log-probability of the tokens that end inside ``(start, end]`` characters."""
+        return sum(lp for lp, e in zip(self.token_logprobs, self.token_ends) if start < e <= end)
+
+
+def _ends(decode, ids: list[int], text: str) -> list[int]:
+    """Character offsets in ``text`` where each token ends (the text is encoded with a leading space)."""
+    out = []
+    for i in range(1, len(ids) + 1):
+        out.append(min(len(text), max(0, len(decode(ids[:i])) - 1)))
+    return out
+
+
+def _log(p: float) -> float:
+    return math.log(max(float(p), 1e-12))
+
+
+def _tokenizer(multilingual: bool, num_languages: int, language: str):
+    """Whisper's own tiktoken BPE. The tokenizer.json beside a CTranslate2 model may split words
+    off their space (" thank" as " " + "thank"), a path the decoder gives near-zero probability."""
+    from whisper.tokenizer import get_tokenizer
+
+    return get_tokenizer(multilingual, num_languages=num_languages, language=language, task="transcribe")
+
+
+def _prefix(tok, prompt: str | None) -> list[int]:
+    """Start of the decoder's input: the prompt as previous text (as the decoder saw it), then the task."""
+    head = [tok.sot_prev, *tok.encode(" " + prompt.strip())[-223:]] if prompt and prompt.strip() else []
+    return [*head, *tok.sot_sequence, tok.no_timestamps]
+
+
+def score_faster_whisper(model, audio: np.ndarray, texts: list[str], language: str,
+                         prompt: str | None = None) -> list[TextScore]:
+    """``model``: a faster_whisper.WhisperModel; ``audio``: 16 kHz mono float32, at most 30 s."""
+    import ctranslate2
+    from faster_whisper.audio import pad_or_trim
+
+    if not texts:
+        return []
+    tok = _tokenizer(model.model.is_multilingual, model.model.num_languages, language)
+    features = model.feature_extractor(audio)
+    frames = min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)
+    encoded = model.encode(pad_or_trim(features[:, :frames]))
+    ids = [tok.encode(" " + t) if t.strip() else [] for t in texts]
+    batch = [i for i, x in enumerate(ids) if x]
+    out = [TextScore(t, [], []) for t in texts]
+    if not batch:
+        return out
+    if len(batch) > 1:
+        if model.model.device != "cpu":  # a GPU copy is re-encoded per row rather than moved to the host
+            encoded = model.encode(np.repeat(pad_or_trim(features[:, :frames])[None], len(batch), axis=0))
+        else:
+            encoded = ctranslate2.StorageView.from_array(np.repeat(np.asarray(encoded), len(batch), axis=0))
+    results = model.model.align(encoded, _prefix(tok, prompt), [ids[i] for i in batch],
+                                [frames] * len(batch))
+    for i, r in zip(batch, results):
+        probs = list(r.text_token_probs)[: len(ids[i])]
+        out[i] = TextScore(texts[i], [_log(p) for p in probs], _ends(tok.decode, ids[i], texts[i]))
+    return out
+
+
+def score_openai_whisper(model, audio: np.ndarray, texts: list[str], language: str,
+                         prompt: str | None = None) -> list[TextScore]:
+    """The same scores from openai-whisper's decoder logits (its GPU path)."""
+    import torch
+    import whisper
+
+    if not texts:
+        return []
+    tok = _tokenizer(model.is_multilingual, model.num_languages, language)
+    device = next(model.parameters()).device
+    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio.astype(np.float32)), model.dims.n_mels).to(device)
+    prefix = _prefix(tok, prompt)
+    ids = [tok.encode(" " + t) if t.strip() else [] for t in texts]
+    out = [TextScore(t, [], []) for t in texts]
+    batch = [i for i, x in enumerate(ids) if x]
+    if not batch:
+        return out
+    width = max(len(ids[i]) for i in batch) + len(prefix) + 1
+    rows = torch.full((len(batch), width), tok.eot, dtype=torch.long)
+    for r, i in enumerate(batch):
+        seq = prefix + ids[i]
+        rows[r, : len(seq)] = torch.tensor(seq)
+    with torch.no_grad():
+        features = model.embed_audio(mel[None].to(next(model.parameters()).dtype))
+        logits = model.logits(rows.to(device), features.expand(len(batch), -1, -1))
+        # Normalised over text tokens only, as Whisper's own alignment does.
+        logp = torch.log_softmax(logits[:, :, : tok.eot].float(), dim=-1)
+    for r, i in enumerate(batch):
+        n = len(ids[i])
+        steps = logp[r, len(prefix) - 1: len(prefix) - 1 + n]
+        lp = steps.gather(1, torch.tensor(ids[i], device=steps.device)[:, None])[:, 0].tolist()
+        out[i] = TextScore(texts[i], [float(x) for x in lp], _ends(tok.decode, ids[i], texts[i]))
+    return out
