@@ -158,3 +158,51 @@ def test_refined_turns_cover_the_same_speech(turns, ws):
         return sum(t.end - t.start for t in exclusive_turns(ts))
 
     assert abs(cover(out) - cover(turns)) < 1e-6
+
+
+def _timed_tokens(text: str, start: float, step: float, speakers: list[str]):
+    from callfix.align.normalize import tokenize
+
+    toks = tokenize(text)
+    for i, (k, s) in enumerate(zip(toks, speakers)):
+        k.start, k.end, k.speaker = round(start + i * step, 3), round(start + (i + 1) * step, 3), s
+    return toks
+
+
+def test_sentence_speaker_is_who_holds_most_of_its_time():
+    from callfix.io.writers import sentence_speakers
+
+    # Five quick tokens of B's tail, then three slow ones of A: B has more tokens, A more time.
+    toks = _timed_tokens("so yes and then we grew revenue strongly.", 0.0, 0.2, ["B"] * 5 + ["A"] * 3)
+    for i, k in enumerate(toks[5:]):
+        k.start, k.end = 1.0 + i * 1.0, 2.0 + i * 1.0
+    t = Transcript(turns=[Turn("B", 0.0, 1.0), Turn("A", 1.0, 5.0)])
+    assert sentence_speakers(toks, t) == ["A"] * 8
+    assert sentence_speakers(toks) == ["B"] * 8  # without turns: the tokens' majority
+
+
+def test_a_sentence_running_two_speakers_together_is_cut_at_the_change():
+    from callfix.io.writers import sentence_speakers
+
+    text = "thank you operator and good morning everyone please go ahead hi thanks for taking my question today"
+    who = ["OP"] * 10 + ["AN"] * 7
+    toks = _timed_tokens(text, 0.0, 0.4, who)
+    t = Transcript(turns=[Turn("OP", 0.0, 4.0), Turn("AN", 4.0, 6.8)])
+    assert sentence_speakers(toks, t) == who
+    # a change of fewer than MIN_RUN_TOKENS tokens is timing noise: no cut
+    who2 = ["OP"] * 14 + ["AN"] * 3
+    toks2 = _timed_tokens(text, 0.0, 0.4, who2)
+    assert sentence_speakers(toks2, Transcript(turns=[Turn("OP", 0.0, 5.6), Turn("AN", 5.6, 6.8)])) == ["OP"] * 17
+
+
+def test_paragraph_split_keeps_every_vendor_word():
+    from callfix.io.writers import speaker_runs
+    from callfix.model import Paragraph
+
+    text = "Thank you operator. Good morning everyone and welcome to the call. Hi, thanks for taking my question."
+    p = Paragraph(0, text)
+    p.tokens = _timed_tokens(text, 0.0, 0.5, ["OP"] * 3 + ["IR"] * 8 + ["AN"] * 6)
+    t = Transcript(paragraphs=[p], turns=[Turn("OP", 0, 1.5), Turn("IR", 1.5, 5.5), Turn("AN", 5.5, 8.5)])
+    runs = speaker_runs(t, p)
+    assert [r.speaker for r in runs] == ["IR", "AN"]  # the 3-token edge sentence joins its neighbour
+    assert " ".join(r.text for r in runs) == text

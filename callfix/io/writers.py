@@ -45,7 +45,7 @@ def paragraph_tokens(t: Transcript, p: Paragraph) -> tuple[str, list[Token]]:
     # Text rebuilt elsewhere (e.g. after review): spread the paragraph's span over its tokens.
     new = tokenize(want)
     timed = [k for k in p.tokens if k.start is not None]
-    spk = _majority(p)
+    spk = _majority(p, t)
     if timed and new:
         t0, t1 = min(k.start for k in timed), max(k.end for k in timed)
         step = (t1 - t0) / len(new)
@@ -54,15 +54,45 @@ def paragraph_tokens(t: Transcript, p: Paragraph) -> tuple[str, list[Token]]:
     return want, new
 
 
-def _majority(p: Paragraph) -> str | None:
+def _majority(p: Paragraph, t: Transcript | None = None) -> str | None:
+    """The paragraph's speaker: who holds most of its speech time (else its first listed speaker)."""
+    if t is not None:
+        held = _held(t, p.tokens)
+        if held:
+            return max(held.items(), key=lambda kv: (kv[1], kv[0]))[0]
     return p.speakers[0] if p.speakers else None
+
+
+_EXCL: dict = {}
+
+
+def _exclusive(t: Transcript):
+    """Exclusive turns of the transcript and their starts, computed once per turn list."""
+    from callfix.diarize.assign import exclusive_turns
+
+    key = (id(t.turns), len(t.turns), t.turns[0].start if t.turns else None, t.turns[-1].end if t.turns else None)
+    if _EXCL.get("key") != key:
+        excl = exclusive_turns(t.turns)
+        _EXCL.clear()
+        _EXCL.update(key=key, value=(excl, [x.start for x in excl]))
+    return _EXCL["value"]
+
+
+def _held(t: Transcript | None, toks: list[Token]):
+    """Seconds of the tokens' speech each speaker holds (empty without turns or times)."""
+    if t is None or not t.turns:
+        return {}
+    from callfix.diarize.assign import time_held
+
+    excl, starts = _exclusive(t)
+    return time_held(excl, starts, [(k.start, k.end) for k in toks if k.start is not None and k.end is not None])
 
 
 def speaker_runs(t: Transcript, p: Paragraph) -> list[Run]:
     text, toks = paragraph_tokens(t, p)
     if not text.strip() or not toks:
         return []
-    spk = sentence_speakers(toks)
+    spk = sentence_speakers(toks, t)
     runs = _runs(spk)
     out = []
     for a, b in runs:
@@ -82,19 +112,27 @@ _ABBREV = {"mr.", "mrs.", "ms.", "dr.", "st.", "u.s.", "no.", "vs.", "inc.", "co
 _END = (".", "?", "!", "\u3002", "\uff1f", "\uff01")
 
 
-def sentence_speakers(toks: list[Token]) -> list[str | None]:
-    """One speaker per sentence (its tokens' majority): word timings drift at turn edges,
-    speakers change between sentences. A short sentence run at a paragraph edge joins its neighbour."""
+def sentence_speakers(toks: list[Token], t: Transcript | None = None) -> list[str | None]:
+    """One speaker per sentence: who holds most of its speech time in the diarization turns (the
+    tokens' majority without turns or times). Word timings drift at turn edges, so speakers change
+    between sentences; a sentence is cut inside only where its tokens change speaker for at least
+    MIN_RUN_TOKENS on both sides (a vendor paragraph that runs two speakers together without a full
+    stop). A short sentence run at a paragraph edge joins its neighbour."""
     spans, a = [], 0
     for i, k in enumerate(toks):
         w = k.text.rstrip("\"'\u201d\u2019)")
         if w.endswith(_END) and w.lower() not in _ABBREV or i == len(toks) - 1:
-            spans.append((a, i + 1))
+            spans.extend(_inner_changes(toks, a, i + 1))
             a = i + 1
     spk: list[str | None] = []
     for a, b in spans:
-        votes = Counter(k.speaker for k in toks[a:b] if k.speaker)
-        spk.extend([votes.most_common(1)[0][0] if votes else None] * (b - a))
+        held = _held(t, toks[a:b])
+        if held:
+            who = max(held.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        else:
+            votes = Counter(k.speaker for k in toks[a:b] if k.speaker)
+            who = votes.most_common(1)[0][0] if votes else None
+        spk.extend([who] * (b - a))
     runs = _runs(spk)
     if len(runs) > 1:
         for n in (0, len(runs) - 1):
@@ -103,6 +141,25 @@ def sentence_speakers(toks: list[Token]) -> list[str | None]:
                 nb = runs[1] if n == 0 else runs[-2]
                 spk[a:b] = [spk[nb[0]]] * (b - a)
     return spk
+
+
+def _inner_changes(toks: list[Token], a: int, b: int) -> list[tuple[int, int]]:
+    """The sentence toks[a:b] as one span, or cut where its tokens' speaker changes for good."""
+    seq = [k.speaker for k in toks[a:b]]
+    runs = _runs(seq)
+    if len(runs) < 2:
+        return [(a, b)]
+    # runs shorter than MIN_RUN_TOKENS (timing drift, an unlabelled token) join the run before them
+    merged: list[list] = []
+    for x, y in runs:
+        if merged and (y - x < MIN_RUN_TOKENS or seq[x] is None or seq[x] == merged[-1][2]):
+            merged[-1][1] = y
+        else:
+            merged.append([x, y, seq[x]])
+    if len(merged) > 1 and merged[0][1] - merged[0][0] < MIN_RUN_TOKENS:
+        merged[1][0] = merged[0][0]
+        merged.pop(0)
+    return [(a + x, a + y) for x, y, _ in merged]
 
 
 def _runs(seq: list) -> list[tuple[int, int]]:
