@@ -508,3 +508,17 @@ def replace_ev(e: Edit, ev: dict) -> Edit:
     from dataclasses import replace
 
     return replace(e, evidence=ev)
+
+
+def test_a_reassigned_paragraph_takes_its_audio_span_in_the_turns():
+    from callfix.io.writers import text_output
+    from callfix.model import Turn
+
+    t = make_transcript()
+    t.turns = [Turn("SPEAKER_00", 0.0, 4.0), Turn("SPEAKER_01", 4.0, 12.0), Turn("SPEAKER_00", 12.0, 15.0)]
+    final = reviewed_transcript(t, Review(paragraph_speakers={2: "SPEAKER_00"}))
+    assert [(tr.speaker, tr.start, tr.end) for tr in final.turns] == [
+        ("SPEAKER_00", 0.0, 4.0), ("SPEAKER_01", 4.0, 9.0), ("SPEAKER_00", 9.0, 12.0), ("SPEAKER_00", 12.0, 15.0)]
+    lines = text_output(final).splitlines()
+    assert any(line.endswith("Operator: After adjustment, business profits are twisted for the first time.") for line in lines)
+    assert t.turns[1].end == 12.0  # the input is untouched

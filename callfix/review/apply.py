@@ -5,7 +5,7 @@ import copy
 from pathlib import Path
 
 from callfix.errors import InputError
-from callfix.model import Speaker, Transcript
+from callfix.model import Speaker, Transcript, Turn
 from callfix.review.decisions import Review, load_decisions, transcript_id
 from callfix.review.rebuild import ACCEPT, REJECT, check_edits, in_effect, mandarin_beside, own_edit, rebuild_transcript
 
@@ -85,6 +85,25 @@ def _apply_speakers(t: Transcript, review: Review) -> None:
         for e in t.edits:
             if e.paragraph == index:
                 e.speaker = sid
+        timed = [k for k in p.tokens if k.start is not None and k.end is not None]
+        span = (min(k.start for k in timed), max(k.end for k in timed)) if timed else (p.start, p.end)
+        if span[0] is not None and span[1] is not None and span[1] > span[0]:
+            t.turns = _overwrite_turns(t.turns, sid, *span)
+
+
+def _overwrite_turns(turns: list[Turn], sid: str, a: float, b: float) -> list[Turn]:
+    """The diarization turns with [a, b) given to ``sid``: the writers (and the RTTM) follow the editor."""
+    out = []
+    for tr in turns:
+        if tr.end <= a or tr.start >= b:
+            out.append(tr)
+            continue
+        if tr.start < a:
+            out.append(Turn(tr.speaker, tr.start, a))
+        if tr.end > b:
+            out.append(Turn(tr.speaker, b, tr.end))
+    out.append(Turn(sid, a, b))
+    return sorted(out, key=lambda tr: (tr.start, tr.end))
 
 
 def apply_review(out_dir: str | Path, decisions_path: str | Path) -> list[Path]:
