@@ -485,12 +485,14 @@ def test_evidence_reads_in_words_with_one_confidence_figure():
                  "asr_text": "420-25,", "asr_probability": 0.604, "asr_probability_min": 0.2, "asr_language_zh": 0.0,
                  "phonetic_similarity": 0.0, "text_similarity": 0.667, "cross_paragraph": True,
                  "number": {"vendor": ["205"], "audio": ["420", "25"], "digit_similarity": 0.667},
-                 "acoustic": {"margin": 6.3, "scores": {"vendor": -12.1, "asr": -5.8}, "window_s": [10.0, 16.5]},
+                 "acoustic": {"margin": 6.3, "best": "asr", "window": [10.0, 16.5], "scores": {"vendor": -12.1, "asr": -5.8},
+                              "decision_before": "suggested", "window_s": 3},
                  "glossary": {"confusion": ["growth margin", "gross margin"], "term": "gross margin"},
                  "some_new_key": {"a_b": 0.12345}})
     rows = dict(evidence_rows(e))
     assert rows["Audio check"].startswith("The audio fits what the ASR heard best by 6.3 nats (a clear lead)")
-    assert "the vendor's text -12.1" in rows["Audio check"] and "Window s: 10, 16.5" in rows["Audio check"]
+    assert "the vendor's text -12.1" in rows["Audio check"] and "Audio scored: 10.0–16.5 s" in rows["Audio check"]
+    assert "Before this check the edit was suggested" in rows["Audio check"] and "Window s: 3" in rows["Audio check"]
     assert rows["Heard in the audio"] == "“420-25,”"
     assert rows["Speech recogniser"] == "unsure of these words (the least sure word: very unsure)"
     assert rows["Speech language"] == "English" and rows["Span"] == "runs across a paragraph break"
@@ -500,8 +502,10 @@ def test_evidence_reads_in_words_with_one_confidence_figure():
     text = " ".join(k + " " + v for k, v in rows.items())
     assert "_" not in text and "0.604" not in text and "0.2 " not in text  # no machine keys, no rival figures
     assert confidence_words(0.722) == "72% confident (medium)"
-    assert dict(evidence_rows(replace_ev(e, {"acoustic": {"margin": 1.2, "scores": {"vendor": -3.0, "asr": -4.2}}})))[
-        "Audio check"].startswith("The audio fits the vendor's text best by 1.2 nats (too close to call)")
+    vendor_wins = {"acoustic": {"margin": -0.6, "scores": {"vendor": -3.0, "asr": -3.6, "glossary:Kingsoft Cloud": -9.0}}}
+    assert dict(evidence_rows(replace_ev(e, vendor_wins)))["Audio check"].startswith(
+        "The audio fits the vendor's text best by 0.6 nats (too close to call). Scores (log-likelihood, higher fits "
+        "better): the vendor's text -3.0, what the ASR heard -3.6, the glossary's “Kingsoft Cloud” -9.0")
 
 
 def replace_ev(e: Edit, ev: dict) -> Edit:

@@ -60,8 +60,20 @@ def label(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def acoustic(v: Any) -> str:
-    """Teacher-forced scores of each wording on the audio and the margin between the best two."""
+def wording(key: str, kind: str = "replace") -> str:
+    """A scored wording's name: ``vendor``, ``asr``, ``redecode``, ``glossary:<term>`` or a text."""
+    if key == "asr" and kind == "delete":
+        return "the text without these words"
+    if key.startswith("glossary:"):
+        return f"the glossary's {_q(key.split(':', 1)[1])}"
+    if key == "redecode":
+        return "a second decoding of the audio"
+    return WORDINGS.get(key, _q(key))
+
+
+def acoustic(v: Any, kind: str = "replace") -> str:
+    """Teacher-forced scores of each wording on the audio and the margin of the best alternative
+    over the vendor's wording (negative: the vendor's fits better)."""
     if not isinstance(v, dict):
         return plain(v)
     scores = v.get("scores") if isinstance(v.get("scores"), dict) else {}
@@ -70,16 +82,21 @@ def acoustic(v: Any) -> str:
     parts = []
     if scores:
         best = max(scores, key=scores.get)
-        parts.append(f"the audio fits {WORDINGS.get(best, _q(best))} best")
+        parts.append(f"the audio fits {wording(best, kind)} best")
     if isinstance(margin, (int, float)) and not isinstance(margin, bool):
         m = abs(margin)
-        strength = "a clear lead" if m >= 5 else "a moderate lead" if m >= 2 else "too close to call"
+        strength = "a clear lead" if m >= 5 else "a slight lead" if m >= 1 else "too close to call"
         parts.append(f"by {m:.1f} nats ({strength})")
     text = " ".join(parts) if parts else "no scores"
     if scores:
         text += ". Scores (log-likelihood, higher fits better): " + ", ".join(
-            f"{WORDINGS.get(k, _q(k))} {s:.1f}" for k, s in sorted(scores.items(), key=lambda kv: -kv[1]))
-    rest = {k: x for k, x in v.items() if k not in ("scores", "margin")}
+            f"{wording(k, kind)} {s:.1f}" for k, s in sorted(scores.items(), key=lambda kv: -kv[1]))
+    window = v.get("window")
+    if isinstance(window, (list, tuple)) and len(window) == 2 and all(isinstance(x, (int, float)) for x in window):
+        text += f". Audio scored: {window[0]:.1f}–{window[1]:.1f} s"
+    if v.get("decision_before"):
+        text += f". Before this check the edit was {v['decision_before']}"
+    rest = {k: x for k, x in v.items() if k not in ("scores", "margin", "best", "window", "decision_before")}
     if rest:
         text += ". " + plain(rest)
     return text[:1].upper() + text[1:]
@@ -130,13 +147,16 @@ def evidence_rows(e: Edit) -> list[list[str]]:
         return ev.pop(key, None)
 
     if "acoustic" in ev:
-        rows.append(["Audio check", acoustic(take("acoustic"))])
+        rows.append(["Audio check", acoustic(take("acoustic"), e.kind)])
     if "asr_text" in ev:
         heard = take("asr_text")
         if e.kind == "resource" and heard == e.replacement:
             rows.append(["Heard in the audio", "the Mandarin transcript proposed"])
         else:
             rows.append(["Heard in the audio", _q(heard) if str(heard or "").strip() else "nothing recognised"])
+    if "redecoded" in ev:
+        again = take("redecoded")
+        rows.append(["Second decoding", _q(again) if str(again or "").strip() else "nothing recognised"])
     p, pmin = take("asr_probability"), take("asr_probability_min")
     if isinstance(p, (int, float)):
         text = f"{certainty(p)} of these words"
