@@ -1,0 +1,146 @@
+"""Acoustic verification: windows and wordings (pure logic), and the audio judging real edits."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callfix.align import align_call
+from callfix.align.correct import Rules
+from callfix.align.glossary import Glossary
+from callfix.align.vendor import parse_vendor_text
+from callfix.align.verify import (ASR, VENDOR, AcousticVerifier, Stretch, VerifyOptions, Window, decide,
+                                  plan_windows, window_text)
+from callfix.config import load_config
+from callfix.model import Edit, Transcript, Word
+
+from conftest import DATA
+
+
+def _words(texts, start=0.0, step=0.5, language="en"):
+    return [Word(t, start + i * step, start + i * step + 0.4, 0.9, language) for i, t in enumerate(texts)]
+
+
+def _stretch(w1, w2, vendor, asr, kind="replace", **ev):
+    e = Edit(id="e", paragraph=0, kind=kind, vendor=vendor, replacement=asr, decision="suggested", evidence=dict(ev))
+    return Stretch(e, w1, w2, {VENDOR: vendor, ASR: asr})
+
+
+def test_window_text_puts_each_wording_in_place_and_scores_up_to_the_next_stretch():
+    words = _words("we saw strong recurring revenue and software sales this year".split())
+    a, b = _stretch(3, 4, "reoccurring", "recurring"), _stretch(6, 7, "soft wear", "software")
+    win = Window(0.0, 6.0, 0, len(words), [a, b])
+    text, spans = window_text(words, win, VENDOR)
+    assert text == "we saw strong reoccurring revenue and soft wear sales this year"
+    assert [text[s:e] for s, e in spans] == [" reoccurring revenue and", " soft wear sales this year"]
+    text, spans = window_text(words, win, ASR)
+    assert text == "we saw strong recurring revenue and software sales this year"
+    # A deletion's vendor words sit where the ASR heard nothing; the ASR row leaves them out.
+    d = _stretch(4, 4, "this one, this one,", "", kind="delete")
+    text, spans = window_text(words, Window(0.0, 6.0, 0, len(words), [d]), VENDOR)
+    assert text.startswith("we saw strong recurring this one, this one, revenue")
+    text, _ = window_text(words, Window(0.0, 6.0, 0, len(words), [d]), ASR)
+    assert text == " ".join(w.text for w in words)
+
+
+@settings(max_examples=200, deadline=None)
+@given(gaps=st.lists(st.floats(0.05, 3.0), min_size=2, max_size=120),
+       zh=st.sets(st.integers(0, 119), max_size=10), picks=st.lists(st.integers(0, 119), max_size=15))
+def test_windows_hold_their_stretches_in_english_speech_within_whisper_window(gaps, zh, picks):
+    words, t = [], 0.0
+    for i, g in enumerate(gaps):
+        words.append(Word("字" if i in zh else f"w{i}", t, t + 0.3, 0.9, "zh" if i in zh else "en"))
+        t += 0.3 + g
+    stretches = [_stretch(p, p + 1, "x", words[p].text) for p in sorted(set(picks)) if p < len(words)]
+    wins = plan_windows(words, stretches, VerifyOptions())
+    seen = [id(s) for w in wins for s in w.stretches]
+    assert len(seen) == len(set(seen))
+    for w in wins:
+        assert w.end - w.start <= 29.5
+        assert all(words[i].language == "en" for i in range(w.a, w.b))
+        assert all(w.a <= s.w1 <= s.w2 <= w.b for s in w.stretches)
+        assert w.start <= words[w.a].start and w.end >= words[w.b - 1].end
+        assert w.start >= (words[w.a - 1].end if w.a else 0.0) - 1e-9
+    for s in stretches:
+        if words[s.w1].language == "en" and id(s) not in seen:
+            # left out only when no English context window can be built around it
+            assert False, f"stretch at word {s.w1} not verified"
+
+
+def _decided(scores, kind="replace", vendor="in France", asr="inference", decision="suggested", **ev):
+    s = _stretch(0, 1, vendor, asr, kind=kind, asr_probability_min=0.95, **ev)
+    s.edit.decision = decision
+    s.scores = scores
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    return s.edit
+
+
+def test_margins_decide_and_ties_go_to_the_vendor():
+    assert _decided({VENDOR: -20.0, ASR: -8.0}).decision == "applied"
+    assert _decided({VENDOR: -20.0, ASR: -17.0}).decision == "suggested"
+    assert _decided({VENDOR: -10.0, ASR: -10.2}).decision == "suggested"  # a tie: the editor decides
+    assert _decided({VENDOR: -8.0, ASR: -12.0}).decision == "kept"
+    # a supported edit the audio contradicts is not applied
+    assert _decided({VENDOR: -8.0, ASR: -12.0}, decision="applied").decision == "kept"
+    # a glossary witness needs only a small margin
+    e = _decided({VENDOR: -10.0, ASR: -8.0}, vendor="growth margin", asr="gross margin",
+                 glossary={"confusion": ["growth margin", "gross margin"]})
+    assert e.decision == "applied" and e.evidence["acoustic"]["margin"] == 2.0
+
+
+def test_the_audio_alone_never_trades_a_glossary_name_an_acronym_or_a_number_for_unlike_words():
+    gl_name = _stretch(0, 1, "Zou", "Nou", asr_probability_min=0.95)
+    gl_name.vendor_name = "Zou"
+    gl_name.scores = {VENDOR: -20.0, ASR: -5.0}
+    decide(gl_name, Window(0, 5, 0, 1, [gl_name]), VerifyOptions(), Rules())
+    assert gl_name.edit.decision == "suggested"
+    assert _decided({VENDOR: -20.0, ASR: -5.0}, vendor="DNA policy", asr="the under policy").decision == "suggested"
+    assert _decided({VENDOR: -20.0, ASR: -5.0}, vendor="205", asr="420-25").decision == "suggested"
+    assert _decided({VENDOR: -20.0, ASR: -5.0}, vendor="205", asr="2025").decision == "applied"
+
+
+JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+
+
+@pytest.fixture(scope="module")
+def jfk(models_ready, tmp_path_factory):
+    from callfix.asr import transcribe
+    from callfix.audio import decode
+
+    cfg = load_config()
+    audio = decode(DATA / "jfk" / "jfk.flac", tmp_path_factory.mktemp("jfk"), 1)
+    return cfg, audio, transcribe(audio, cfg, progress=False)
+
+
+def _verify(cfg, audio, evidence: Transcript, vendor_text: str):
+    from callfix.asr.backends import load_backend
+
+    verifier = AcousticVerifier(audio, load_backend(cfg), VerifyOptions(), transcribe_opts=cfg["asr"])
+    return align_call(evidence, parse_vendor_text(vendor_text), cfg, glossary=Glossary(), verifier=verifier)
+
+
+@pytest.mark.slow
+def test_the_audio_fixes_an_error_no_glossary_knows(jfk):
+    cfg, audio, evidence = jfk
+    assert "county" not in " ".join(w.text for w in evidence.words)
+    vendor = JFK.replace("your country can", "your county can")
+    plain = align_call(evidence, parse_vendor_text(vendor), cfg, glossary=Glossary())
+    assert not [e for e in plain.edits if e.decision == "applied"]  # no glossary, no number: not applied before
+    out = _verify(cfg, audio, evidence, vendor)
+    e, = [e for e in out.edits if "county" in e.vendor]
+    assert e.decision == "applied" and e.evidence["acoustic"]["margin"] >= 5.0
+    assert "your country can do" in out.paragraphs[0].corrected
+
+
+@pytest.mark.slow
+def test_a_wording_the_speaker_said_stays_when_the_asr_misheard_it(jfk):
+    cfg, audio, evidence = jfk
+    heard = Transcript.from_dict(evidence.to_dict())
+    s, i = next((s, i) for s in heard.segments for i, w in enumerate(s.words) if w.text.startswith("country"))
+    s.words[i] = replace(s.words[i], text="county", probability=0.99)  # the ASR "mishears" it, confidently
+    out = _verify(cfg, audio, heard, JFK)
+    e, = [e for e in out.edits if e.vendor.startswith("country")]
+    assert e.decision == "kept" and e.evidence["acoustic"]["margin"] < 0
+    assert out.paragraphs[0].corrected == JFK
