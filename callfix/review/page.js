@@ -217,7 +217,9 @@
     const own = ownText(e.id);
     $("pe-state").textContent = (STATE[d] || "undecided") + (own !== null ? " with your text" : "");
     $("pe-where").textContent = fmtFine(e.start) + " · " + (labelOf(speakersOf(e.paragraph)[0] || e.speaker || "") || "–");
-    $("pe-vendor").textContent = resource ? "(English kept)" : (e.vendor || "(nothing)");
+    $("pe-vendor").textContent = resource ? "the vendor's English, kept" : (e.vendor || "(nothing)");
+    $("pe-vendor").classList.toggle("keep", resource);
+    document.querySelector("#panel .change .arrow").textContent = resource ? "+ beside it:" : "→";
     const repl = own !== null ? own : e.replacement;
     $("pe-repl").textContent = resource ? repl : (repl || "(delete)");
     const note = $("pe-note");
@@ -259,12 +261,14 @@
   }
 
   // keep an element in the part of the window that the sticky player and the decision bar leave free
-  function reveal(el) {
+  // (a click only scrolls when the decision bar would cover the edit)
+  function reveal(el, always) {
     const top = $("transport").getBoundingClientRect().bottom + 8;
     const panel = $("panel");
     const bottom = (narrow.matches ? panel.getBoundingClientRect().top : window.innerHeight) - 8;
     const r = el.getBoundingClientRect();
     if (r.top >= top && r.bottom <= bottom) return;
+    if (!always && !narrow.matches) return;
     const room = bottom - top;
     const y = window.scrollY + r.top - top - Math.max(0, (room - r.height) / 3);
     window.scrollTo({ top: Math.max(0, y), behavior: "instant" });
@@ -279,7 +283,7 @@
     if (document.activeElement !== el) el.focus({ preventScroll: true });
     showPanel(i);
     fit();
-    if (scroll) reveal(el);
+    reveal(el, scroll);
   }
 
   function decide(i, value, text) {
