@@ -369,7 +369,7 @@ HELD_OUT = sorted(p.parent.name for p in CALLS.glob("*/script.yaml"))
 
 
 @pytest.mark.parametrize("name", HELD_OUT)
-def test_held_out_call_scripts_are_valid(name):
+def test_held_out_call_scripts_are_valid(name, tmp_path):
     """Every held-out call loads, names no shipped-glossary company, and its vendor text carries
     its listed errors with every control untouched (no audio is built here)."""
     from callfix.corpus.errormodel import LineSpec, corrupt_call
@@ -384,6 +384,10 @@ def test_held_out_call_scripts_are_valid(name):
         assert paras[d.paragraph][d.char_start:d.char_end] == d.wrong
     for c in controls:
         assert paras[c.paragraph][c.char_start:c.char_end] == c.text
+    from callfix.align import read_vendor  # the vendor reader sees the header as header, the rest as body
+
+    (tmp_path / "vendor.txt").write_text("\n".join(sc.header + paras) + "\n", encoding="utf-8")
+    assert [p.text for p in read_vendor(tmp_path / "vendor.txt").paragraphs] == paras
     explicit = sum(len(ln.vendor_errors) for ln in sc.lines)
     assert explicit >= 6 and len(defects) >= explicit
     assert {"entity", "repetition"} <= {d.type for d in defects}
@@ -399,3 +403,19 @@ def test_held_out_corpus_covers_the_brief():
     voices = {s.voice.split(":")[0] for sc in scripts for s in sc.speakers.values()}
     assert {"piper", "festival"} <= voices
     assert sum(len(ln.controls) for sc in scripts for ln in sc.lines) >= 6
+
+
+def test_controls_kept_sees_an_applied_edit_over_a_control():
+    from callfix.corpus.controls import controls_kept
+    from callfix.model import Edit, Paragraph, Transcript
+
+    text = "We compete with Google Cloud in Europe."
+    ctl = [{"id": "c01", "paragraph": 0, "text": "Google Cloud", "char_start": 16, "char_end": 28}]
+    untouched = Transcript(paragraphs=[Paragraph(index=0, text=text, corrected=text)])
+    assert controls_kept(ctl, untouched) == {"n": 1, "kept": 1, "changed": []}
+    e = Edit(id="e1", paragraph=0, kind="replace", vendor="Google Cloud", replacement="Kingsoft Cloud",
+             decision="applied", char_start=16, char_end=28)
+    hit = Transcript(paragraphs=[Paragraph(index=0, text=text, corrected=text.replace("Google", "Kingsoft"))], edits=[e])
+    assert controls_kept(ctl, hit)["changed"] == [{"id": "c01", "text": "Google Cloud", "by": ["e1"]}]
+    e.decision = "suggested"  # left for the editor: the text still says it
+    assert controls_kept(ctl, Transcript(paragraphs=[Paragraph(index=0, text=text, corrected=text)], edits=[e]))["kept"] == 1
