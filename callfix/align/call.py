@@ -54,8 +54,9 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
             info["verify"] = {**verifier(al.words, out.edits, gl, Rules.from_config(acfg)),
                               "seconds": round(time.perf_counter() - tv, 3)}
     _paragraph_facts(out, al, acfg)
+    by_paragraph = _edits_by_paragraph(out.edits)
     for p in out.paragraphs:
-        p.corrected, _ = apply_edits(p, out.edits)
+        p.corrected, _ = apply_edits(p, by_paragraph.get(p.index, []))
     counts = Counter(e.decision for e in out.edits)
     info["flags"] = dict(Counter(f for p in out.paragraphs for f in p.flags))
     info.update({"edits": len(out.edits), "applied": counts["applied"], "suggested": counts["suggested"],
@@ -85,8 +86,17 @@ def _flag(p, flag: str) -> None:
         p.flags.append(flag)
 
 
+def _edits_by_paragraph(edits) -> dict[int, list]:
+    """Each paragraph's edits in their list order (one pass, not one scan of every edit per paragraph)."""
+    out: dict[int, list] = {}
+    for e in edits:
+        out.setdefault(e.paragraph, []).append(e)
+    return out
+
+
 def _paragraph_facts(t: Transcript, al, acfg: dict) -> None:
     zh_ratio = float(acfg.get("mandarin_ratio", 0.6))
+    by_paragraph = _edits_by_paragraph(t.edits)
     par_words: dict[int, set[int]] = {}
     for u, w in enumerate(al.assigned):
         if w >= 0:
@@ -109,13 +119,14 @@ def _paragraph_facts(t: Transcript, al, acfg: dict) -> None:
             p.language = "zh" if zh >= zh_ratio else "en"
         else:
             p.language = "zh" if cjk_share(p.text) > 0.5 else "en"
-        mt = [e for e in t.edits if e.paragraph == p.index and e.kind == "resource"]
+        mine = by_paragraph.get(p.index, [])
+        mt = [e for e in mine if e.kind == "resource"]
         if mt:
             _flag(p, "machine_translation")
             if any(e.char_start == 0 and e.char_end == len(p.text) for e in mt):
                 p.language = "zh"
             p.source_text = "\n".join(e.replacement for e in mt)
-        deleted = [e for e in t.edits if e.paragraph == p.index and e.kind == "delete" and e.decision != "kept"]
+        deleted = [e for e in mine if e.kind == "delete" and e.decision != "kept"]
         if deleted and sum(e.char_end - e.char_start for e in deleted) >= 0.9 * len(p.text.strip()):
             _flag(p, "not_in_audio")
         if timed and not any(k.matched for k in p.tokens) and not mt and "not_in_audio" not in p.flags:

@@ -1,6 +1,7 @@
 """Unit-level alignment of a vendor transcript to ASR words, and the times/speakers it gives tokens."""
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -84,9 +85,11 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
     weak = _weak_paragraphs(al, weak_share, weak_min_units)
     if weak:
         claimed: dict[int, list[int]] = {}
+        flanks = _Flanks(al)
+        zh = [w for w, word in enumerate(words) if word.language == "zh"]
         for pi in weak:
-            before, after = _flanks(al, pi)
-            claimed[pi] = [w for w in range(before + 1, after) if words[w].language == "zh"]
+            before, after = flanks(pi)
+            claimed[pi] = zh[bisect.bisect_right(zh, before):bisect.bisect_left(zh, after)]
         _pass(al, anchor_ngram, looped, set(weak), {w for ws in claimed.values() for w in ws})
         al.weak = [{"paragraph": pi, "zh_words": claimed[pi]} for pi in weak]
     return al
@@ -136,18 +139,34 @@ def _weak_paragraphs(al: Alignment, share: float, min_units: int) -> list[int]:
             if n >= min_units and matched[pi] < share * n and cjk_share(al.paragraphs[pi].text) < 0.5]
 
 
-def _flanks(al: Alignment, pi: int) -> tuple[int, int]:
-    """ASR words matched by the last vendor unit before paragraph ``pi`` and the first after it."""
-    gs = [g for g, (p, _) in enumerate(al.toks) if p == pi]
-    u = al.tok_units[gs[0]][0] - 1
-    while u >= 0 and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
-        u -= 1
-    before = al.ww[al.vmatch[u]] if u >= 0 else -1
-    u = al.tok_units[gs[-1]][1]
-    while u < len(al.vu) and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
-        u += 1
-    after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
-    return before, after
+class _Flanks:
+    """ASR words matched by the last vendor unit before a paragraph and the first after it.
+
+    Built once per pass (nearest matched unit on either side of every unit), so asking for every
+    paragraph of a long transcript costs linear time, not paragraphs x units."""
+
+    def __init__(self, al: Alignment):
+        self.al = al
+        n = len(al.vu)
+        self.first_unit: dict[int, int] = {}
+        self.end_unit: dict[int, int] = {}
+        for g, (p, _) in enumerate(al.toks):  # tokens run in paragraph order
+            self.first_unit.setdefault(p, al.tok_units[g][0])
+            self.end_unit[p] = al.tok_units[g][1]
+        self.prev = [-1] * (n + 1)  # prev[u]: last matched unit < u
+        for u in range(n):
+            self.prev[u + 1] = u if al.vmatch[u] >= 0 else self.prev[u]
+        self.next = [n] * (n + 1)  # next[u]: first matched unit >= u
+        for u in range(n - 1, -1, -1):
+            self.next[u] = u if al.vmatch[u] >= 0 else self.next[u + 1]
+
+    def __call__(self, pi: int) -> tuple[int, int]:
+        al = self.al
+        u = self.prev[self.first_unit[pi]]  # units before the paragraph's first belong to earlier paragraphs
+        before = al.ww[al.vmatch[u]] if u >= 0 else -1
+        u = self.next[self.end_unit[pi]]
+        after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
+        return before, after
 
 
 def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_period: int = 8) -> list[dict]:
@@ -183,6 +202,7 @@ def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_perio
 def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
     """Give every vendor token a time and a speaker: from its ASR words, else interpolated."""
     n = len(al.toks)
+    speaker_at = _TurnIndex(turns)
     for g in range(n):
         tok = al.token(g)
         u1, u2 = al.tok_units[g]
@@ -190,7 +210,7 @@ def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
         tok.matched = u2 > u1 and all(al.vmatch[u] >= 0 for u in range(u1, u2))
         if ws:
             tok.start, tok.end = min(w.start for w in ws), max(w.end for w in ws)
-            tok.speaker = ws[0].speaker or _speaker_at(turns, (tok.start + tok.end) / 2)
+            tok.speaker = ws[0].speaker or speaker_at((tok.start + tok.end) / 2)
         else:
             tok.start = tok.end = tok.speaker = None
     # Interpolate runs of untimed tokens between their timed neighbours.
@@ -214,8 +234,42 @@ def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
             tok = al.token(k)
             tok.start = round(t0 + (k - g) * step, 3)
             tok.end = round(t0 + (k - g + 1) * step, 3)
-            tok.speaker = _speaker_at(turns, (tok.start + tok.end) / 2) or (prev.speaker if prev else nxt.speaker)
+            tok.speaker = speaker_at((tok.start + tok.end) / 2) or (prev.speaker if prev else nxt.speaker)
         g = h
+
+
+class _TurnIndex:
+    """``_speaker_at`` in logarithmic time for turns sorted by start (diarization's order).
+
+    The nearest turn, ties to the earliest in the list, exactly as the linear scan: among turns
+    starting at or before ``t`` the best is the first whose end reaches the running maximum of
+    ends (a prefix maximum, so it is found by bisection); after ``t`` it is the next to start."""
+
+    def __init__(self, turns):
+        self.turns = list(turns or [])
+        self.starts = [tr.start for tr in self.turns]
+        self.sorted = all(a <= b for a, b in zip(self.starts, self.starts[1:])) and all(
+            tr.start <= tr.end for tr in self.turns)
+        self.max_end: list[float] = []
+        for tr in self.turns:
+            self.max_end.append(max(tr.end, self.max_end[-1]) if self.max_end else tr.end)
+
+    def __call__(self, t: float) -> str | None:
+        if not self.turns:
+            return None
+        if not self.sorted:
+            return _speaker_at(self.turns, t)
+        k = bisect.bisect_right(self.starts, t)
+        if k and self.max_end[k - 1] >= t:  # a turn holds t: the first one that reaches it
+            return self.turns[bisect.bisect_left(self.max_end, t, 0, k)].speaker
+        left = right = None
+        if k:
+            left = (t - self.max_end[k - 1], bisect.bisect_left(self.max_end, self.max_end[k - 1], 0, k))
+        if k < len(self.turns):
+            right = (self.starts[k] - t, k)
+        if right is None or (left is not None and left[0] <= right[0]):
+            return self.turns[left[1]].speaker
+        return self.turns[right[1]].speaker
 
 
 def _speaker_at(turns, t: float) -> str | None:

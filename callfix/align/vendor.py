@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
 from pathlib import Path
 
 from callfix.align.normalize import cjk_share, tokenize
@@ -13,7 +14,9 @@ from callfix.model import Paragraph, Transcript
 _DATE_RE = re.compile(
     r"^\s*(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|"
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4})\s*$", re.I)
-_DISCLAIMER_RE = re.compile(r"transcript.*(generated|errors|accuracy|information purposes)|EarningsCall", re.I)
+# Bounded gap: an unbounded ".*" made the search quadratic on a long line full of "transcript".
+_DISCLAIMER_RE = re.compile(r"transcript.{0,400}?(generated|errors|accuracy|information purposes)|EarningsCall", re.I)
+HEADER_LINE_CHARS = 1500  # a header (disclaimer, date) line is short; longer lines are transcript text
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
 _CUE_RE = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
 _SPEAKER_RE = re.compile(r"^([A-Z\u3400-\u9fff][\w.'\u2019\- ]{0,38}?|[A-Z][\w.'\- ]{0,38}\([^)]{1,40}\))\s*[:\uff1a]\s+(?=\S)")
@@ -34,16 +37,17 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
                 return _check(data.decode(enc, errors="strict"), enc, name)
             except UnicodeDecodeError:
                 raise InputError(f"{name}: starts with a {enc} byte-order mark but is not valid {enc}") from None
-    try:
-        return _check(data.decode("utf-8"), "utf-8", name)
-    except UnicodeDecodeError:
-        pass
-    enc = _utf16_without_bom(data)
+    # Before UTF-8: mostly-ASCII UTF-16 is valid UTF-8 too (NUL is a legal byte there), full of NULs.
+    enc = _utf16_without_bom(data) if b"\x00" in data else None
     if enc:
         try:
             return _check(data.decode(enc), enc, name)
         except UnicodeDecodeError:
             pass
+    try:
+        return _check(data.decode("utf-8"), "utf-8", name)
+    except UnicodeDecodeError:
+        pass
     if b"\x00" in data:
         raise InputError(f"{name}: binary data, not a text transcript")
     from charset_normalizer import from_bytes
@@ -114,11 +118,24 @@ def _check(text: str, enc: str, name: str) -> tuple[str, str]:
     return text, enc
 
 
+# A 6 h call is about 70,000 words (~450 KB of text): far larger input is not a transcript of one call,
+# and would cost minutes and gigabytes downstream.
+MAX_VENDOR_BYTES = 8 * 1024 * 1024
+MAX_LINE_CHARS = 1_000_000
+# Characters XML 1.0 cannot hold (DOCX, the review page): control characters but tab and newline,
+# lone surrogates, U+FFFE/U+FFFF. Form feed and vertical tab are breaks: they become spaces.
+_XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def read_vendor(path: str | Path) -> Transcript:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: file not found")
     try:
+        size = p.stat().st_size
+        if size > MAX_VENDOR_BYTES:
+            raise InputError(f"{p}: {size / 1048576:.1f} MB is too large for the transcript of one call "
+                             f"(limit {MAX_VENDOR_BYTES // 1048576} MB)")
         data = p.read_bytes()
     except OSError as e:
         raise InputError(f"{p}: cannot read ({e.strerror})") from None
@@ -126,7 +143,30 @@ def read_vendor(path: str | Path) -> Transcript:
         text, enc = _docx_text(p), "docx"
     else:
         text, enc = decode_bytes(data, str(p))
-    return parse_vendor_text(text, name=str(p), encoding=enc)
+    text, removed = clean_text(text, str(p))
+    t = parse_vendor_text(text, name=str(p), encoding=enc)
+    if removed:
+        t.meta["vendor"]["removed_characters"] = removed
+        print(f"callfix: warning: {p}: removed {removed} control character(s) that XML outputs cannot hold",
+              file=sys.stderr)
+    return t
+
+
+def clean_text(text: str, name: str) -> tuple[str, int]:
+    """The text without XML-invalid characters (and how many went); InputError for an overlong line."""
+    lengths = [len(ln) for ln in text.split("\n")]
+    if max(lengths) > MAX_LINE_CHARS:
+        line = next(i for i, n in enumerate(lengths, 1) if n > MAX_LINE_CHARS)
+        raise InputError(f"{name}: line {line} has {lengths[line - 1]:,} characters, over the {MAX_LINE_CHARS:,} "
+                         f"limit: not a transcript (a call's text comes in lines or paragraphs)")
+    n = 0
+
+    def sub(m: re.Match) -> str:
+        nonlocal n
+        n += 1
+        return " " if m.group() in "\x0b\x0c" else ""
+
+    return _XML_INVALID_RE.sub(sub, text), n
 
 
 def _docx_text(p: Path) -> str:
@@ -195,7 +235,7 @@ def _header(lines: list[str]) -> tuple[list[str], int]:
                 header.append(ln)
             i += 1
             continue
-        if _DATE_RE.match(ln) or (_DISCLAIMER_RE.search(ln) and i < 3 and len(ln) < 1500):
+        if len(ln) < HEADER_LINE_CHARS and (_DATE_RE.match(ln) or (i < 3 and _DISCLAIMER_RE.search(ln))):
             header.append(ln)
             i += 1
             continue
@@ -285,7 +325,7 @@ def _parse_cues(lines: list[str], fmt: str) -> tuple[list[str], list[Paragraph]]
         v = _VTT_VOICE_RE.match(text)
         if v:
             label, text = v.group(1).strip(), text[v.end():]
-        text = re.sub(r"</?[a-z][^>]*>", "", text)  # inline cue tags
+        text = re.sub(r"</?[a-z][^<>]*>", "", text)  # inline cue tags ([^<>]: linear on a line of "<a<a<a")
         if label is None:
             s = _SPEAKER_RE.match(text)
             if s:
