@@ -312,7 +312,10 @@
     } else decisions[e.id] = value;
     save();
     refresh();
-    if (current === null && filters().undecided) step(1, i);  // the decided edit left the view: go on
+    if (current === null && filters().undecided) {  // the decided edit left the view: go on
+      status("", false);
+      step(1, i);
+    }
     return true;
   }
 
