@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -100,6 +101,10 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     page.locator('.edit[data-edit="e3"]').click()
     wait_js(page, "document.getElementById('player').currentTime > 3.9")
     assert page.locator("#pe-repl").inner_text() == "non-GAAP"
+    # evidence in words: one confidence figure, no machine key names
+    why = page.locator("#pe-why").inner_text()
+    assert re.findall(r"\d+%", why) == ["60%"] and "60% confident (medium)" in why
+    assert "_" not in page.locator("#pe-evidence").inner_text() and "very sure of these words" in why
     # hover shows nothing new: the panel and the keys stay on the selected edit
     page.locator('.edit[data-edit="e6"]').hover()
     assert page.locator("#pe-vendor").inner_text() == "non-gap"
