@@ -526,3 +526,19 @@ def test_a_reassigned_paragraph_takes_its_audio_span_in_the_turns():
     lines = text_output(final).splitlines()
     assert any(line.endswith("Operator: After adjustment, business profits are twisted for the first time.") for line in lines)
     assert t.turns[1].end == 12.0  # the input is untouched
+
+
+@settings(max_examples=100, deadline=None)
+@given(words=words, data=st.data())
+def test_own_text_is_spliced_exactly_where_the_edit_was(words, data):
+    text = " ".join(words)
+    a = data.draw(st.integers(0, len(words) - 1))
+    b = data.draw(st.integers(a + 1, len(words)))
+    starts = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
+    cs, ce = starts[a], starts[b - 1] + len(words[b - 1])
+    own = data.draw(st.text(alphabet="pqr-,.中", min_size=1, max_size=8))
+    e = Edit(id="x", paragraph=0, kind="replace", vendor=text[cs:ce], replacement="proposal", decision="suggested",
+             char_start=cs, char_end=ce)
+    t = Transcript(paragraphs=[Paragraph(index=0, text=text)], edits=[e])
+    assert rebuild_transcript(t, Review(choices={"x": "accept"}, texts={"x": own}))[0].text == text[:cs] + own + text[ce:]
+    assert rebuild_transcript(t, Review(choices={"x": "reject"}))[0].text == text

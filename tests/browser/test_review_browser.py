@@ -160,6 +160,18 @@ def test_editor_decides_exports_and_applies(tmp_path: Path, browser):
     page.set_input_files("#import-file", str(decisions))
     wait_js(page, "document.getElementById('progress').textContent.startsWith('Decided 2 / 5')")
     assert "imported 2 decisions" in page.locator("#status").inner_text()
+    # a decisions file with hostile own text and speaker names stays text too
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps({"transcript": exported["transcript"], "decisions": {"e6": {"decision": "accept", "text": HOSTILE}},
+                                   "speakers": {"SPEAKER_00": HOSTILE}}))
+    page.set_input_files("#import-file", str(hostile))
+    wait_js(page, "document.getElementById('status').textContent.startsWith('imported 1')")
+    assert HOSTILE in page.locator('.edit[data-edit="e6"] > ins').inner_text()
+    assert page.locator("#p-0 button.who").inner_text() == HOSTILE
+    assert page.locator("img").count() == 0 and page.evaluate("window.__xss") is None
+    page.locator("#clear").click()
+    page.set_input_files("#import-file", str(decisions))
+    wait_js(page, "document.getElementById('status').textContent.startsWith('imported 2 decisions')")
     assert all(u.startswith(("file:", "data:", "blob:")) for u in page.requests)
     assert errors == []
     page.context.close()
