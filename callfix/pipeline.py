@@ -56,23 +56,26 @@ def _cached(cache_dir, stage: str, key: str):
         yield
 
 
-def hotwords_for(cfg: dict) -> list[str]:
+def hotwords_for(cfg: dict, glossary=None) -> list[str]:
+    """Decoder hotwords: the call's trusted spellings (a glossary, else the configured ones)."""
     from callfix.align.glossary import load_glossaries
 
-    return load_glossaries(cfg["align"]["glossaries"]).hotwords() if cfg["asr"].get("hotwords") else []
+    if not cfg["asr"].get("hotwords"):
+        return []
+    return (glossary or load_glossaries(cfg["align"]["glossaries"])).hotwords()
 
 
-def glossary_prompt(cfg: dict) -> str | None:
+def glossary_prompt(cfg: dict, glossary=None) -> str | None:
     """The hotword prompt English is decoded (and its wordings scored) with."""
-    hot = hotwords_for(cfg)
+    hot = hotwords_for(cfg, glossary)
     return ", ".join(hot[: cfg["asr"]["max_hotwords"]]) if hot else None
 
 
-def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None) -> Transcript:
+def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None, glossary=None) -> Transcript:
     from callfix.asr import transcribe
     from callfix.asr.backends import model_identity
 
-    hot = hotwords_for(cfg)
+    hot = hotwords_for(cfg, glossary)
     key = stage_key("asr", audio, cfg["asr"], model_identity(cfg) + "|" + ",".join(hot))
     with _cached(cache_dir, "asr", key):
         cached = _cache_get(cache_dir, "asr", key)
@@ -100,6 +103,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
              participants: list[dict] | None = None) -> Transcript:
     """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``."""
     from callfix.align import align_call, read_vendor
+    from callfix.align.callglossary import call_glossary
     from callfix.diarize import assign_speakers, name_speakers
     from callfix.io.subtitles import write_asr_outputs
     from callfix.io.writers import write_outputs
@@ -117,13 +121,15 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
         clock = now
 
     vendor = read_vendor(vendor_path)  # fail fast on a bad transcript, before any model runs
+    glossary = call_glossary(vendor, cfg["align"]["glossaries"], participants,
+                             companies=cfg["align"].get("company_glossaries", True))
     audio = decode(audio_path, cache_dir / "audio", cfg["audio"]["max_duration_hours"])
     lap("decode")
-    evidence = _speech_stages(audio, cfg, cache_dir, progress, timings)
+    evidence = _speech_stages(audio, cfg, cache_dir, progress, timings, glossary)
     clock = time.perf_counter()
     assign_speakers(evidence)
     _say(progress, "aligning")
-    result = align_call(evidence, vendor, cfg, verifier=_verifier(audio, cfg))
+    result = align_call(evidence, vendor, cfg, glossary=glossary, verifier=_verifier(audio, cfg, glossary))
     result.speakers = name_speakers(result, participants)  # cues from both the speech and the vendor text
     # The speech evidence alone (no vendor text): what `callfix bench --asr` scores as ASR-only.
     write_asr_outputs(Transcript(audio=str(audio_path), duration=evidence.duration, languages=evidence.languages,
@@ -142,7 +148,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     return result
 
 
-def _verifier(audio: Audio, cfg: dict):
+def _verifier(audio: Audio, cfg: dict, glossary=None):
     """The acoustic judge of the edits: the transcription's own Whisper, loaded once per process."""
     from callfix.align.verify import AcousticVerifier, VerifyOptions
     from callfix.asr.backends import load_backend
@@ -150,10 +156,11 @@ def _verifier(audio: Audio, cfg: dict):
     opts = VerifyOptions.from_config(cfg["align"].get("verify"))
     if not opts.enabled:
         return None
-    return AcousticVerifier(audio, load_backend(cfg), opts, transcribe_opts=cfg["asr"], prompt=glossary_prompt(cfg))
+    return AcousticVerifier(audio, load_backend(cfg), opts, transcribe_opts=cfg["asr"],
+                            prompt=glossary_prompt(cfg, glossary))
 
 
-def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict) -> Transcript:
+def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, glossary=None) -> Transcript:
     """Transcription and diarization, side by side when ``run.parallel_stages`` is on.
 
     Whisper's decoder keeps about one and a half cores busy and the diarization models one, so on a
@@ -182,7 +189,7 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict) 
         worker = threading.Thread(target=diarize_in_background, name="callfix-diarize", daemon=True)
         worker.start()
         try:
-            evidence = timed("transcribe", stage_transcribe)
+            evidence = timed("transcribe", stage_transcribe, glossary=glossary)
         except BaseException:  # stop diarizing a call that has already failed (a batch moves on)
             cancel.set()
             worker.join()
@@ -192,7 +199,7 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict) 
             raise diarized["error"]
         evidence.turns = diarized["turns"]
     else:
-        evidence = timed("transcribe", stage_transcribe)
+        evidence = timed("transcribe", stage_transcribe, glossary=glossary)
         evidence.turns = timed("diarize", stage_diarize)
     timings["speech"] = round(time.perf_counter() - start, 3)
     return evidence

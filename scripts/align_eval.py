@@ -28,14 +28,17 @@ def evaluate(demo: Path, asr_json: Path, verbose: bool = False, audio: Path | No
     vendor = read_vendor(demo / "vendor.txt")
     cfg = cfg or load_config()
     verifier = None
+    from callfix.align.callglossary import call_glossary
+
+    glossary = call_glossary(vendor, cfg["align"]["glossaries"], companies=cfg["align"].get("company_glossaries", True))
     if audio is not None:
         import tempfile
 
         from callfix.audio import decode
         from callfix.pipeline import _verifier
 
-        verifier = _verifier(decode(audio, Path(tempfile.mkdtemp()), cfg["audio"]["max_duration_hours"]), cfg)
-    out = align_call(asr, vendor, cfg, verifier=verifier)
+        verifier = _verifier(decode(audio, Path(tempfile.mkdtemp()), cfg["audio"]["max_duration_hours"]), cfg, glossary)
+    out = align_call(asr, vendor, cfg, glossary=glossary, verifier=verifier)
     defects = json.loads((demo / "defects.json").read_text(encoding="utf-8"))["defects"]
     ref_lines = (demo / "reference.txt").read_text(encoding="utf-8").splitlines()
     norm = english_normalizer()

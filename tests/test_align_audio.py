@@ -5,7 +5,7 @@ import pytest
 
 from callfix.align import align_call, load_glossaries
 from callfix.align.vendor import parse_vendor_text
-from callfix.config import load_config
+from callfix.config import load_config, merge
 
 
 @pytest.mark.slow
@@ -16,7 +16,7 @@ def test_audio_decides_which_glossary_confusion_to_fix(models_ready, tmp_path):
 
     said = "Unlike Google Cloud, Kingsoft Cloud grew its gross margin to nineteen percent in the fourth quarter."
     wav = espeak(said, tmp_path / "said.wav")
-    cfg = load_config()
+    cfg = merge(load_config(), {"align": {"glossaries": ["earnings", "kingsoft-cloud"]}})
     evidence = transcribe(decode(wav, tmp_path), cfg, hotwords=load_glossaries(cfg["align"]["glossaries"]).hotwords())
     # Both "Google Cloud" and "Jinshan Cloud" are known confusions for Kingsoft Cloud; only one is wrong here.
     vendor = parse_vendor_text("Unlike Google Cloud, Jinshan Cloud grew its gross margin to 91% in the fourth quarter.\n")

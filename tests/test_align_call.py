@@ -8,13 +8,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from callfix.align import align_call, load_glossaries
 from callfix.align.vendor import parse_vendor_text
-from callfix.config import load_config
+from callfix.config import load_config, merge
 from callfix.errors import InputError
 from callfix.model import Transcript
 
 from align_fixtures import demo_evidence, demo_vendor, seg
 
-CFG = load_config()
+CFG = merge(load_config(), {"align": {"glossaries": ["earnings", "kingsoft-cloud"]}})  # the fixtures' company
 
 
 def _by_vendor(t):
@@ -129,7 +129,8 @@ def test_silent_audio_keeps_vendor_unverified():
 
 def test_glossaries_load_by_name_and_path(tmp_path):
     g = load_glossaries(["earnings"])
-    assert "Kingsoft Cloud" in g.hotwords() and g.confusions["non-gap"] == "non-GAAP"
+    assert "Kingsoft Cloud" not in g.hotwords() and g.confusions["non-gap"] == "non-GAAP"  # generic only
+    assert "Kingsoft Cloud" in load_glossaries(["kingsoft-cloud"]).hotwords()  # a company glossary by name
     extra = tmp_path / "extra.yaml"
     extra.write_text("terms: [Ksyun]\nnames: [Ann Lee]\nconfusions: {Casey Un: Ksyun}\n")
     g2 = load_glossaries(["earnings", str(extra)])
@@ -359,3 +360,21 @@ def test_a_clip_of_the_call_is_told_apart_from_another_call():
     clip = Transcript(segments=[seg("Paragraph 3 says that revenue item 3 grew by 3 percent this quarter.")])
     out = align_call(clip, v, CFG)
     assert out.edits == [] and "clip of the call" in out.meta["align"]["warning"]
+
+
+def test_each_call_builds_its_own_glossary():
+    from callfix.align.callglossary import call_glossary
+
+    vendor = parse_vendor_text(
+        "Good day and welcome to Shiyun Technology's third quarter 2025 earnings call. With us today is our chief "
+        "executive officer, Mr. Lynn Howran, and our CFO, Ms. Grace Liu.\n\n"
+        "Our first question comes from the line of Tom Becker from Jefferies. Shiyun Technology grew.\n\n"
+        "Thank you. At Kingsoft Cloud we see the same.")
+    gl = call_glossary(vendor, ["earnings"], [{"name": "Grace Liu", "organization": "Zhiyun Technology"}])
+    # The company named in the text brings its glossary; the participants file is trusted.
+    assert "Kingsoft Cloud" in gl.terms and "Grace Liu" in gl.names and "Zhiyun Technology" in gl.terms
+    # Names read from the vendor text are only candidates for the audio to weigh (they may be wrong).
+    assert {"Shiyun Technology", "Lynn Howran", "Tom Becker", "Jefferies"} <= set(gl.candidates)
+    assert "Lynn Howran" not in gl.hotwords() and "Grace Liu" in gl.hotwords()
+    plain = call_glossary(vendor, ["earnings"], None, companies=False)
+    assert "Kingsoft Cloud" not in plain.terms

@@ -201,7 +201,7 @@ def test_rttm_reader_and_bad_inputs(tmp_path):
 def test_demo_vendor_scores_and_reports(tmp_path):
     from callfix.align.glossary import load_glossaries
 
-    g = load_glossaries(["earnings"])
+    g = load_glossaries(["earnings", "kingsoft-cloud"])
     res = score_files(DEMO / "reference.json", {"vendor": DEMO / "vendor.txt", "asr": DEMO / "reference.stm"},
                       [*g.terms, *g.names], ref_rttm=DEMO / "reference.rttm")
     v, exact = res["sources"]["vendor"], res["sources"]["asr"]

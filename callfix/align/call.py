@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import replace
 
 from callfix.align.correct import Rules, build_edits
-from callfix.align.glossary import Glossary, load_glossaries
+from callfix.align.callglossary import call_glossary
+from callfix.align.glossary import Glossary
 from callfix.align.normalize import cjk_share
 from callfix.align.splice import apply_edits
 from callfix.align.timing import build_alignment, flat_words, time_tokens
@@ -23,7 +24,8 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
     acfg = cfg.get("align", cfg) if isinstance(cfg, dict) else {}
     t0 = time.perf_counter()
     out = _copy(evidence, vendor)
-    gl = glossary if glossary is not None else load_glossaries(acfg.get("glossaries") or [])
+    gl = glossary if glossary is not None else call_glossary(vendor, acfg.get("glossaries") or [],
+                                                             companies=acfg.get("company_glossaries", True))
     words = flat_words(out)
     al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)), int(acfg.get("loop_min_repeats", 3)))
     time_tokens(al, out.turns, float(acfg.get("max_interp_gap", 30.0)))

@@ -8,6 +8,7 @@ from callfix.config import CONFIG_DIR, read_yaml
 from callfix.errors import InputError
 
 GLOSSARY_DIR = CONFIG_DIR / "glossaries"
+COMPANY_DIR = GLOSSARY_DIR / "companies"
 
 
 @dataclass
@@ -16,6 +17,10 @@ class Glossary:
     names: list[str] = field(default_factory=list)
     confusions: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    # Spellings drawn from the vendor text itself: weighed against the audio, never a witness.
+    candidates: list[str] = field(default_factory=list)
+    company: str | None = None
+    aliases: list[str] = field(default_factory=list)
 
     def hotwords(self) -> list[str]:
         """Spellings worth biasing a decoder towards: names first (rarest), then terms."""
@@ -34,24 +39,44 @@ def _resolve(name: str) -> Path:
     p = Path(name)
     if p.suffix in (".yaml", ".yml") or p.exists():
         return p
-    return GLOSSARY_DIR / f"{name}.yaml"
+    shared = GLOSSARY_DIR / f"{name}.yaml"
+    return shared if shared.is_file() or not (COMPANY_DIR / f"{name}.yaml").is_file() else COMPANY_DIR / f"{name}.yaml"
 
 
 def load_glossary(name_or_path: str) -> Glossary:
     p = _resolve(str(name_or_path))
     if not p.is_file():
-        known = ", ".join(sorted(q.stem for q in GLOSSARY_DIR.glob("*.yaml")))
+        known = ", ".join(sorted(q.stem for q in [*GLOSSARY_DIR.glob("*.yaml"), *COMPANY_DIR.glob("*.yaml")]))
         raise InputError(f"{p}: glossary not found (known names: {known})")
     data = read_yaml(p)
+    if not isinstance(data, dict):
+        raise InputError(f"{p}: a glossary is a mapping with lists 'terms', 'names' and a mapping 'confusions'")
     terms, names, conf = data.get("terms") or [], data.get("names") or [], data.get("confusions") or {}
-    if not isinstance(terms, list) or not isinstance(names, list) or not isinstance(conf, dict):
+    aliases = data.get("aliases") or []
+    if not all(isinstance(x, list) for x in (terms, names, aliases)) or not isinstance(conf, dict):
         raise InputError(f"{p}: glossary needs lists 'terms', 'names' and a mapping 'confusions'")
     return Glossary(
         terms=[str(t) for t in terms],
         names=[str(n) for n in names],
         confusions={str(k): str(v) for k, v in conf.items()},
         sources=[str(p)],
+        company=str(data["company"]) if data.get("company") else None,
+        aliases=[str(a) for a in aliases],
     )
+
+
+def company_glossaries(text: str, folder: Path = COMPANY_DIR) -> list[str]:
+    """Company glossaries whose company name or an alias the text names (whole words, any case)."""
+    import re
+
+    low = text.lower()
+    out = []
+    for p in sorted(folder.glob("*.yaml")):
+        g = load_glossary(str(p))
+        keys = [k for k in [g.company, *g.aliases] if k]
+        if any(re.search(r"(?<!\w)" + re.escape(k.lower()) + r"(?!\w)", low) for k in keys):
+            out.append(str(p))
+    return out
 
 
 def load_glossaries(names_or_paths: list[str] | None) -> Glossary:
@@ -63,4 +88,15 @@ def load_glossaries(names_or_paths: list[str] | None) -> Glossary:
         out.names += [t for t in g.names if t not in out.names]
         out.confusions.update(g.confusions)
         out.sources += g.sources
+    return out
+
+
+def merged(*glossaries: Glossary) -> Glossary:
+    out = Glossary()
+    for g in glossaries:
+        out.terms += [t for t in g.terms if t not in out.terms]
+        out.names += [t for t in g.names if t not in out.names]
+        out.candidates += [t for t in g.candidates if t not in out.candidates]
+        out.confusions.update(g.confusions)
+        out.sources += [s for s in g.sources if s not in out.sources]
     return out

@@ -165,7 +165,7 @@ def glossary_wordings(gl: Glossary, vendor: str, asr: str) -> list[str]:
     if not v and not a:
         return []
     out = []
-    for term in gl.canonical():
+    for term in [*gl.canonical(), *gl.candidates]:
         if term.lower() in (v.lower(), a.lower()) or len(term) < 3:
             continue
         close = max(metaphone_similarity(term, x) for x in (v, a) if x)

@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from callfix.align.glossary import load_glossaries
+    from callfix.align.glossary import company_glossaries, load_glossaries
     from callfix.bench.manifest import pooled, read_manifest
     from callfix.bench.report import to_markdown, write_reports
     from callfix.bench.score import score_files
@@ -47,7 +47,10 @@ def run(args) -> int:
 
     cfg = config_from_args(args)
     bcfg = cfg.get("bench", {})
-    g = load_glossaries(args.glossary or cfg.get("align", {}).get("glossaries") or [])
+    names = list(args.glossary or cfg.get("align", {}).get("glossaries") or [])
+    if not args.glossary and cfg.get("align", {}).get("company_glossaries", True):
+        names += company_glossaries(_texts(getattr(args, "ref", None), getattr(args, "vendor", None)))
+    g = load_glossaries(names)
     terms = [*g.terms, *g.names]
     collars = [float(c) for c in bcfg.get("collars", [0.25, 0.0])]
     top = int(bcfg.get("top_confusions", 10))
@@ -123,3 +126,14 @@ def _brief(src: str, r: dict) -> str:
         return f"{src} WER {100 * r['wer']['rate']:.1f}%" if r["wer"].get("rate") is not None else src
     m = r.get("mer") or {}
     return f"{src} MER {100 * m['rate']:.1f}%" if m.get("rate") is not None else src
+
+
+def _texts(*paths) -> str:
+    """The raw text of the files given, to find which company the call is about."""
+    out = []
+    for p in paths:
+        try:
+            out.append(Path(p).read_text(encoding="utf-8", errors="replace")[:200_000] if p else "")
+        except OSError:
+            pass
+    return "\n".join(out)
