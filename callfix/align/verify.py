@@ -304,7 +304,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules) -> None:
         toks_edges = e.vendor if e.vendor else ""
         if best == "redecode" or best.startswith("glossary:"):
             e.replacement = _restyle(text, toks_edges) if e.kind == "replace" else text
-    alone = acoustic_alone(e, st, best, rules)
+    alone = acoustic_alone(e, st, best, rules, m)
     glossary = glossary_support(e)
     if m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
         e.decision = "applied"
@@ -343,7 +343,21 @@ def glossary_support(e: Edit) -> str | None:
     return None
 
 
-def acoustic_alone(e: Edit, st: Stretch, best: str, rules) -> str | None:
+def inflection_only(a: str, b: str) -> bool:
+    """The wordings differ only in endings: "investments" / "investment", "grow" / "grew" aside."""
+    ua, ub = phrase_units(a), phrase_units(b)
+    if len(ua) != len(ub) or ua == ub:
+        return False
+    for x, y in zip(ua, ub):
+        if x == y:
+            continue
+        short, long_ = sorted((x, y), key=len)
+        if not (long_.startswith(short) and long_[len(short):] in ("s", "es", "d", "ed", "ing", "'s")):
+            return False
+    return True
+
+
+def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) -> str | None:
     """Why the audio's margin alone may not apply this edit (None: it may).
 
     Whisper's reading is the decoder's own best guess, so on audio it hears badly it wins by many
@@ -362,9 +376,13 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules) -> str | None:
     acronyms = [w for w in v.split() if sum(ch.isupper() for ch in w) >= 2]
     if acronyms and not any(sum(ch.isupper() for ch in w) >= 2 for w in c.split()):
         return f"the vendor's '{strip_punct(acronyms[0])}' is an acronym the ASR may have heard as words"
-    if max(metaphone_similarity(v, c), fuzz.ratio(v.lower(), c.lower()) / 100) < 0.5:
+    sound = max(metaphone_similarity(v, c), fuzz.ratio(v.lower(), c.lower()) / 100)
+    if sound < 0.6:
         return "the wordings do not sound alike"
-    if best == ASR and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
+    if inflection_only(v, c):
+        return "only a word ending differs (the ASR often hears those wrong)"
+    p = e.evidence.get("asr_probability_min", 1.0)
+    if best == ASR and p < rules.min_p and not (sound >= 0.9 and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
     return None
 
