@@ -144,3 +144,39 @@ def test_a_wording_the_speaker_said_stays_when_the_asr_misheard_it(jfk):
     e, = [e for e in out.edits if e.vendor.startswith("country")]
     assert e.decision == "kept" and e.evidence["acoustic"]["margin"] < 0
     assert out.paragraphs[0].corrected == JFK
+
+
+def test_inflections_and_unsure_words_are_left_to_the_editor():
+    from callfix.align.verify import inflection_only
+
+    assert inflection_only("investments.", "investment.") and inflection_only("the grows", "the grow")
+    assert not inflection_only("grows", "gross") and not inflection_only("soft wear", "software")
+    assert _decided({VENDOR: -20.0, ASR: -5.0}, vendor="investments", asr="investment").decision == "suggested"
+    # an unsure ASR word needs a large margin and a near-identical sound
+    unsure = dict(vendor="in France", asr="inference")
+    s = _stretch(0, 1, **unsure, asr_probability_min=0.4)
+    s.scores = {VENDOR: -20.0, ASR: -8.0}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    assert s.edit.decision == "applied"
+    s = _stretch(0, 1, vendor="Churn", asr="Turn", asr_probability_min=0.29)
+    s.scores = {VENDOR: -20.0, ASR: -12.8}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    assert s.edit.decision == "suggested"
+
+
+def test_a_name_read_the_same_at_every_mention_is_a_witness():
+    from callfix.align.verify import consistent_readings
+
+    words = _words("Zhiyun grew and Zhiyun shipped while Zhiyun hired".split())
+    mentions = [_stretch(3, 4, "Shiyun", "Zhiyun"), _stretch(6, 7, "Shiyun", "Zhiyun")]
+    for m in mentions:
+        m.scores = {VENDOR: -9.0, ASR: -6.0}
+    found = consistent_readings(mentions, words, VerifyOptions())
+    assert set(found) == {id(m) for m in mentions}
+    for m in mentions:
+        m.edit.evidence["asr_probability_min"] = 0.9
+        decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), Rules(), found[id(m)])
+        assert m.edit.decision == "applied" and "at all 2 mentions" in m.edit.reason
+    # the vendor's spelling heard elsewhere in the call: no witness
+    assert not consistent_readings(mentions, words[:6] + _words(["Shiyun"]), VerifyOptions())
+    assert not consistent_readings(mentions[:1], words, VerifyOptions())  # one mention is not a pattern

@@ -91,11 +91,15 @@ class AcousticVerifier:
 
     def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules) -> dict:
         stretches = [s for e in edits if (s := self._stretch(words, e, gl)) is not None]
-        for win in plan_windows(words, stretches, self.opts):
+        windows = plan_windows(words, stretches, self.opts)
+        for win in windows:
             self._redecode(words, win)
             self._score(words, win)
+        mentions = consistent_readings([st for w in windows for st in w.stretches], words, self.opts)
+        for win in windows:
             for st in win.stretches:
-                decide(st, win, self.opts, rules)
+                decide(st, win, self.opts, rules, mentions.get(id(st)))
+        self.stats["consistent"] = len(mentions)
         return self.stats
 
     def _stretch(self, words: list[Word], e: Edit, gl: Glossary) -> Stretch | None:
@@ -277,12 +281,33 @@ def window_text(words: list[Word], win: Window, label: str) -> tuple[str, list[t
     return text, spans
 
 
+def consistent_readings(stretches: list[Stretch], words: list[Word], opts: VerifyOptions) -> dict[int, str]:
+    """A name the audio reads the same way at every mention, differently from the vendor, and the
+    vendor's spelling nowhere in the ASR's words: a witness beside each mention's margin."""
+    heard = " " + " ".join(u for w in words for u in phrase_units(w.text)) + " "
+    groups: dict[tuple, list[Stretch]] = {}
+    for st in stretches:
+        sc = st.scores
+        if VENDOR not in sc or ASR not in sc or st.edit.kind != "replace":
+            continue
+        v, a = st.wordings[VENDOR], st.wordings[ASR]
+        if not any(x[:1].isupper() for x in strip_punct(v).split()) or sc[ASR] - sc[VENDOR] < opts.suggest_margin:
+            continue
+        groups.setdefault((phrase_units(v), phrase_units(a)), []).append(st)
+    out = {}
+    for (vu, au), sts in groups.items():
+        if len(sts) >= 2 and vu and f" {' '.join(vu)} " not in heard:
+            why = f"the audio reads '{_short(sts[0].wordings[ASR])}' at all {len(sts)} mentions"
+            out.update({id(st): why for st in sts})
+    return out
+
+
 def margin_confidence(m: float, apply_margin: float) -> float:
     """One figure for editors: 0.8 at the apply margin, 0.2 at a tie."""
     return 1.0 / (1.0 + math.exp(-(m - apply_margin / 2) * 2 * math.log(4) / apply_margin))
 
 
-def decide(st: Stretch, win: Window, opts: VerifyOptions, rules) -> None:
+def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str | None = None) -> None:
     e, sc = st.edit, st.scores
     if VENDOR not in sc or len(sc) < 2:
         return
@@ -305,7 +330,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules) -> None:
         if best == "redecode" or best.startswith("glossary:"):
             e.replacement = _restyle(text, toks_edges) if e.kind == "replace" else text
     alone = acoustic_alone(e, st, best, rules, m)
-    glossary = glossary_support(e)
+    glossary = glossary_support(e) or consistent
     if m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
         e.decision = "applied"
         e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
