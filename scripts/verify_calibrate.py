@@ -1,6 +1,7 @@
 """Calibrate acoustic verification: every verified edit of corrected calls, labelled against the reference.
 
   python scripts/verify_calibrate.py out/heldout [more run roots ...] [--csv out/calibration.csv]
+  python scripts/verify_calibrate.py out/heldout --reverify   # align and verify run/asr.json again with this code
 
 A call folder holds reference.txt and defects.json (as `callfix corpus synth` writes them) and a
 run/ folder with `callfix run`'s transcript.json. An edit is *right* when applying it alone to its
@@ -28,9 +29,26 @@ from callfix.align.splice import apply_edits  # noqa: E402
 from callfix.model import Transcript  # noqa: E402
 
 
-def label_edits(call: Path) -> list[dict]:
-    run = call / "run" / "transcript.json"
-    t = Transcript.load(run)
+def reverified(call: Path) -> Transcript:
+    """The call's edits made again from its run's ASR evidence, verified against its audio."""
+    import tempfile
+
+    from callfix.align import align_call, read_vendor
+    from callfix.align.callglossary import call_glossary
+    from callfix.audio import decode
+    from callfix.config import load_config
+    from callfix.pipeline import _verifier
+
+    cfg = load_config()
+    vendor = read_vendor(call / "vendor.txt")
+    gl = call_glossary(vendor, cfg["align"]["glossaries"])
+    audio = decode(call / "call.flac", Path(tempfile.mkdtemp()), cfg["audio"]["max_duration_hours"])
+    return align_call(Transcript.load(call / "run" / "asr.json"), vendor, cfg, glossary=gl,
+                      verifier=_verifier(audio, cfg, gl))
+
+
+def label_edits(call: Path, reverify: bool = False) -> list[dict]:
+    t = reverified(call) if reverify else Transcript.load(call / "run" / "transcript.json")
     ref_lines = (call / "reference.txt").read_text(encoding="utf-8").splitlines()
     defects = json.loads((call / "defects.json").read_text(encoding="utf-8"))["defects"]
     stray = {d["paragraph"] for d in defects if d["type"] == "not_in_audio"}
@@ -73,10 +91,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("roots", nargs="+", type=Path)
     ap.add_argument("--csv", type=Path)
+    ap.add_argument("--reverify", action="store_true", help="make and verify the edits again from run/asr.json")
     a = ap.parse_args()
     calls = sorted({p.parent.parent for r in a.roots for p in r.glob("**/run/transcript.json")
                     if (p.parent.parent / "reference.txt").is_file()})
-    rows = [r for c in calls for r in label_edits(c)]
+    rows = [r for c in calls for r in label_edits(c, a.reverify)]
     rows.sort(key=lambda r: -r["margin"])
     for r in rows:
         print(f"{'RIGHT' if r['right'] else 'wrong'} {r['decision']:9s} m={r['margin']:6.1f} p={r['p_min'] or 0:.2f} "

@@ -378,3 +378,20 @@ def test_each_call_builds_its_own_glossary():
     assert "Lynn Howran" not in gl.hotwords() and "Grace Liu" in gl.hotwords()
     plain = call_glossary(vendor, ["earnings"], None, companies=False)
     assert "Kingsoft Cloud" not in plain.terms
+
+
+def test_suspect_segments_confirm_the_vendor_but_never_change_it():
+    closing = seg("That concludes today's call. Thank you for joining, you may now disconnect.", 10.0)
+    closing.suspect, closing.suspect_reason = True, "low_confidence"
+    wrong = seg("Our gross margin was twenty percent.", 20.0)
+    wrong.suspect, wrong.suspect_reason = True, "low_confidence"
+    asr = Transcript(segments=[seg("Good day and welcome to the second quarter call of Ostara Energy.", 0.0), closing, wrong])
+    vendor = parse_vendor_text("Good day and welcome to the second quarter call of Ostara Energy.\n\n"
+                               "That concludes today's call. Thank you for joining, you may now disconnect.\n\n"
+                               "Our growth margin was twenty percent.")
+    out = align_call(asr, vendor, CFG)
+    # the closing line is heard (weakly): no deletion is proposed for it
+    assert not [e for e in out.edits if e.paragraph == 1 and e.decision != "kept"]
+    assert all(k.matched for k in out.paragraphs[1].tokens)
+    # a made-up-looking segment cannot apply a change, even a glossary one
+    assert not [e for e in out.edits if e.decision == "applied"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from callfix.align.aligner import align_tokens
 from callfix.align.normalize import cjk_share, units
@@ -286,10 +286,18 @@ def _speaker_at(turns, t: float) -> str | None:
 _GLUE = re.compile(r"^(?:[-%']|\.\d)")
 
 
+SUSPECT_PROBABILITY = 0.1  # below align.floor_asr_probability: such words never drive an applied edit
+
+
 def flat_words(t: Transcript) -> list[Word]:
-    """ASR words for matching: pieces Whisper splits off a word ("-GAAP", ".4", "%") rejoin it."""
+    """ASR words for matching: pieces Whisper splits off a word ("-GAAP", ".4", "%") rejoin it.
+
+    Words of a segment the ASR flagged as likely made up still take part, as weak evidence: they
+    can confirm the vendor's words there, but their probability is capped so they cannot change them."""
     groups: list[list[Word]] = []
-    for w in t.words:
+    words = [w if not s.suspect else replace(w, probability=min(w.probability, SUSPECT_PROBABILITY))
+             for s in t.segments for w in s.words]
+    for w in words:
         text = w.text.strip()
         if not text:
             continue
