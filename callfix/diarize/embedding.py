@@ -17,7 +17,7 @@ from pyannote.audio.core.model import Model
 
 from callfix.diarize.campplus import CAMPPlus
 from callfix.errors import ModelMissingError
-from callfix.io.atomic import atomic_write_bytes
+from callfix.io.atomic import atomic_write_bytes, atomic_write_text
 
 CHECKPOINT = "campplus_cn_en_common.pt"
 MIN_FRAMES = 20  # 0.2 s of 10 ms fbank frames: below this the embedding is noise -> NaN row
@@ -102,24 +102,72 @@ class CamPlusEmbedding(Model):
 
 def onnx_session(net: torch.nn.Module, feat_dim: int, path: Path | None, threads: int):
     """An ONNX Runtime session for CAM++, exported once next to its checkpoint (or in memory when that
-    folder is read-only)."""
+    folder is read-only).
+
+    The export is trusted only when its bytes hash to what the note beside it records, for the
+    checkpoint it came from; a damaged or stale export, or one ONNX Runtime cannot load, is made again."""
+    model = _stored_export(path)
+    if model is not None:
+        try:
+            return _session(model, threads)
+        except Exception:  # onnxruntime's InvalidProtobuf/Fail: not worth a failed call, export again
+            model = None
+    model = _export(net, feat_dim)
+    if path is not None:
+        _store_export(path, model)
+    return _session(model, threads)
+
+
+def _session(model: bytes, threads: int):
     import onnxruntime as ort
 
-    model = None
-    if path is not None and path.is_file() and path.stat().st_mtime >= path.with_suffix(".pt").stat().st_mtime:
-        model = path.read_bytes()
-    if model is None:
-        model = _export(net, feat_dim)
-        if path is not None:
-            try:
-                atomic_write_bytes(path, model)
-            except OSError:
-                pass  # a read-only store: export again in the next process
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = max(1, threads)
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def _note(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _source_id(path: Path) -> dict:
+    from callfix.models import sha256_memo
+
+    src = path.with_suffix(".pt")
+    return {"checkpoint_sha256": sha256_memo(src) if src.is_file() else None, "torch": torch.__version__}
+
+
+def _stored_export(path: Path | None) -> bytes | None:
+    import hashlib
+    import json
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        note = json.loads(_note(path).read_text(encoding="utf-8"))
+        model = path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(note, dict) or note.get("sha256") != hashlib.sha256(model).hexdigest() \
+            or note.get("source") != _source_id(path):
+        return None
+    return model
+
+
+def _store_export(path: Path, model: bytes) -> None:
+    import hashlib
+    import json
+
+    from callfix.errors import OutputError
+
+    try:
+        atomic_write_bytes(path, model)
+        atomic_write_text(_note(path), json.dumps({"sha256": hashlib.sha256(model).hexdigest(),
+                                                   "source": _source_id(path)}))
+    except (OSError, OutputError):
+        pass  # a read-only store: export again in the next process
 
 
 def _export(net: torch.nn.Module, feat_dim: int) -> bytes:
