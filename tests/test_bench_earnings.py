@@ -151,23 +151,91 @@ def test_real_call_anchored_alignment_equals_exact_and_beats_written_forms(monke
     assert r["forms_chosen"]["read_as_candidate"] > 0
 
 
-EVAL10 = os.environ.get("CALLFIX_EARNINGS21")  # the earnings21/ folder of revdotcom/speech-datasets
+# ---------- the published table: Eval-10 in tests/data, the whole set with CALLFIX_EARNINGS21
+
+EVAL10 = Path(__file__).resolve().parent / "data" / "earnings21-eval10"
+FULL = os.environ.get("CALLFIX_EARNINGS21")  # the earnings21/ folder of revdotcom/speech-datasets
 
 
-@pytest.mark.skipif(not EVAL10, reason="set CALLFIX_EARNINGS21 to the fetched earnings21/ folder")
-@pytest.mark.parametrize("system,published", [("google", 18.5), ("microsoft", 16.2)])
-def test_eval10_pooled_wer_matches_published_table(system, published):
-    """earnings21/transcripts/README.md: Eval-10 WER, Google 18.5, Microsoft 16.2 (fstalign)."""
+@pytest.fixture(scope="module")
+def eval10_root(tmp_path_factory) -> Path:
+    """The bundled Eval-10 files unpacked into the layout speech-datasets publishes, checked byte for
+    byte against the source (SHA256SUMS); call 4387332 comes from its own uncompressed folder."""
+    import hashlib
+    import lzma
+    import shutil
+
+    root = tmp_path_factory.mktemp("earnings21")
+    for line in (EVAL10 / "SHA256SUMS").read_text().splitlines():
+        digest, rel = line.split()
+        rel = Path(rel)
+        packed = EVAL10 / (rel.relative_to("output") if rel.parts[0] == "output" else rel.name)
+        data = lzma.decompress(packed.with_name(packed.name + ".xz").read_bytes())
+        assert hashlib.sha256(data).hexdigest() == digest, rel
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    for src, dst in (("4387332.nlp", "transcripts/nlp_references/4387332.nlp"),
+                     ("4387332.norm.json", "transcripts/normalizations/4387332.norm.json"),
+                     ("4387332.wer_tag.json", "transcripts/wer_tags/4387332.wer_tag.json"),
+                     ("google.nlp", "output/google/4387332.nlp"), ("microsoft.nlp", "output/microsoft/4387332.nlp")):
+        shutil.copyfile(DATA / src, root / dst)
+    shutil.copyfile(EVAL10 / "eval10-file-metadata.csv", root / "eval10-file-metadata.csv")
+    return root
+
+
+def _pooled(root: Path, ids: list[str], systems=("google", "microsoft")) -> dict:
+    """Pooled WER % per system in both modes; each reference is read once for both systems."""
+    from callfix.bench import metrics
+    from callfix.bench.readers import read_doc
+
+    tot = {(s, m): [0, 0] for s in systems for m in ("earnings", "whisper")}
+    for i in ids:
+        ref_path = root / "transcripts" / "nlp_references" / f"{i}.nlp"
+        ref, ref_words = read_nlp_ref(ref_path), metrics.english_stream(read_doc(ref_path))
+        for s in systems:
+            hyp_path = root / "output" / s / f"{i}.nlp"
+            e = earnings.score(ref, read_nlp_rows(hyp_path))["wer"]
+            w, _ = metrics.error_rate(ref_words, metrics.english_stream(read_doc(hyp_path)))
+            for mode, (err, n) in (("earnings", (e["errors"], e["ref_tokens"])), ("whisper", (w.errors, w.ref_tokens))):
+                tot[s, mode][0] += err
+                tot[s, mode][1] += n
+    return {k: 100 * err / n for k, (err, n) in tot.items()}
+
+
+def _file_ids(root: Path, subset: str) -> list[str]:
     import csv
 
-    root = Path(EVAL10)
-    ids = [r["file_id"] for r in csv.DictReader((root / "eval10-file-metadata.csv").open())]
-    e = n = 0
-    for i in ids:
-        w = earnings.score(read_nlp_ref(root / "transcripts/nlp_references" / f"{i}.nlp"),
-                           read_nlp_rows(root / "output" / system / f"{i}.nlp"))["wer"]
-        e, n = e + w["errors"], n + w["ref_tokens"]
-    assert abs(100 * e / n - published) <= 1.0
+    if subset == "eval10":
+        with (root / "eval10-file-metadata.csv").open(newline="") as f:
+            return [r["file_id"] for r in csv.DictReader(f)]
+    return sorted(p.stem for p in (root / "transcripts" / "nlp_references").glob("*.nlp"))
+
+
+def test_eval10_pooled_wer_matches_published_table(eval10_root):
+    """Published fstalign figures, earnings21/transcripts/README.md of revdotcom/speech-datasets
+    (Del Rio et al., Interspeech 2021): Eval-10 WER Google 18.5 %, Microsoft 16.2 %. Measured here:
+    earnings mode 18.3 / 16.1; whisper mode 14.8 / 13.4, the gap the earnings mode exists to close."""
+    ids = _file_ids(eval10_root, "eval10")
+    assert len(ids) == 11
+    got = _pooled(eval10_root, ids)
+    for system, published in (("google", 18.5), ("microsoft", 16.2)):
+        assert abs(got[system, "earnings"] - published) <= 1.0, (system, got)
+        # Whisper's normaliser forgives more than fstalign's rules: its figure is not the table's
+        assert got[system, "whisper"] < published - 2.0, (system, got)
+
+
+@pytest.mark.skipif(not FULL, reason="set CALLFIX_EARNINGS21 to the fetched earnings21/ folder")
+def test_full_set_pooled_wer_matches_published_table():
+    """earnings21/transcripts/README.md: all 44 calls, Google 17.8 %, Microsoft 15.8 % (fstalign).
+    Measured: 17.7 / 15.8 (85 s here)."""
+    root = Path(FULL)
+    if (root / "earnings21").is_dir():
+        root = root / "earnings21"
+    ids = _file_ids(root, "all")
+    assert len(ids) == 44
+    got = _pooled(root, ids)
+    for system, pub in (("google", 17.8), ("microsoft", 15.8)):
+        assert abs(got[system, "earnings"] - pub) <= 1.0, (system, got)
 
 
 # ---------- CLI and reports
@@ -190,6 +258,21 @@ def test_cli_earnings_reports_name_the_mode_and_entity_classes(tmp_path, capsys)
     assert rc == 0 and json.loads((tmp_path / "w" / "bench.json").read_text())["scoring"] == "whisper"
     assert "Scoring: whisper" in (tmp_path / "w" / "bench.md").read_text()
     capsys.readouterr()
+
+
+def test_config_knobs_choose_the_mode_and_hyphen_rule(tmp_path):
+    from callfix.cli import main
+    from callfix.config import load_config
+
+    bench = load_config(None)["bench"]
+    assert (bench["scoring"], bench["hyphen_synonyms"]) == ("whisper", False)
+    out = tmp_path / "k"
+    assert main(["bench", "--set", "bench.scoring=earnings", "--set", "bench.hyphen_synonyms=true", "--ref",
+                 str(DATA / "4387332.nlp"), "--vendor", str(DATA / "google.nlp"), "-o", str(out), "-q"]) == 0
+    res = json.loads((out / "bench.json").read_text())
+    assert res["scoring"] == "earnings" and res["scoring_note"].endswith("hyphen synonyms on")
+    # "long-term" against "long term" is no longer two errors: fewer than the 628 of the published rules
+    assert res["sources"]["vendor"]["wer"]["errors"] < 628
 
 
 def test_cli_earnings_manifest_pools_entities(tmp_path, capsys):
