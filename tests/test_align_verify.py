@@ -180,3 +180,11 @@ def test_a_name_read_the_same_at_every_mention_is_a_witness():
     # the vendor's spelling heard elsewhere in the call: no witness
     assert not consistent_readings(mentions, words[:6] + _words(["Shiyun"]), VerifyOptions())
     assert not consistent_readings(mentions[:1], words, VerifyOptions())  # one mention is not a pattern
+
+
+def test_a_name_the_asr_hears_elsewhere_is_not_overruled_by_one_mention():
+    s = _stretch(0, 1, "Qiao", "Kyle", asr_probability_min=0.99)
+    s.attested = True
+    s.scores = {VENDOR: -20.0, ASR: -10.0}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    assert s.edit.decision == "suggested" and "elsewhere in the call" in s.edit.reason

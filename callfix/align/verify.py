@@ -63,6 +63,7 @@ class Stretch:
     wordings: dict[str, str]  # label -> text put in place of words [w1, w2)
     scores: dict[str, float] = field(default_factory=dict)
     vendor_name: str | None = None  # a glossary name or term the vendor's wording spells
+    attested: bool = False  # the vendor's name-like wording is what the ASR heard elsewhere in the call
 
 
 @dataclass
@@ -91,6 +92,9 @@ class AcousticVerifier:
 
     def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules) -> dict:
         stretches = [s for e in edits if (s := self._stretch(words, e, gl)) is not None]
+        heard = heard_text(words)
+        for st in stretches:
+            st.attested = name_like(st.wordings[VENDOR]) and f" {' '.join(phrase_units(st.wordings[VENDOR]))} " in heard
         windows = plan_windows(words, stretches, self.opts)
         for win in windows:
             self._redecode(words, win)
@@ -281,17 +285,25 @@ def window_text(words: list[Word], win: Window, label: str) -> tuple[str, list[t
     return text, spans
 
 
+def heard_text(words: list[Word]) -> str:
+    return " " + " ".join(u for w in words for u in phrase_units(w.text)) + " "
+
+
+def name_like(text: str) -> bool:
+    return any(x[:1].isupper() for x in strip_punct(text).split())
+
+
 def consistent_readings(stretches: list[Stretch], words: list[Word], opts: VerifyOptions) -> dict[int, str]:
     """A name the audio reads the same way at every mention, differently from the vendor, and the
     vendor's spelling nowhere in the ASR's words: a witness beside each mention's margin."""
-    heard = " " + " ".join(u for w in words for u in phrase_units(w.text)) + " "
+    heard = heard_text(words)
     groups: dict[tuple, list[Stretch]] = {}
     for st in stretches:
         sc = st.scores
         if VENDOR not in sc or ASR not in sc or st.edit.kind != "replace":
             continue
         v, a = st.wordings[VENDOR], st.wordings[ASR]
-        if not any(x[:1].isupper() for x in strip_punct(v).split()) or sc[ASR] - sc[VENDOR] < opts.suggest_margin:
+        if not name_like(v) or sc[ASR] - sc[VENDOR] < opts.suggest_margin:
             continue
         groups.setdefault((phrase_units(v), phrase_units(a)), []).append(st)
     out = {}
@@ -336,7 +348,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
         e.reason = f"the audio favours '{_short(st.wordings[best])}' over the vendor's wording by {m:.1f} nats"
     elif (supported or glossary) and m >= opts.supported_margin and not long and best != "redecode" \
-            and e.evidence.get("asr_probability_min", 1.0) >= rules.floor_p and e.replacement.strip():
+            and (e.evidence.get("asr_probability_min", 1.0) >= rules.floor_p or m >= opts.apply_margin) \
+            and e.replacement.strip():
         e.decision = "applied"
         e.confidence = round(max(e.confidence, margin_confidence(m + opts.apply_margin / 2, opts.apply_margin)), 3)
         e.reason = (e.reason if supported else glossary) + f"; the audio agrees ({m:+.1f} nats)"
@@ -394,6 +407,8 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
     term = gev.get("vendor_term") or st.vendor_name
     if term and term.lower() not in c.lower():
         return f"the vendor's '{term}' is a glossary spelling"
+    if st.attested:
+        return f"the ASR hears the vendor's '{strip_punct(v)}' elsewhere in the call"
     if any(ch.isdigit() for ch in v):
         num = number_evidence(list(phrase_units(v)), list(phrase_units(c)))
         if not num or num["digit_similarity"] < 0.75:
