@@ -178,6 +178,11 @@ def source_hash(p: Path, _memo: dict[tuple, str] = {}) -> str:
     return _memo[key]
 
 
+def decode_key(p: Path, max_hours: float) -> str:
+    """Name of the decoded file: the source's bytes and everything that shapes the decoding."""
+    return hashlib.sha256(f"{source_hash(p)}|{_RECIPE}|t={max_hours * 3600:g}".encode()).hexdigest()[:32]
+
+
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock shared by every process using ``path`` (released when the holder dies)."""
@@ -205,7 +210,7 @@ def decode(path: str | Path, workdir: str | Path, max_hours: float = 6.0) -> Aud
     if info.duration > limit:
         raise InputError(f"{p}: {info.duration / 3600:.1f} h is longer than the {max_hours:g} h limit (audio.max_duration_hours)")
     wd = Path(workdir)
-    key = hashlib.sha256(f"{source_hash(p)}|{_RECIPE}|t={limit:g}".encode()).hexdigest()[:32]
+    key = decode_key(p, max_hours)
     wav = wd / f"{key}.wav"
     with file_lock(wd / f".{key}.lock"):
         if not wav.is_file():

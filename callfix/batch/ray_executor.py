@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 from callfix.batch.job import CallResult, model_load_counts, process_call
@@ -67,6 +68,11 @@ class RayExecutor:
         self.actors = [self._new_actor() for _ in range(workers)]
         self._idle = list(self.actors)
         self._running: dict = {}  # ObjectRef -> (spec, actor)
+        from callfix.batch.runner import call_timeout
+
+        self.limit = call_timeout(cfg)
+        self._started: dict = {}  # ObjectRef -> when its call was handed to its actor
+        self._stopped: set = set()  # refs whose actor this executor killed for running over the limit
 
     def _new_actor(self):
         return self._actor_cls.remote(self.cfg, self.out, self.cache, self.queue)
@@ -78,6 +84,7 @@ class RayExecutor:
         actor = self._idle.pop(0)
         ref = actor.run.remote(spec.to_dict())
         self._running[ref] = (spec, actor)
+        self._started[ref] = time.monotonic()
         return "ray"
 
     def events(self) -> list[tuple]:
@@ -91,15 +98,28 @@ class RayExecutor:
     def poll(self, timeout: float) -> list[CallResult]:
         if not self._running:
             return []
+        if self.limit:  # an overdue call's actor is killed: its ref then fails with RayActorError below
+            now = time.monotonic()
+            for ref, (spec, actor) in self._running.items():
+                if ref not in self._stopped and now - self._started[ref] > self.limit:
+                    self._stopped.add(ref)
+                    self.ray.kill(actor, no_restart=True)
         ready, _ = self.ray.wait(list(self._running), num_returns=1, timeout=timeout)
         out = []
         for ref in ready:
             spec, actor = self._running.pop(ref)
+            started = self._started.pop(ref, time.monotonic())
             try:
                 out.append(CallResult(**self.ray.get(ref)))
                 self._idle.append(actor)
             except Exception as e:  # RayActorError: the actor's process died mid-call
-                out.append(CallResult(spec.id, "failed", error=f"Ray worker died ({e.__class__.__name__})"))
+                if ref in self._stopped:
+                    from callfix.batch.runner import timed_out
+
+                    self._stopped.discard(ref)
+                    out.append(timed_out(spec, time.monotonic() - started, self.limit, "ray"))
+                else:
+                    out.append(CallResult(spec.id, "failed", error=f"Ray worker died ({e.__class__.__name__})"))
                 self.actors.remove(actor)
                 fresh = self._new_actor()
                 self.actors.append(fresh)

@@ -14,6 +14,7 @@ import fcntl
 import io
 import json
 import os
+import signal
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -88,6 +89,20 @@ def run_batch(
         return [results[s.id] for s in specs]
 
 
+def call_timeout(cfg: dict) -> float:
+    """batch.call_timeout_seconds as a number (0: no limit)."""
+    v = cfg.get("batch", {}).get("call_timeout_seconds")
+    try:
+        return max(0.0, float(v or 0))
+    except (TypeError, ValueError):
+        raise CallfixError(f"batch.call_timeout_seconds={v!r}: expected a number of seconds (0: no limit)") from None
+
+
+def timed_out(spec: CallSpec, seconds: float, limit: float, worker: str = "") -> CallResult:
+    return CallResult(spec.id, "failed", round(seconds, 2), worker=worker,
+                      error=f"timed out after {limit:g} s (batch.call_timeout_seconds); the call was stopped")
+
+
 def make_executor(kind: str, workers: int, cfg: dict, out: Path, cache: Path, ray_address: str | None,
                   quiet: bool = False):
     if kind == "local":
@@ -123,6 +138,34 @@ def _schedule(ex, todo: list[CallSpec], display: Display, journal: "Journal") ->
             yield r
 
 
+class CallTimeout(CallfixError):
+    pass
+
+
+class _alarm:
+    """Raise CallTimeout in this (main) thread after ``limit`` seconds."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+
+    def __enter__(self):
+        import threading
+
+        self.armed = bool(self.limit) and threading.current_thread() is threading.main_thread()
+        if self.armed:
+            def ring(signum, frame):
+                raise CallTimeout(f"timed out after {self.limit:g} s (batch.call_timeout_seconds); the call was stopped")
+
+            self.old = signal.signal(signal.SIGALRM, ring)
+            signal.setitimer(signal.ITIMER_REAL, self.limit)
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+
+
 class InlineExecutor:
     """workers=0: calls run one after another inside the batch process itself (no isolation)."""
 
@@ -148,7 +191,9 @@ class InlineExecutor:
             return []
         spec = self._pending.pop()
         progress = None if self.quiet else StageReporter(spec.id, self.sink)  # None: the pipeline stays silent too
-        return [process_call(spec, self.out, self.cfg, self.cache, progress, "main")]
+        limit = call_timeout(self.cfg)
+        with _alarm(limit):  # no process to kill here: the call is interrupted where Python next runs
+            return [process_call(spec, self.out, self.cfg, self.cache, progress, "main")]
 
     def close(self) -> None:
         pass
@@ -162,10 +207,15 @@ class PoolExecutor:
 
         self.workers, self.out, self.cache = workers, out, cache
         self.cfg = worker_config(cfg, workers)
+        self.limit = call_timeout(cfg)
         self._ctx = mp.get_context("spawn")  # torch and fork do not mix
         self._queue = self._ctx.Queue()
         self._pool = self._new_pool()
         self._running: dict[Future, CallSpec] = {}
+        self._started: dict[str, float] = {}  # call id -> when it was handed to the pool
+        self._pids: dict[str, int] = {}  # call id -> the worker process running it (it says so first)
+        self._events: list[tuple] = []
+        self._stopped: set[str] = set()  # calls this executor killed for running over the limit
 
     def _new_pool(self) -> ProcessPoolExecutor:
         threads = self.cfg["asr"].get("cpu_threads", 1)
@@ -178,37 +228,74 @@ class PoolExecutor:
     def submit(self, spec: CallSpec) -> str:
         fut = self._pool.submit(_worker_call, spec.to_dict(), str(self.out), self.cfg, str(self.cache))
         self._running[fut] = spec
+        self._started[spec.id] = time.monotonic()
         return "pool"
 
-    def events(self) -> list[tuple]:
-        ev = []
+    def _drain(self) -> None:
         try:
             while True:
-                ev.append(self._queue.get_nowait())
+                ev = self._queue.get_nowait()
+                if ev[1] == PID_EVENT:
+                    self._pids[ev[0]] = ev[2]
+                else:
+                    self._events.append(ev)
         except Exception:  # queue.Empty, or a queue broken by a dead worker
             pass
+
+    def events(self) -> list[tuple]:
+        self._drain()
+        ev, self._events = self._events, []
         return ev
+
+    def _stop_overdue(self) -> None:
+        """Kill the worker of every call over batch.call_timeout_seconds (its pool breaks; see poll)."""
+        if not self.limit:
+            return
+        self._drain()
+        now = time.monotonic()
+        for spec in self._running.values():
+            pid = self._pids.get(spec.id)
+            if spec.id not in self._stopped and pid and now - self._started[spec.id] > self.limit:
+                self._stopped.add(spec.id)
+                try:
+                    os.kill(pid, signal.SIGKILL)  # a call stuck in C code (a decoder, a regex) ignores anything softer
+                except ProcessLookupError:
+                    pass
 
     def poll(self, timeout: float) -> list[CallResult]:
         if not self._running:
             return []
+        self._stop_overdue()
         done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
         out = []
         broken = False
+        lost: list[CallSpec] = []
         for fut in done:
             spec = self._running.pop(fut)
             try:
                 out.append(CallResult(**fut.result()))
             except BrokenProcessPool:
                 broken = True
-                out.append(CallResult(spec.id, "failed", error="worker process died (killed or out of memory)"))
+                lost.append(spec)
         if broken:
-            # Every call in flight on the broken pool is lost; record them and start a fresh pool.
-            for fut, spec in list(self._running.items()):
-                out.append(CallResult(spec.id, "failed", error="worker process died (killed or out of memory)"))
+            # Every call in flight on the broken pool is lost. A call we stopped is recorded as timed out and
+            # the others beside it are run again; after any other death (killed, out of memory) all are failed.
+            lost += list(self._running.values())
             self._running.clear()
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
+            ours = any(s.id in self._stopped for s in lost)
+            for spec in lost:
+                if spec.id in self._stopped:
+                    out.append(timed_out(spec, time.monotonic() - self._started[spec.id], self.limit,
+                                         f"pid {self._pids.get(spec.id, '?')}"))
+                elif ours:
+                    self.submit(spec)
+                else:
+                    out.append(CallResult(spec.id, "failed", error="worker process died (killed or out of memory)"))
+        for r in out:
+            self._started.pop(r.id, None)
+            self._pids.pop(r.id, None)
         return out
 
     def close(self) -> None:
@@ -280,9 +367,14 @@ def _worker_init(queue, threads: int, log_dir: str) -> None:
     os.environ.setdefault("MKL_NUM_THREADS", str(threads))
 
 
+PID_EVENT = "\0pid"  # (call id, PID_EVENT, pid): which worker runs a call, so an overdue one can be stopped
+
+
 def _worker_call(spec: dict, out: str, cfg: dict, cache: str) -> dict:
     s = CallSpec.from_dict(spec)
     sink = _Q.put_nowait if _Q is not None else (lambda ev: None)
+    if _Q is not None:
+        _Q.put((s.id, PID_EVENT, os.getpid()))
     return process_call(s, Path(out), cfg, Path(cache), StageReporter(s.id, sink), f"pid {os.getpid()}").to_dict()
 
 
