@@ -178,6 +178,16 @@ def source_hash(p: Path, _memo: dict[tuple, str] = {}) -> str:
     return _memo[key]
 
 
+def decode_command(src: Path, dst: Path, limit: float):
+    """ffmpeg: the first audio stream as 16 kHz mono PCM WAV. ``t`` caps what is decoded just past the
+    limit, so a file whose header understates its length stops there (and is refused) instead of
+    filling the disk."""
+    return (ffmpeg.input(ffmpeg_url(src))
+            .output(ffmpeg_url(dst), format="wav", acodec="pcm_s16le", ac=1, ar=SAMPLE_RATE, map="0:a:0",
+                    t=f"{limit + 1:g}")
+            .overwrite_output())
+
+
 def decode_key(p: Path, max_hours: float) -> str:
     """Name of the decoded file: the source's bytes and everything that shapes the decoding."""
     return hashlib.sha256(f"{source_hash(p)}|{_RECIPE}|t={max_hours * 3600:g}".encode()).hexdigest()[:32]
@@ -216,14 +226,7 @@ def decode(path: str | Path, workdir: str | Path, max_hours: float = 6.0) -> Aud
         if not wav.is_file():
             with atomic_path(wav) as tmp:
                 try:
-                    (
-                        # t= caps what is decoded: a file whose header understates its length stops here
-                        ffmpeg.input(ffmpeg_url(p))
-                        .output(ffmpeg_url(tmp), format="wav", acodec="pcm_s16le", ac=1, ar=SAMPLE_RATE,
-                                map="0:a:0", t=f"{limit + 1:g}")
-                        .overwrite_output()
-                        .run(quiet=True)
-                    )
+                    decode_command(p, tmp, limit).run(quiet=True)
                 except ffmpeg.Error as e:
                     tail = (e.stderr or b"").decode(errors="replace").strip().splitlines()
                     raise InputError(f"{p}: ffmpeg could not decode it ({tail[-1] if tail else 'unknown error'})") from None

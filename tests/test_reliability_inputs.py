@@ -169,3 +169,38 @@ def test_flanks_match_the_per_paragraph_scan(seed):
     flanks = _Flanks(al)
     for pi in {p for p, _ in al.toks}:
         assert flanks(pi) == _flanks_by_scan(al, pi)
+
+
+# ---- audio file names reach ffprobe/ffmpeg as files, never as options or protocols ----------------------
+
+def _wav(path: Path, seconds: float = 1.0) -> Path:
+    import wave
+
+    import numpy as np
+
+    t = np.arange(int(16000 * seconds)) / 16000
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((0.2 * np.sin(2 * np.pi * 330 * t) * 32767).astype("<i2").tobytes())
+    return path
+
+
+@pytest.mark.parametrize("name", ["-report", "-version", "pipe:0", "concat:x.wav|y.wav"])
+def test_audio_named_like_an_option_or_protocol_is_read_as_a_file(tmp_path, monkeypatch, name):
+    from callfix.audio import decode
+
+    monkeypatch.chdir(tmp_path)
+    _wav(tmp_path / name, 1.25)
+    a = decode(name, tmp_path / "work")  # a relative name, as a user types it
+    assert abs(a.duration - 1.25) < 0.01
+    assert not list(tmp_path.glob("ffprobe-*.log")) and not list(tmp_path.glob("ffmpeg-*.log"))  # -report wrote these
+
+
+def test_decoding_is_capped_past_the_duration_limit(tmp_path):
+    from callfix.audio import decode_command
+
+    args = decode_command(tmp_path / "a.flac", tmp_path / "a.wav", 6 * 3600).compile()
+    assert args[args.index("-t") + 1] == "21601"  # the cap holds even where the probed duration lied
+    assert args[args.index("-i") + 1] == "file:" + str(tmp_path / "a.flac")
