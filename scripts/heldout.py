@@ -50,8 +50,10 @@ def find_calls(names: list[str] | None) -> list[Path]:
 
 
 def script_digest(script: Path) -> str:
-    """The script and every recording it names: a changed clip rebuilds the call too."""
+    """The script, every recording it names and the corpus builder's code: a change to any rebuilds."""
     h = hashlib.sha256(script.read_bytes())
+    for src in sorted((ROOT / "callfix" / "corpus").glob("*.py")):
+        h.update(src.read_bytes())
     for ln in load_script(script).lines:
         for clip in ln.audio or []:
             h.update(clip.read_bytes())

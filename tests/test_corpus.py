@@ -301,7 +301,7 @@ def test_explicit_errors_rules_and_controls():
     lines = _held_out_lines()
     paras, defects, controls = corrupt_call(lines, 11, cfg)
     wrongs = [d.wrong for d in defects]
-    assert "reoccurring revenue" in wrongs and "in France" in wrongs
+    assert "reoccurring" in wrongs and "in France" in wrongs  # only the changed words
     assert wrongs.count("Shiyun") == 3  # rate 1: every mention
     assert not any(d.wrong in ("growth", "non-gap") for d in defects)  # shipped rules off
     assert any(d.type == "repetition" and d.wrong.lower().count("you know") == 5 for d in defects)
@@ -419,3 +419,17 @@ def test_controls_kept_sees_an_applied_edit_over_a_control():
     assert controls_kept(ctl, hit)["changed"] == [{"id": "c01", "text": "Google Cloud", "by": ["e1"]}]
     e.decision = "suggested"  # left for the editor: the text still says it
     assert controls_kept(ctl, Transcript(paragraphs=[Paragraph(index=0, text=text, corrected=text)], edits=[e]))["kept"] == 1
+
+
+def test_explicit_error_is_reduced_to_the_changed_words():
+    from callfix.corpus.errormodel import LineSpec, corrupt_call
+
+    line = LineSpec("We launched our inference service on Morgan Stanley's advice.",
+                    vendor_errors=[{"right": "inference service", "wrong": "in France service", "type": "homophone"},
+                                   {"right": "Morgan Stanley's advice", "wrong": "Morgan Stan Lee's advice"}])
+    cfg = {"default_rules": False, "stray_lines": [], "repetition": None}
+    paras, defects, _ = corrupt_call([line], 1, cfg)
+    assert paras == ["We launched our in France service on Morgan Stan Lee's advice."]
+    assert [(d.wrong, d.right) for d in defects] == [("in France", "inference"), ("Stan Lee's", "Stanley's")]
+    with pytest.raises(ValueError, match="changes nothing"):
+        corrupt_call([LineSpec("a b c", vendor_errors=[{"right": "b c", "wrong": "b c"}])], 1, cfg)

@@ -160,6 +160,20 @@ def _overlaps(a: int, b: int, spans) -> bool:
     return any(a < t and s < b for s, t in spans) or any(s <= a < t for s, t in spans if a == b)
 
 
+def _minimal(text: str, a: int, b: int, wrong: str) -> tuple[int, int, str]:
+    """The changed words only: "in France service" for "inference service" is the defect "in France"
+    for "inference", so a correction of just those words is scored as the fix it is."""
+    right = text[a:b].split(" ")
+    new = wrong.split(" ")
+    while len(right) > 1 and len(new) > 1 and right[0] == new[0]:
+        a += len(right.pop(0)) + 1
+        new.pop(0)
+    while len(right) > 1 and len(new) > 1 and right[-1] == new[-1]:
+        b -= len(right.pop()) + 1
+        new.pop()
+    return a, b, " ".join(new)
+
+
 def corrupt_call(lines: list[LineSpec], seed: int, cfg: dict | None = None
                  ) -> tuple[list[str], list[Defect], list[Control]]:
     """Vendor paragraphs, their defects, and where each control phrase stands in them."""
@@ -177,7 +191,10 @@ def corrupt_call(lines: list[LineSpec], seed: int, cfg: dict | None = None
             (a, b), = _spans(ln.text, e["right"], e.get("occurrence", 1))
             if _overlaps(a, b, guarded[i]):
                 raise ValueError(f"line {i + 1}: vendor error {e['right']!r} overlaps a control")
-            mine.append(_Change(a, b, e.get("type") or "term", e["wrong"], "explicit"))
+            a, b, wrong = _minimal(ln.text, a, b, e["wrong"])
+            if wrong == ln.text[a:b]:
+                raise ValueError(f"line {i + 1}: vendor error {e['right']!r} -> {e['wrong']!r} changes nothing")
+            mine.append(_Change(a, b, e.get("type") or "term", wrong, "explicit"))
         explicit.append(mine)
 
     def rate(c: _Change) -> float:
