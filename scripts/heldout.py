@@ -38,8 +38,10 @@ from callfix.model import Transcript  # noqa: E402
 CALLS = ROOT / "tests" / "calls"
 
 
-def find_calls(names: list[str] | None) -> list[Path]:
+def find_calls(names: list[str] | None, split: str | None = None) -> list[Path]:
     found = sorted(p.parent for p in CALLS.glob("*/script.yaml"))
+    if split:
+        found = [p for p in found if load_script(p / "script.yaml").split == split]
     if not names:
         return found
     by_name = {p.name: p for p in found}
@@ -136,7 +138,8 @@ def _pct(x) -> str:
 
 def to_markdown(r: dict) -> str:
     w, c, d = r["wer_en"], r["cer_zh"], r["defects"]
-    rows = [f"### {r['call']} — {r['channel']} ({r['duration'] / 60:.1f} min, run {r['run_seconds']:.0f} s)", "",
+    rows = [f"### {r['call']} — {r['channel']} ({r.get('split', 'test')} split, {r['duration'] / 60:.1f} min, "
+            f"run {r['run_seconds']:.0f} s)", "",
             "| metric | vendor | ASR only | corrected |", "|---|---|---|---|",
             f"| WER English ({r['english_words']} words) | {_pct(w['vendor'])} | {_pct(w['asr'])} | {_pct(w['corrected'])} |"]
     if c:
@@ -158,6 +161,8 @@ def to_markdown(r: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", nargs="+", help="call names (folders of tests/calls/); default: all")
+    ap.add_argument("--split", choices=["dev", "test"], help="only the calls of this split (script key `split:`): "
+                    "tune on dev, report on test")
     ap.add_argument("--channels", default="clean,phone", help="comma-separated channels (default clean,phone)")
     ap.add_argument("--config", help="profile or YAML passed to callfix run (default: configs/default.yaml)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to callfix run")
@@ -166,7 +171,7 @@ def main() -> int:
     a = ap.parse_args()
     command = "python scripts/heldout.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     try:
-        calls = find_calls(a.calls)
+        calls = find_calls(a.calls, a.split)
         channels = [c.strip() for c in a.channels.split(",") if c.strip()]
         results: list[dict] = []
         for call in calls:
@@ -178,6 +183,7 @@ def main() -> int:
                 out, secs = run(dest, a.config, a.set, a.keep_cache)
                 r = score(dest, out)
                 r["run_seconds"] = round(secs, 1)
+                r["split"] = load_script(call / "script.yaml").split
                 results.append(r)
                 print(to_markdown(r), flush=True)
                 md = f"# Held-out calls\n\n`{command}`\n\n" + "\n".join(to_markdown(x) for x in results)

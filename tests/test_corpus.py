@@ -433,3 +433,8 @@ def test_explicit_error_is_reduced_to_the_changed_words():
     assert [(d.wrong, d.right) for d in defects] == [("in France", "inference"), ("Stan Lee's", "Stanley's")]
     with pytest.raises(ValueError, match="changes nothing"):
         corrupt_call([LineSpec("a b c", vendor_errors=[{"right": "b c", "wrong": "b c"}])], 1, cfg)
+
+
+def test_held_out_split_has_calls_to_measure_on():
+    splits = {n: load_script(CALLS / n / "script.yaml").split for n in HELD_OUT}
+    assert sum(s == "test" for s in splits.values()) >= 2 and sum(s == "dev" for s in splits.values()) >= 1

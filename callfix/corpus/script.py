@@ -62,6 +62,7 @@ class CallScript:
     header: list[str] = field(default_factory=list)
     errors: dict[str, Any] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=lambda: dict(CHANNELS))
+    split: str = "test"  # "dev": thresholds may be tuned on it; "test": measured only
 
     def channel(self, name: str | None) -> Channel:
         """The named channel, or the script's own `channel:` when None."""
@@ -137,10 +138,17 @@ def load_script(path: str | Path) -> CallScript:
             noise_db=float(channel["noise_db"]) if channel.get("noise_db") is not None else None,
             header=[str(h) for h in d.get("header") or []],
             errors=dict(d.get("errors") or {}),
+            split=_split(d.get("split", "test")),
             channels={**CHANNELS, **{str(k): _channel(v) for k, v in (d.get("channels") or {}).items()}},
         )
     except (TypeError, ValueError, IndexError) as e:
         raise bad(f"invalid value ({e})") from None
+
+
+def _split(v) -> str:
+    if v not in ("dev", "test"):
+        raise ValueError(f"split {v!r}: expected dev or test")
+    return v
 
 
 def _channel(d: dict) -> Channel:
