@@ -184,17 +184,19 @@ def test_mandarin_loops_of_long_phrases_are_collapsed():
     assert "".join(s.text for s in segs) == "".join(phrase) * 4
 
 
-def test_hallucination_guard_drops_unsure_and_prompt_only_segments():
-    from callfix.asr.transcribe import _hallucinated
+def test_made_up_segments_are_flagged_not_dropped():
+    from callfix.asr.verify import CheckOptions, suspect_reason
     from callfix.model import Segment
 
-    a = load_config()["asr"]
+    opt = CheckOptions.from_config(load_config()["asr"])
     hot = {"cicc", "gf securities", "kingsoft cloud"}
 
-    def seg(words, probs, logprob):
-        return Segment(" ".join(words), 0, 1, words=[Word(w, 0, 1, p) for w, p in zip(words, probs)], avg_logprob=logprob)
+    def seg(words, probs, logprob, end=None):
+        ws = [Word(w, i * 0.4, i * 0.4 + 0.3, p) for i, (w, p) in enumerate(zip(words, probs))]
+        return Segment(" ".join(words), 0, end or len(words) * 0.4, words=ws, avg_logprob=logprob)
 
-    assert _hallucinated(seg(["R&D,"], [0.01], -1.9), a, hot)
-    assert _hallucinated(seg(["CICC,", "CICC,", "CICC,"], [0.03, 0.6, 0.8], -1.13), a, hot)
-    assert not _hallucinated(seg(["CICC,", "CICC,", "CICC,"], [0.03, 0.6, 0.8], -0.5), a, hot)  # confident decode
-    assert not _hallucinated(seg(["Thanks,", "CICC"], [0.5, 0.6], -1.13), a, hot)  # real words around a term
+    assert suspect_reason(seg(["R&D,"], [0.01], -1.9), None, "en", hot, opt) == "low_confidence"
+    assert suspect_reason(seg(["CICC,", "CICC,", "CICC,"], [0.03, 0.6, 0.8], -1.13), None, "en", hot, opt) == "loop"
+    assert suspect_reason(seg(["CICC,", "CICC,", "CICC,"], [0.03, 0.6, 0.8], -0.5), None, "en", hot, opt) is None
+    assert suspect_reason(seg(["CICC", "and", "GF"], [0.2, 0.3, 0.3], -1.13), None, "en", hot, opt) == "low_confidence"
+    assert suspect_reason(seg(["Thanks,", "CICC"], [0.5, 0.6], -1.13), None, "en", hot, opt) is None

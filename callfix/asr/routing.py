@@ -1,9 +1,12 @@
 """VAD chunking and language routing for calls that switch between English and Mandarin.
 
-Silero VAD (shipped inside faster-whisper) cuts speech at pauses. Neighbouring chunks are grouped
-up to 30 s (one encoder window); each group's language is identified once, restricted to the
-allowed set. A group whose language is uncertain is split and its chunks identified one by one,
-so code-switching costs extra encoder passes only where the language actually changes.
+Silero VAD (shipped inside faster-whisper) cuts speech at pauses twice: into chunks at pauses of
+``min_silence_duration_ms`` (decoder windows are built from these) and, finer, into *pieces* at the
+short pauses between turns (``piece_silence_ms``). Neighbouring chunks are grouped up to 30 s (one
+encoder window); that window is encoded once, and every piece in it is identified from its own
+frames of the encoder output, restricted to the allowed languages. A group whose pieces share one
+language is decoded whole, reusing the encoder pass; a group holding a language change is split
+there, so no decoder unit mixes Mandarin and English under one label.
 """
 from __future__ import annotations
 
@@ -26,14 +29,17 @@ class Unit:
     chunks: list[tuple[float, float]] = field(default_factory=list)
     language: str | None = None
     language_prob: float = 0.0
+    pieces: list[tuple[float, float]] = field(default_factory=list)  # the speech it must cover
+    retry: bool = False  # decoded again after its first decoding failed the check
 
 
-def speech_chunks(audio: Audio, vad: dict) -> list[tuple[float, float]]:
+def speech_chunks(audio: Audio, vad: dict, fine: bool = False) -> list[tuple[float, float]]:
+    """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces)."""
     opts = VadOptions(
         threshold=vad["threshold"],
         min_speech_duration_ms=vad["min_speech_duration_ms"],
-        min_silence_duration_ms=vad["min_silence_duration_ms"],
-        speech_pad_ms=vad["speech_pad_ms"],
+        min_silence_duration_ms=vad.get("piece_silence_ms", 200) if fine else vad["min_silence_duration_ms"],
+        speech_pad_ms=vad.get("piece_pad_ms", 100) if fine else vad["speech_pad_ms"],
         max_speech_duration_s=30,
     )
     chunks: list[tuple[float, float]] = []
@@ -74,36 +80,99 @@ def pick_language(probs: dict[str, float], allowed: list[str], aliases: dict | N
     return lang, (scores[lang] / total if total > 0 else 1.0 / len(allowed))
 
 
+def pieces_of(chunks: list[tuple[float, float]], fine: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    """The fine spans inside each chunk (clipped to it); a chunk with none is its own piece."""
+    out: list[list[tuple[float, float]]] = [[] for _ in chunks]
+    j = 0
+    for s, e in fine:
+        mid = (s + e) / 2
+        while j < len(chunks) - 1 and chunks[j][1] < mid:
+            j += 1
+        cs, ce = chunks[j]
+        if cs <= mid <= ce and min(e, ce) > max(s, cs):
+            out[j].append((max(s, cs), min(e, ce)))
+    return [ps or [c] for ps, c in zip(out, chunks)]
+
+
+@dataclass
+class LidOptions:
+    allowed: list[str]
+    max_seconds: float = 30.0
+    confident: float = 0.9        # a piece at or above this keeps its own language
+    slice_confident: float = 0.97  # below this a piece's share of the window's pass is checked on its own
+    min_piece_seconds: float = 1.0  # shorter pieces are too little audio to overrule their neighbours
+    aliases: dict | None = None
+
+
+def smooth(labels: list[tuple[str, float]], durations: list[float], fallback: tuple[str, float],
+           opt: LidOptions) -> list[tuple[str, float]]:
+    """Weak pieces (short or unsure) take the language of the nearest strong piece, else the window's."""
+    strong = [i for i, ((_, p), d) in enumerate(zip(labels, durations))
+              if p >= opt.confident and d >= opt.min_piece_seconds]
+    if not strong:
+        return [fallback] * len(labels)
+    out = []
+    for i, lab in enumerate(labels):
+        if i in strong:
+            out.append(lab)
+            continue
+        before = [k for k in strong if k < i]
+        after = [k for k in strong if k > i]
+        sides = [labels[before[-1]][0]] if before else []
+        sides += [labels[after[0]][0]] if after else []
+        if lab[0] in sides:  # at a change of language a short piece joins the side it sounds like
+            out.append(lab)
+            continue
+        near = min(strong, key=lambda k: (abs(k - i), k > i))  # ties: the piece before (a turn goes on)
+        out.append((labels[near][0], 1 - lab[1] if len(opt.allowed) == 2 else labels[near][1]))
+    return out
+
+
 def route(audio: Audio, chunks, backend, allowed: list[str], max_seconds: float, confident: float = 0.9,
-          aliases: dict | None = None) -> Iterator[Unit]:
-    """Language per chunk, then consecutive same-language chunks merged into decoder units.
-
-    Units are yielded as soon as they are complete, so a unit is decoded right after its
-    language ID and the backend can reuse that encoder pass.
-    """
-    if len(allowed) == 1:
-        for u in group(chunks, max_seconds):
-            u.language, u.language_prob = allowed[0], 1.0
-            yield u
-        return
-    unit: Unit | None = None
-    for s, e, lang, p in _labelled(audio, chunks, backend, allowed, max_seconds, confident, aliases):
-        if unit and unit.language == lang and e - unit.start <= max_seconds:
-            unit.end, unit.language_prob = e, min(unit.language_prob, p)
-            unit.chunks.append((s, e))
-            continue
-        if unit:
-            yield unit
-        unit = Unit(s, e, [(s, e)], lang, p)
-    if unit:
-        yield unit
-
-
-def _labelled(audio, chunks, backend, allowed, max_seconds, confident, aliases):
+          aliases: dict | None = None, fine: list[tuple[float, float]] | None = None,
+          min_piece_seconds: float = 1.0) -> Iterator[Unit]:
+    """Decoder units, each in one language, yielded as soon as their group is identified (so the
+    backend can reuse the group's encoder pass when the unit is the whole group)."""
+    opt = LidOptions(list(allowed), max_seconds, confident, min_piece_seconds=min_piece_seconds, aliases=aliases)
+    per_chunk = pieces_of(chunks, fine if fine is not None else chunks)
+    index = {c: i for i, c in enumerate(chunks)}
     for g in group(chunks, max_seconds):
-        lang, p = pick_language(backend.language_probs(audio.window(g.start, g.end)), allowed, aliases)
-        if p >= confident or len(g.chunks) == 1:
-            yield from ((s, e, lang, p) for s, e in g.chunks)
-            continue
-        for s, e in g.chunks:
-            yield (s, e, *pick_language(backend.language_probs(audio.window(s, e)), allowed, aliases))
+        pieces = [p for c in g.chunks for p in per_chunk[index[c]]]
+        if len(allowed) == 1:
+            g.language, g.language_prob, g.pieces = allowed[0], 1.0, pieces
+            yield g
+        else:
+            yield from split_group(audio, g, pieces, backend, opt)
+
+
+def split_group(audio: Audio, g: Unit, pieces, backend, opt: LidOptions) -> Iterator[Unit]:
+    whole, per = backend.language_spans(audio.window(g.start, g.end), [(s - g.start, e - g.start) for s, e in pieces])
+    fallback = pick_language(whole, opt.allowed, opt.aliases)
+    labels = [pick_language(p, opt.allowed, opt.aliases) for p in per]
+    for i, ((s, e), (_, p)) in enumerate(zip(pieces, labels)):
+        # A piece of one language inside a window of the other comes out of the shared pass unsure or
+        # as some third language (English as Tagalog, Japanese, Welsh...); its own encoder pass then
+        # decides. That costs a pass only where the shared one is in doubt.
+        top = max(per[i], key=per[i].get) if per[i] else None
+        if (p < opt.slice_confident or top not in opt.allowed) and e - s >= opt.min_piece_seconds:
+            labels[i] = pick_language(backend.language_probs(audio.window(s, e)), opt.allowed, opt.aliases)
+    labels = smooth(labels, [e - s for s, e in pieces], fallback, opt)
+    runs: list[list[int]] = []
+    for i, (lang, _) in enumerate(labels):
+        if runs and labels[runs[-1][-1]][0] == lang:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    if len(runs) == 1:
+        g.language = labels[0][0]
+        g.language_prob = min(p for _, p in labels)
+        g.pieces = list(pieces)
+        yield g
+        return
+    for k, run in enumerate(runs):
+        # cut in the middle of the pause between two runs; the group's own edges elsewhere
+        start = g.start if k == 0 else (pieces[runs[k - 1][-1]][1] + pieces[run[0]][0]) / 2
+        end = g.end if k == len(runs) - 1 else (pieces[run[-1]][1] + pieces[runs[k + 1][0]][0]) / 2
+        ps = [pieces[i] for i in run]
+        yield Unit(start, end, [c for c in g.chunks if c[1] > start and c[0] < end], labels[run[0]][0],
+                   min(labels[i][1] for i in run), ps)

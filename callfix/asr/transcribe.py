@@ -1,17 +1,27 @@
-"""Transcribe a decoded call into the data model: VAD → language routing → Whisper per unit."""
+"""Transcribe a decoded call into the data model: VAD → language routing → Whisper per unit → check.
+
+Every decoded unit is checked piece by piece (callfix/asr/verify.py). Pieces its words leave
+uncovered, or cover in the other language's script, are identified again on their own audio and
+decoded again; the new words replace the old ones over those pieces when they cover more of them.
+Segments that look made up stay in the transcript, flagged ``suspect`` with their reason.
+"""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 from tqdm import tqdm
 
 from callfix.asr.backends import load_backend
 from callfix.asr.cleanup import collapse_loops, to_simplified
-from callfix.asr.routing import route, speech_chunks
+from callfix.asr.routing import Unit, pick_language, route, speech_chunks
+from callfix.asr.verify import (WORD_PAD, CheckOptions, compression_ratio, covered, failing_pieces, mean_probability,
+                                speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
 from callfix.model import Segment, Transcript, Word
 
 CHARACTER_WORDS = {"zh", "yue", "ja"}  # Whisper's words are single characters: a looped phrase spans more of them
+LOW_COVERAGE = 0.9  # below this share of speech covered by ASR words a call gets a warning
 
 
 def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progress=None) -> Transcript:
@@ -22,37 +32,153 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
     t.meta["asr"] = {"backend": a["backend"], "model": a["model"], "languages": list(a["languages"])}
     chunks = speech_chunks(audio, a["vad"])
     if not chunks:  # silence: no text rather than hallucinated text
-        t.meta["asr"]["units"] = []
+        t.meta["asr"].update(units=[], speech_seconds=0.0, covered_seconds=0.0, coverage=1.0)
         return t
+    fine = speech_chunks(audio, a["vad"], fine=True)
     backend = load_backend(cfg)
-    units: list = []
-    prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
+    dec = _Decoder(audio, backend, a, hotwords)
+    units: list[Unit] = []
     report = progress if callable(progress) else None
     show = sys.stderr.isatty() if progress is None else (bool(progress) and report is None)
     bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
-    loops = dropped = 0
-    hot = {_bare(h) for h in hotwords or []} if prompt else set()
+    speech: list[tuple[float, float]] = []
     for u in route(audio, chunks, backend, list(a["languages"]), a["merge_max_seconds"],
-                   a["lid_confidence"], a.get("language_aliases")):
+                   a["lid_confidence"], a.get("language_aliases"), fine, a.get("lid_min_piece_seconds", 1.0)):
         units.append(u)
-        raw = backend.transcribe(audio.window(u.start, u.end), u.language, a, prompt if u.language == "en" else None)
-        segs = [_segment(rs, u, a) for rs in raw]
-        loops += _collapse_unit_loops(segs, a["max_repeats"])
-        kept = [s for s in segs if s.text and not _hallucinated(s, a, hot)]
-        dropped += len([s for s in segs if s.text]) - len(kept)
-        t.segments += kept
+        speech += u.pieces
+        t.segments += dec.unit(u)
         bar.update(round(u.end - u.start, 1))
         if report:
             report("transcribe", round(u.end, 1), round(audio.duration, 1))
     bar.close()
-    t.languages = sorted({s.language for s in t.segments}, key=list(a["languages"]).index)
-    t.meta["asr"]["units"] = [
-        {"start": round(u.start, 3), "end": round(u.end, 3), "language": u.language, "p": round(u.language_prob, 3)}
-        for u in units
-    ]
-    t.meta["asr"]["loops_removed"] = loops
-    t.meta["asr"]["hallucinations_dropped"] = dropped
+    t.segments.sort(key=lambda s: s.start)
+    t.languages = sorted({s.language for s in t.segments if not s.suspect}, key=list(a["languages"]).index)
+    cov = speech_coverage(speech, t.segments)
+    t.meta["asr"].update({
+        "units": [_unit_meta(u) for u in units],
+        "retries": [_unit_meta(u) for u in dec.retries],
+        "loops_removed": dec.loops,
+        "suspect_segments": dict(Counter(s.suspect_reason for s in t.segments if s.suspect)),
+        "speech_seconds": round(float(cov.speech_seconds), 2),
+        "covered_seconds": round(float(cov.covered_seconds), 2),
+        "coverage": round(float(cov.share), 4),
+    })
+    if cov.share < LOW_COVERAGE:
+        print(f"callfix: warning: {audio.source}: ASR words cover {cov.share:.0%} of the speech "
+              f"({cov.covered_seconds:.0f} of {cov.speech_seconds:.0f} s); turns may be missing", file=sys.stderr)
     return t
+
+
+def _unit_meta(u: Unit) -> dict:
+    return {"start": round(u.start, 3), "end": round(u.end, 3), "language": u.language, "p": round(u.language_prob, 3)}
+
+
+class _Decoder:
+    """Decodes units, checks them and decodes failing pieces again."""
+
+    def __init__(self, audio: Audio, backend, a: dict, hotwords: list[str] | None):
+        self.audio, self.backend, self.a = audio, backend, a
+        self.opt = CheckOptions.from_config(a)
+        v = a.get("verify", {})
+        self.retry = bool(v.get("retry", True))
+        self.min_retry_seconds = float(v.get("min_retry_seconds", 0.6))
+        self.prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
+        self.hot = {_bare(h) for h in hotwords or []} if self.prompt else set()
+        self.loops = 0
+        self.retries: list[Unit] = []
+
+    def decode(self, u: Unit) -> list[Segment]:
+        raw = self.backend.transcribe(self.audio.window(u.start, u.end), u.language, self.a,
+                                      self.prompt if u.language == "en" else None)
+        segs = [_segment(rs, u, self.a) for rs in raw]
+        self.loops += _collapse_unit_loops(segs, self.a["max_repeats"])
+        segs = [s for s in segs if s.text]
+        for s in segs:
+            reason = suspect_reason(s, compression_ratio(s.text), u.language, self.hot, self.opt)
+            if reason:
+                s.suspect, s.suspect_reason = True, reason
+        return segs
+
+    def unit(self, u: Unit) -> list[Segment]:
+        segs = self.decode(u)
+        if not self.retry:
+            return segs
+        bad = [i for i in failing_pieces(u.pieces, segs, u.language, self.opt)
+               if u.pieces[i][1] - u.pieces[i][0] >= self.min_retry_seconds]
+        for run in _runs(bad):
+            segs = self._redo(u, run, segs)
+        return segs
+
+    def _redo(self, u: Unit, run: list[int], segs: list[Segment]) -> list[Segment]:
+        """Identify each failing piece on its own audio, decode each same-language stretch alone, and
+        keep the new words where they cover more of those pieces than the first decoding did."""
+        a = self.a
+        labels = []
+        for i in run:
+            s, e = _piece_window(u, i)
+            labels.append(pick_language(self.backend.language_probs(self.audio.window(s, e)), list(a["languages"]),
+                                        a.get("language_aliases")))
+        k = 0
+        while k < len(run):
+            j = k
+            while j + 1 < len(run) and labels[j + 1][0] == labels[k][0]:
+                j += 1
+            first, last = run[k], run[j]
+            start, end = _piece_window(u, first)[0], _piece_window(u, last)[1]
+            pieces = u.pieces[first:last + 1]
+            sub = Unit(start, end, [], labels[k][0], min(p for _, p in labels[k:j + 1]), pieces, retry=True)
+            self.retries.append(sub)
+            new = self.decode(sub)
+            if _better(pieces, new, segs):
+                segs = _without(segs, start, end) + new
+            k = j + 1
+        return sorted(segs, key=lambda s: s.start)
+
+
+def _piece_window(u: Unit, i: int) -> tuple[float, float]:
+    """Piece ``i`` of ``u`` with some context, not reaching into its neighbours."""
+    s, e = u.pieces[i]
+    lo = u.pieces[i - 1][1] if i > 0 else u.start
+    hi = u.pieces[i + 1][0] if i + 1 < len(u.pieces) else u.end
+    return max(lo, s - 0.1, 0.0), min(hi, e + 0.1)
+
+
+def _runs(indices: list[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for i in indices:
+        if out and out[-1][-1] == i - 1:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
+def _better(pieces: list[tuple[float, float]], new: list[Segment], old: list[Segment]) -> bool:
+    """The new decoding covers clearly more of the pieces, or as much with surer words."""
+    seconds = sum(e - s for s, e in pieces)
+    (c_new, p_new), (c_old, p_old) = _quality(pieces, new), _quality(pieces, old)
+    return c_new > c_old + 0.05 * seconds or (c_new >= c_old - 0.1 * seconds and p_new > p_old + 0.1)
+
+
+def _quality(pieces: list[tuple[float, float]], segs: list[Segment]) -> tuple[float, float]:
+    cover = word_cover(segs)
+    words = [w for p in pieces for w in words_in(p, segs)]
+    return sum(covered(p, cover) for p in pieces), mean_probability(words)
+
+
+def _without(segs: list[Segment], start: float, end: float) -> list[Segment]:
+    """``segs`` less their words inside [start, end] (these are being replaced); emptied segments go."""
+    out = []
+    for s in segs:
+        keep = [w for w in s.words if not start - WORD_PAD / 3 <= (w.start + w.end) / 2 <= end + WORD_PAD / 3]
+        if len(keep) == len(s.words):
+            out.append(s)
+        elif keep:
+            joiner = "" if s.language in CHARACTER_WORDS else " "
+            s.words, s.text = keep, joiner.join(w.text for w in keep)
+            s.start, s.end = min(s.start, keep[0].start), keep[-1].end
+            out.append(s)
+    return out
 
 
 def _segment(rs, u, a: dict) -> Segment:
@@ -85,12 +211,3 @@ def _collapse_unit_loops(segs: list[Segment], max_repeats: int) -> int:
 
 def _bare(text: str) -> str:
     return text.lower().strip(" ,.!?;:")
-
-
-def _hallucinated(s: Segment, a: dict, hot: set[str]) -> bool:
-    """Text Whisper made up at a chunk's edge: unsure words, or nothing but prompt hotwords."""
-    if not s.words or s.avg_logprob is None or s.avg_logprob >= a["log_prob_threshold"]:
-        return False
-    mean_p = sum(w.probability for w in s.words) / len(s.words)
-    only_hotwords = all(any(_bare(w.text) in h.split() for h in hot) for w in s.words)
-    return mean_p < a["min_segment_probability"] or (only_hotwords and len(s.words) <= 4)

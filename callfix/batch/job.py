@@ -12,7 +12,7 @@ from typing import Any, Callable
 from callfix.batch import resume
 from callfix.batch.manifest import CallSpec
 from callfix.config import merge
-from callfix.errors import CallfixError
+from callfix.errors import CallfixError, InputError
 from callfix.io.atomic import atomic_write_text
 
 LOG_DIR = ".logs"
@@ -25,6 +25,7 @@ class CallResult:
     seconds: float | None = None  # wall time of the run that made the outputs
     audio_seconds: float | None = None
     rtf: float | None = None
+    speech_coverage: float | None = None  # share of the call's speech the ASR words cover
     wer_vendor: float | None = None  # vendor transcript vs reference
     wer: float | None = None  # corrected transcript vs reference
     edits_applied: int | None = None
@@ -42,7 +43,8 @@ def call_config(base_cfg: dict, spec: CallSpec) -> dict:
 
 def skipped(spec: CallSpec, marker: dict) -> CallResult:
     m = marker.get("result", {})
-    keep = {k: m.get(k) for k in ("seconds", "audio_seconds", "rtf", "wer_vendor", "wer", "edits_applied")}
+    keep = {k: m.get(k) for k in ("seconds", "audio_seconds", "rtf", "speech_coverage", "wer_vendor", "wer",
+                                  "edits_applied")}
     return CallResult(spec.id, "skipped", **keep)
 
 
@@ -71,6 +73,8 @@ def process_call(
     t0 = time.perf_counter()
     build: Path | None = None
     try:
+        if spec.problem:
+            raise InputError(spec.problem)
         fp = resume.fingerprint(spec, cfg)
         build = resume.partial_dir(out_root, spec.id)
         # One cache folder per audio content: the pipeline decodes into <cache>/audio/, which concurrent calls
@@ -83,6 +87,7 @@ def process_call(
         res = CallResult(spec.id, "done", round(seconds, 2), round(dur, 2) if dur else None,
                          round(seconds / dur, 3) if dur else None, worker=worker)
         res.model_loads = model_load_counts()
+        res.speech_coverage = t.meta.get("asr", {}).get("coverage")
         res.edits_applied = sum(1 for e in t.edits if e.decision == "applied")
         if spec.reference is not None:
             try:

@@ -30,7 +30,8 @@ from callfix.batch.manifest import CallSpec, load_manifest
 from callfix.errors import CallfixError, OutputError
 from callfix.io.atomic import atomic_write_text
 
-SUMMARY_FIELDS = ["call_id", "status", "seconds", "audio_seconds", "rtf", "wer_vendor", "wer", "edits_applied", "error"]
+SUMMARY_FIELDS = ["call_id", "status", "seconds", "audio_seconds", "rtf", "speech_coverage", "wer_vendor", "wer",
+                  "edits_applied", "error"]
 JOURNAL = "batch-log.jsonl"
 CACHE = ".cache"
 

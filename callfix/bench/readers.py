@@ -87,7 +87,7 @@ def from_transcript(t: Transcript, path: str = "<transcript>") -> Doc:
                 for p in t.paragraphs]
         fmt = "callfix-paragraphs"
     else:
-        utts = [Utterance(s.text, s.speaker, s.start, s.end) for s in t.segments]
+        utts = [Utterance(s.text, s.speaker, s.start, s.end) for s in t.segments if not s.suspect]
         fmt = "callfix-segments"
     utts = [u for u in utts if u.text.strip()]
     if not utts:

@@ -55,6 +55,8 @@ def summary_rows(res: dict) -> list[tuple[str, list[str]]]:
         row(f"WER English ({ref.get('english_words', 0)} words)", lambda s: _rate_cell(s.get("wer_en")))
         row(f"CER Mandarin ({ref.get('chinese_chars', 0)} chars)", lambda s: _rate_cell(s.get("cer_zh")))
         row(f"MER mixed ({ref.get('mixed_tokens', 0)} tokens)", lambda s: _rate_cell(s.get("mer")))
+    row("speech coverage (ASR words over VAD speech)",
+        lambda s: "–" if s.get("speech_coverage") is None else _pct(s["speech_coverage"]))
     row("glossary terms right", lambda s: "–" if not s.get("terms") or s["terms"]["accuracy"] is None else
         f"{_pct(s['terms']['accuracy'])} ({s['terms']['correct']}/{s['terms']['occurrences']})")
     if any(s.get("cpwer") for s in srcs.values()):

@@ -71,6 +71,10 @@ def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list
         hyp_turns["corrected" if "corrected" in docs else "diarization"] = read_rttm(hyp_rttm)
     res = score_call(ref_doc, docs, terms, ref_turns=ref_turns, hyp_turns=hyp_turns, collars=collars,
                      top_confusions=top_confusions, name=name or Path(ref).parent.name or Path(ref).stem)
+    for src, path in hyps.items():
+        cov = speech_coverage_of(path) if src == "asr" and src in res["sources"] else None
+        if cov is not None:
+            res["sources"][src]["speech_coverage"] = cov
     if defects:
         from callfix.bench.defects import defect_recall, paragraphs_of, read_defects
 
@@ -88,6 +92,19 @@ def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list
         res["sources"]["diarization"] = {"path": str(hyp_rttm),
                                          "der": metrics.der(rt, hyp_turns["diarization"], list(collars))}
     return res
+
+
+def speech_coverage_of(path: str | Path | None) -> float | None:
+    """The share of speech the ASR words cover, as `callfix transcribe` recorded it in its JSON."""
+    import json
+
+    if not path or Path(path).suffix.lower() != ".json":
+        return None
+    try:
+        cov = json.loads(Path(path).read_text(encoding="utf-8")).get("meta", {}).get("asr", {}).get("coverage")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(cov) if isinstance(cov, (int, float)) else None
 
 
 def score_diarization(ref_rttm: str | Path, hyp_rttm: str | Path, collars=(0.25, 0.0), name: str | None = None) -> dict:

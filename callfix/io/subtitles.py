@@ -26,6 +26,8 @@ def vtt(cues: list[tuple[float, float, str]]) -> str:
 def segment_cues(t: Transcript) -> list[tuple[float, float, str]]:
     cues = []
     for s in t.segments:
+        if s.suspect:  # likely made up by the decoder: kept in the JSON as weak evidence, not shown as text
+            continue
         who = t.speaker_label(s.speaker)
         cues.append((s.start, s.end, f"{who}: {s.text}" if who else s.text))
     return cues

@@ -1,0 +1,177 @@
+"""Checks on a decoded unit: is each segment believable, and is each piece of speech covered?
+
+A segment the decoder likely made up is flagged (``Segment.suspect``) with its reason, never
+dropped. Speech coverage is the share of VAD speech seconds that believable ASR words cover; a
+piece of speech left uncovered, or covered in the wrong script, sends its audio back to be
+identified and decoded again.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from callfix.model import Segment
+
+WORD_PAD = 0.3  # a word covers this much either side: the gaps between words inside a piece of speech
+
+
+@dataclass
+class CheckOptions:
+    log_prob_threshold: float = -1.0
+    min_segment_probability: float = 0.35
+    compression_ratio_threshold: float = 2.4
+    max_words_per_second: float = 6.0  # English; Mandarin counts characters at twice this
+    min_piece_coverage: float = 0.5  # a piece covered less than this is decoded again
+    min_piece_probability: float = 0.45  # so is a piece whose words the decoder was this unsure of
+    max_uncovered_seconds: float = 1.0  # or one that leaves this much of its speech without words
+
+    @classmethod
+    def from_config(cls, a: dict) -> "CheckOptions":
+        v = a.get("verify", {})
+        return cls(a["log_prob_threshold"], a["min_segment_probability"], a["compression_ratio_threshold"],
+                   v.get("max_words_per_second", 6.0), v.get("min_piece_coverage", 0.5),
+                   v.get("min_piece_probability", 0.45), v.get("max_uncovered_seconds", 1.0))
+
+
+def is_cjk(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+
+
+LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def cjk_share(text: str) -> float | None:
+    """Share of CJK characters among the characters and Latin words of ``text`` (None: neither).
+
+    A Latin word weighs as much as one character: a Mandarin sentence naming DeepSeek is Mandarin.
+    """
+    cjk = sum(1 for c in text if is_cjk(c))
+    latin = len(LATIN_WORD.findall(text))
+    return cjk / (cjk + latin) if cjk + latin else None
+
+
+def script_matches(text: str, language: str) -> bool:
+    share = cjk_share(text)
+    if share is None:
+        return True
+    return share >= 0.5 if language in ("zh", "yue", "ja") else share < 0.5
+
+
+def compression_ratio(text: str) -> float:
+    b = text.encode("utf-8")
+    return len(b) / len(zlib.compress(b)) if b else 0.0
+
+
+def _key(text: str) -> str:
+    return text.lower().strip(" ,.!?;:，。！？、")
+
+
+def is_loop(words: list[str], min_repeats: int = 3) -> bool:
+    """The whole segment is one short phrase said over and over ("I'm sorry, I'm sorry, ...")."""
+    keys = [_key(w) for w in words if _key(w)]
+    for n in range(1, len(keys) // min_repeats + 1):
+        if len(keys) % n == 0 and keys == keys[:n] * (len(keys) // n):
+            return True
+    return False
+
+
+def suspect_reason(s: Segment, compression: float | None, language: str, hot: set[str],
+                   opt: CheckOptions) -> str | None:
+    """Why ``s`` looks made up, or None. Order: the most specific reason first."""
+    words = s.words
+    if not words:
+        return None
+    texts = [w.text for w in words]
+    unsure = s.avg_logprob is not None and s.avg_logprob < opt.log_prob_threshold
+    if len(words) >= 3 and is_loop(texts, 3 if unsure else 4):
+        return "loop"
+    if not script_matches(s.text, language):
+        return "script"
+    span = max(s.end - s.start, max(w.end for w in words) - min(w.start for w in words), 0.01)
+    units = sum(len(t) for t in texts) if language in ("zh", "yue", "ja") else len(words)
+    limit = opt.max_words_per_second * (2 if language in ("zh", "yue", "ja") else 1)
+    if units >= 4 and units / span > limit:
+        return "too_fast"
+    if compression is not None and compression > opt.compression_ratio_threshold and len(words) >= 6:
+        return "repetitive"
+    if not unsure:
+        return None
+    mean_p = sum(w.probability for w in words) / len(words)
+    if mean_p < opt.min_segment_probability:
+        return "low_confidence"
+    only_hotwords = all(any(_bare(w.text) in h.split() for h in hot) for w in words)
+    if only_hotwords and len(words) <= 4:
+        return "prompt_only"
+    return None
+
+
+def _bare(text: str) -> str:
+    return text.lower().strip(" ,.!?;:")
+
+
+def merge(intervals: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for s, e in sorted(intervals):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def covered(span: tuple[float, float], cover: list[tuple[float, float]]) -> float:
+    """Seconds of ``span`` inside the merged intervals ``cover``."""
+    s, e = span
+    return sum(max(0.0, min(e, b) - max(s, a)) for a, b in cover if b > s and a < e)
+
+
+def word_cover(segments: Iterable[Segment], pad: float = WORD_PAD) -> list[tuple[float, float]]:
+    """Where believable words are, widened by ``pad``: the time the ASR accounts for."""
+    return merge((w.start - pad, w.end + pad) for s in segments if not s.suspect for w in s.words)
+
+
+@dataclass
+class Coverage:
+    speech_seconds: float
+    covered_seconds: float
+
+    @property
+    def share(self) -> float:
+        return self.covered_seconds / self.speech_seconds if self.speech_seconds > 0 else 1.0
+
+
+def speech_coverage(speech: list[tuple[float, float]], segments: Iterable[Segment]) -> Coverage:
+    cover = word_cover(segments)
+    spans = merge(speech)
+    return Coverage(sum(e - s for s, e in spans), sum(covered(sp, cover) for sp in spans))
+
+
+def failing_pieces(pieces: list[tuple[float, float]], segments: list[Segment], language: str,
+                   opt: CheckOptions) -> list[int]:
+    """Indices of the pieces a unit's decoding left uncovered or covered in the other language's script."""
+    cover = word_cover(segments)
+    bad = []
+    for i, (s, e) in enumerate(pieces):
+        if e - s <= 0:
+            continue
+        got = covered((s, e), cover)
+        if got / (e - s) < opt.min_piece_coverage or (e - s) - got >= opt.max_uncovered_seconds:
+            bad.append(i)
+            continue
+        words = words_in((s, e), segments)
+        if not script_matches("".join(w.text for w in words), language) or \
+                (words and mean_probability(words) < opt.min_piece_probability):
+            bad.append(i)
+    return bad
+
+
+def words_in(span: tuple[float, float], segments: Iterable[Segment]) -> list:
+    s, e = span
+    return [w for seg in segments if not seg.suspect for w in seg.words
+            if s - WORD_PAD <= (w.start + w.end) / 2 <= e + WORD_PAD]
+
+
+def mean_probability(words) -> float:
+    return sum(w.probability for w in words) / len(words) if words else 0.0

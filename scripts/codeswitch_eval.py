@@ -1,0 +1,94 @@
+"""Score ASR outputs of the code-switched test calls: every turn present, speech coverage, CER and WER.
+
+    python scripts/codeswitch_eval.py OUT        # OUT/<call>/<version>/asr.json, e.g. from
+    for c in tests/calls/cs-*; do for v in call call-phone; do
+        callfix transcribe $c/$v.flac -o OUT/$(basename $c)/$v -q; done; done
+
+A turn is present when believable ASR words of the turn's language cover at least half of its time
+and match at least a quarter of its reference tokens (characters for Mandarin, normalised words for
+English); how well they match is what the CER and WER columns say. Coverage is computed the
+same way for any asr.json (also one written before coverage was recorded): VAD speech pieces of the
+call's audio against the believable ASR words.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import jiwer
+from whisper.normalizers import EnglishTextNormalizer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from callfix.asr.routing import speech_chunks  # noqa: E402
+from callfix.asr.verify import is_cjk, speech_coverage  # noqa: E402
+from callfix.audio import decode  # noqa: E402
+from callfix.bench.score import score_files  # noqa: E402
+from callfix.config import load_config  # noqa: E402
+from callfix.model import Segment, Transcript  # noqa: E402
+
+CALLS = ROOT / "tests" / "calls"
+norm = EnglishTextNormalizer()
+
+
+def turn_present(ref_seg, hyp: Transcript) -> bool:
+    """Words of the turn's language over at least half its time, matching a quarter of its tokens."""
+    words = [w for s in hyp.segments if not s.suspect for w in s.words if w.language == ref_seg.language]
+    cover = speech_coverage([(ref_seg.start, ref_seg.end)],
+                            [Segment("", 0, 0, words=words)] if words else []).share
+    return cover >= 0.5 and turn_hits(ref_seg, hyp) >= 0.25
+
+
+def turn_hits(ref_seg, hyp: Transcript, slack: float = 0.3) -> float:
+    words = [w for s in hyp.segments if not s.suspect for w in s.words
+             if w.language == ref_seg.language and ref_seg.start - slack <= (w.start + w.end) / 2 <= ref_seg.end + slack]
+    if ref_seg.language == "zh":
+        ref = [c for c in ref_seg.text if is_cjk(c)]
+        got = [c for w in words for c in w.text if is_cjk(c)]
+    else:
+        ref = norm(ref_seg.text).split()
+        got = norm(" ".join(w.text for w in words)).split()
+    if not got:
+        return 0.0
+    out = jiwer.process_words(" ".join(ref), " ".join(got))
+    return out.hits / len(ref)
+
+
+def evaluate(call: str, version: str, asr_json: Path, vad: dict) -> dict:
+    ref = Transcript.load(CALLS / call / "reference.json")
+    hyp = Transcript.load(asr_json)
+    present = [turn_present(s, hyp) for s in ref.segments]
+    with tempfile.TemporaryDirectory() as tmp:
+        pieces = speech_chunks(decode(CALLS / call / f"{version}.flac", Path(tmp)), vad, fine=True)
+    cov = speech_coverage(pieces, hyp.segments)
+    res = score_files(CALLS / call / "reference.json", {"asr": asr_json})["sources"]["asr"]
+    return {"call": call, "version": version, "turns": len(present), "present": sum(present),
+            "missing": [f"{s.language}@{s.start:.0f}s" for s, ok in zip(ref.segments, present) if not ok],
+            "coverage": cov.share, "cer_zh": res["cer_zh"]["rate"], "wer_en": res["wer_en"]["rate"],
+            "suspect": sum(s.suspect for s in hyp.segments)}
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    root = Path(argv[0])
+    vad = load_config()["asr"]["vad"]
+    rows = []
+    for call_dir in sorted(CALLS.glob("cs-*")):
+        for version in ("call", "call-phone"):
+            j = root / call_dir.name / version / "asr.json"
+            if j.is_file():
+                rows.append(evaluate(call_dir.name, version, j, vad))
+    print("| call | audio | turns present | missing | speech coverage | CER zh | WER en | suspect segs |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['call']} | {r['version']} | {r['present']}/{r['turns']} | {' '.join(r['missing']) or '-'} | "
+              f"{r['coverage']:.1%} | {r['cer_zh']:.1%} | {r['wer_en']:.1%} | {r['suspect']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

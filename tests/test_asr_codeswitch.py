@@ -1,0 +1,151 @@
+"""Code-switched calls: language boundaries where the language changes, no speech dropped silently.
+
+The slow test runs Whisper on tests/calls/cs-short (25 s, phone band + noise): real Mandarin
+(AISHELL-1) between English turns. Fast tests cover the checks and the routing logic.
+"""
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, strategies as st
+
+from callfix.asr.routing import LidOptions, pieces_of, smooth
+from callfix.asr.transcribe import _without
+from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, merge, script_matches,
+                                speech_coverage, suspect_reason)
+from callfix.config import load_config
+from callfix.model import Segment, Transcript, Word
+from tests.conftest import DATA, ROOT
+
+CALLS = ROOT / "tests" / "calls"
+
+
+def words(spec, lang="en"):
+    """[(text, start, end, p)] -> Words."""
+    return [Word(t, s, e, p, lang) for t, s, e, p in spec]
+
+
+def test_script_share_and_match():
+    assert cjk_share("甚至出现交易") == 1.0 and cjk_share("Thank you") == 0.0 and cjk_share("2025.") is None
+    assert script_matches("我们的 DeepSeek 合作", "zh") and not script_matches("Thanks for taking my question.", "zh")
+    assert script_matches("Kingsoft Cloud", "en") and not script_matches("谢谢大家", "en")
+    assert script_matches("...", "zh")  # nothing to judge
+
+
+def test_loops_are_whole_segments_of_one_phrase():
+    assert is_loop(["I'm", "sorry,", "I'm", "sorry,", "I'm", "sorry,"])
+    assert is_loop(["data,", "data,", "data,", "data,"], 4)
+    assert not is_loop(["data,", "data,", "data,"], 4)
+    assert not is_loop(["thank", "you", "thank", "you", "all"])
+
+
+def test_a_burst_of_words_over_a_pause_is_suspect():
+    opt = CheckOptions.from_config(load_config()["asr"])
+    sorry = Segment("I'm sorry, I'm sorry, I'm sorry, I'm sorry", 51.888, 52.228,
+                    words=words([(w, 51.888 + i * 0.08, 51.96 + i * 0.08, 0.4) for i, w in
+                                 enumerate(["I'm", "sorry,"] * 4)]), avg_logprob=-0.9)
+    assert suspect_reason(sorry, 2.0, "en", set(), opt) in ("loop", "too_fast")
+    english_as_zh = Segment("Thanks for taking my question.", 6.4, 8.4,
+                            words=words([("Thanks", 6.4, 6.7, 0.9), ("for", 6.7, 6.9, 0.9), ("taking", 6.9, 7.3, 0.9),
+                                         ("my", 7.3, 7.5, 0.9), ("question.", 7.5, 8.2, 0.9)], "zh"), avg_logprob=-0.4)
+    assert suspect_reason(english_as_zh, 1.2, "zh", set(), opt) == "script"
+    real = Segment("We grew revenue by ten percent.", 0, 2.5,
+                   words=words([(w, i * 0.4, i * 0.4 + 0.35, 0.9) for i, w in
+                                enumerate(["We", "grew", "revenue", "by", "ten", "percent."])]), avg_logprob=-0.3)
+    assert suspect_reason(real, 1.1, "en", set(), opt) is None
+
+
+def test_coverage_counts_only_believable_words():
+    ws = words([("a", 0.0, 0.5, 0.9), ("b", 0.6, 1.9, 0.9)])
+    good = Segment("a b", 0, 2, words=ws)
+    made_up = Segment("c", 3, 4, words=words([("c", 3.0, 4.0, 0.1)]), suspect=True, suspect_reason="low_confidence")
+    cov = speech_coverage([(0.0, 2.0), (3.0, 4.0)], [good, made_up])
+    assert cov.speech_seconds == pytest.approx(3.0) and cov.covered_seconds == pytest.approx(2.0)
+    assert speech_coverage([], [good]).share == 1.0
+
+
+@given(st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 5)), max_size=20),
+       st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 3)), max_size=30))
+def test_coverage_properties(speech, ws):
+    spans = [(s, s + d) for s, d in speech]
+    segs = [Segment("x", s, s + d, words=[Word("x", s, s + d)]) for s, d in ws]
+    cov = speech_coverage(spans, segs)
+    assert 0 <= cov.covered_seconds <= cov.speech_seconds + 1e-9
+    assert cov.speech_seconds == pytest.approx(sum(e - s for s, e in merge(spans)))
+    every = [Segment("x", s, e, words=[Word("x", s, e)]) for s, e in spans]
+    assert speech_coverage(spans, every).share == pytest.approx(1.0)
+
+
+def test_failing_pieces_are_uncovered_or_in_the_wrong_script():
+    opt = CheckOptions.from_config(load_config()["asr"])
+    pieces = [(0.0, 3.0), (3.5, 6.0), (6.5, 9.0)]
+    segs = [Segment("Good day", 0, 3, words=words([("Good", 0.1, 1.4, 0.9), ("day", 1.5, 2.9, 0.9)])),
+            Segment("谢谢", 6.5, 9, words=words([("谢", 6.6, 7.6, 0.9), ("谢", 7.7, 8.9, 0.9)], "en"))]
+    assert failing_pieces(pieces, segs, "en", opt) == [1, 2]  # nothing over 3.5-6; Chinese under an English label
+
+
+def test_short_pieces_follow_their_neighbours_unless_they_sound_like_one():
+    opt = LidOptions(["en", "zh"])
+    labels = [("en", 0.99), ("zh", 0.6), ("en", 0.98), ("zh", 0.99), ("zh", 0.95)]
+    durs = [3.0, 0.5, 2.0, 3.0, 0.6]
+    out = smooth(labels, durs, ("en", 0.9), opt)
+    assert [lang for lang, _ in out] == ["en", "en", "en", "zh", "zh"]
+    # a short piece at the change of language joins the side it sounds like
+    out = smooth([("en", 0.99), ("zh", 0.96), ("zh", 0.99)], [3.0, 0.6, 3.0], ("en", 0.9), opt)
+    assert [lang for lang, _ in out] == ["en", "zh", "zh"]
+    assert smooth([("zh", 0.5)], [0.4], ("en", 0.7), opt) == [("en", 0.7)]
+
+
+def test_pieces_fall_into_their_chunks():
+    chunks = [(0.0, 5.0), (6.0, 9.0), (12.0, 13.0)]
+    fine = [(0.1, 2.0), (2.3, 5.1), (6.1, 8.9)]
+    assert pieces_of(chunks, fine) == [[(0.1, 2.0), (2.3, 5.0)], [(6.1, 8.9)], [(12.0, 13.0)]]
+
+
+def test_replaced_words_leave_and_emptied_segments_go():
+    a = Segment("one two", 0, 2, words=words([("one", 0.0, 0.9, 0.9), ("two", 1.0, 1.9, 0.9)]))
+    b = Segment("three", 3, 4, words=words([("three", 3.0, 4.0, 0.9)]))
+    out = _without([a, b], 0.95, 4.5)
+    assert [s.text for s in out] == ["one"] and out[0].end == 0.9
+
+
+@pytest.mark.slow
+def test_short_codeswitched_phone_call_keeps_every_turn(models_ready, tmp_path):
+    ref = Transcript.load(CALLS / "cs-short" / "reference.json")
+    assert ref.duration <= 40 and {s.language for s in ref.segments} == {"en", "zh"}
+    r = subprocess.run([sys.executable, "-m", "callfix.cli", "transcribe", str(CALLS / "cs-short" / "call-phone.flac"),
+                        "-o", str(tmp_path), "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    raw = json.loads((tmp_path / "asr.json").read_text())
+    assert all("suspect" in s and "suspect_reason" in s for s in raw["segments"])
+    t = Transcript.load(tmp_path / "asr.json")
+    meta = t.meta["asr"]
+    assert meta["coverage"] >= 0.97, meta
+    assert "warning" not in r.stderr
+    for turn in ref.segments:  # every turn of both languages, under its own language
+        got = [w for s in t.segments if not s.suspect for w in s.words
+               if turn.start - 0.3 <= (w.start + w.end) / 2 <= turn.end + 0.3]
+        assert got, f"turn at {turn.start} s ({turn.language}) missing"
+        share = sum(w.language == turn.language for w in got) / len(got)
+        assert share >= 0.8, (turn.text, [(w.text, w.language) for w in got])
+        own = [w for w in got if w.language == turn.language]
+        assert speech_coverage([(turn.start, turn.end)], [Segment("", 0, 0, words=own)]).share >= 0.5, turn.text
+    zh = "".join(w.text for s in t.segments if s.language == "zh" for w in s.words)
+    assert "地方政府" in zh and "交易" in zh  # real Mandarin recognised, not just labelled
+
+
+@pytest.mark.slow
+def test_english_clip_keeps_its_last_sentence(models_ready, tmp_path):
+    """Two real recordings in one unit: the sentence at the unit's end must not be dropped."""
+    from callfix.asr import transcribe
+    from callfix.audio import decode
+    from tests.conftest import concat
+
+    jfk = tmp_path / "jfk.wav"
+    subprocess.run(["sox", str(DATA / "jfk" / "jfk.flac"), "-r", "16000", "-c", "1", str(jfk)], check=True)
+    clip = concat([DATA / "librispeech-1272-128104-0000" / "1272-128104-0000.flac", jfk], tmp_path / "two.wav", gap=0.6)
+    t = transcribe(decode(clip, tmp_path / "work"), load_config())
+    text = t.text().lower()
+    assert "gospel" in text and "for your country" in text, text
+    assert t.meta["asr"]["coverage"] >= 0.97 and not t.meta["asr"]["suspect_segments"], t.meta["asr"]
