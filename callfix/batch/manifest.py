@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from callfix.config import load_yaml, read_yaml
 from callfix.errors import InputError
 
 ALIASES = {
@@ -46,6 +45,7 @@ class CallSpec:
     overrides: dict[str, Any] = field(default_factory=dict)  # merged over the batch config
     participants: list[dict] | None = None
     line: int = 0  # manifest line, for messages
+    problem: str | None = None  # what makes this one call fail (an unreadable participants file): the batch goes on
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +56,7 @@ class CallSpec:
             "overrides": self.overrides,
             "participants": self.participants,
             "line": self.line,
+            "problem": self.problem,
         }
 
     @classmethod
@@ -68,6 +69,7 @@ class CallSpec:
             overrides=d.get("overrides") or {},
             participants=d.get("participants"),
             line=d.get("line", 0),
+            problem=d.get("problem"),
         )
 
 
@@ -182,14 +184,19 @@ def _spec(p: Path, line: int, row: dict) -> CallSpec:
     if extra:
         overrides = _merge(overrides, _parse_set(where, extra))
 
+    try:
+        people, problem = _participants(where, base, _get(row, "participants")), None
+    except InputError as e:  # the file one call names: that call fails, not the whole batch
+        people, problem = None, str(e)
     return CallSpec(
         id=safe,
         audio=_path(base, audio),
         transcript=_path(base, vendor),
         reference=_path(base, ref) if ref else None,
         overrides=overrides,
-        participants=_participants(where, base, _get(row, "participants")),
+        participants=people,
         line=line,
+        problem=problem,
     )
 
 
@@ -240,8 +247,8 @@ def _parse_set(where: str, v: Any) -> dict:
                 if not isinstance(node, dict):
                     raise InputError(f"{where}: config override '{k.strip()}' sets a key twice")
             try:
-                node[keys[-1]] = yaml.safe_load(val)
-            except yaml.YAMLError:
+                node[keys[-1]] = load_yaml(val, where)
+            except InputError:
                 raise InputError(f"{where}: config override '{item.strip()}' has an unreadable value") from None
     _check_settable(where, out)
     return out
@@ -336,10 +343,7 @@ def _participants(where: str, base: Path, v: Any) -> list[dict] | None:
         f = _path(base, v)
         if not f.is_file():
             raise InputError(f"{where}: participants file {f} not found")
-        try:
-            v = yaml.safe_load(f.read_text(encoding="utf-8"))  # YAML reads JSON too
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise InputError(f"{f}: unreadable participants file ({e.__class__.__name__})") from None
+        v = read_yaml(f, mapping=False)  # YAML reads JSON too; bounded (size, alias expansion, nesting)
         if isinstance(v, dict):
             v = v.get("participants", v)
     if isinstance(v, str):
