@@ -64,6 +64,8 @@ class Stretch:
     scores: dict[str, float] = field(default_factory=dict)
     vendor_name: str | None = None  # a glossary name or term the vendor's wording spells
     attested: bool = False  # the vendor's name-like wording is what the ASR heard elsewhere in the call
+    introduced: str | None = None  # a name the vendor text introduces or repeats (the call's own candidates)
+    gap_speech: float | None = None  # seconds of VAD speech where a deletion's vendor words would be
 
 
 @dataclass
@@ -116,7 +118,8 @@ class AcousticVerifier:
         wordings = {VENDOR: vtext, ASR: atext}
         for n, alt in enumerate(glossary_wordings(gl, vtext, atext)[: self.opts.max_candidates]):
             wordings[f"glossary:{alt}"] = alt
-        return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext))
+        return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
+                       introduced=spelled_name(Glossary(names=gl.candidates), vtext))
 
     def _redecode(self, words: list[Word], win: Window) -> None:
         """Audio the ASR left empty under vendor words is decoded once more on its own."""
@@ -129,6 +132,10 @@ class AcousticVerifier:
             t1 = words[st.w1].start if st.w1 < len(words) else win.end
             if t1 - t0 < self.opts.redecode_gap:
                 continue
+            st.gap_speech = speech_seconds(self.audio.window(t0, t1))
+            st.edit.evidence["gap_speech_seconds"] = round(st.gap_speech, 2)
+            if st.gap_speech < 0.3:
+                continue  # nothing was said there: nothing to decode
             self.stats["redecoded"] += 1
             opts = {**self.transcribe_opts, "word_timestamps": False, "temperatures": [0.0]}
             raw = self.backend.transcribe(self.audio.window(max(0.0, t0 - 0.1), t1 + 0.1), "en", opts, self.prompt)
@@ -165,6 +172,16 @@ def spelled_name(gl: Glossary, text: str) -> str | None:
         if hit:
             return sorted(hit, key=len)[-1]
     return None
+
+
+def speech_seconds(samples) -> float:
+    """Seconds of speech Silero VAD (faster-whisper's) finds in a stretch of audio."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    if len(samples) < 1600:
+        return 0.0
+    spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=300, speech_pad_ms=0))
+    return sum(s["end"] - s["start"] for s in spans) / 16000
 
 
 def glossary_wordings(gl: Glossary, vendor: str, asr: str) -> list[str]:
@@ -285,6 +302,10 @@ def window_text(words: list[Word], win: Window, label: str) -> tuple[str, list[t
     return text, spans
 
 
+def sounds_alike(a: str, b: str) -> float:
+    return max(metaphone_similarity(a, b), fuzz.ratio(strip_punct(a).lower(), strip_punct(b).lower()) / 100)
+
+
 def heard_text(words: list[Word]) -> str:
     return " " + " ".join(u for w in words for u in phrase_units(w.text)) + " "
 
@@ -303,7 +324,7 @@ def consistent_readings(stretches: list[Stretch], words: list[Word], opts: Verif
         if VENDOR not in sc or ASR not in sc or st.edit.kind != "replace":
             continue
         v, a = st.wordings[VENDOR], st.wordings[ASR]
-        if not name_like(v) or sc[ASR] - sc[VENDOR] < opts.suggest_margin:
+        if not name_like(v) or sc[ASR] - sc[VENDOR] < opts.apply_margin / 2 or sounds_alike(v, a) < 0.75:
             continue
         groups.setdefault((phrase_units(v), phrase_units(a)), []).append(st)
     out = {}
@@ -409,6 +430,8 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         return f"the vendor's '{term}' is a glossary spelling"
     if st.attested:
         return f"the ASR hears the vendor's '{strip_punct(v)}' elsewhere in the call"
+    if st.introduced and st.introduced.lower() not in c.lower():
+        return f"'{st.introduced}' is a name the vendor text introduces; the audio alone does not respell it"
     if any(ch.isdigit() for ch in v):
         num = number_evidence(list(phrase_units(v)), list(phrase_units(c)))
         if not num or num["digit_similarity"] < 0.75:
@@ -416,7 +439,7 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
     acronyms = [w for w in v.split() if sum(ch.isupper() for ch in w) >= 2]
     if acronyms and not any(sum(ch.isupper() for ch in w) >= 2 for w in c.split()):
         return f"the vendor's '{strip_punct(acronyms[0])}' is an acronym the ASR may have heard as words"
-    sound = max(metaphone_similarity(v, c), fuzz.ratio(v.lower(), c.lower()) / 100)
+    sound = sounds_alike(v, c)
     if sound < 0.6:
         return "the wordings do not sound alike"
     if inflection_only(v, c):
@@ -449,10 +472,12 @@ def _decide_deletion(e: Edit, st: Stretch, m: float, best: str, opts: VerifyOpti
 
 def deletable(e: Edit, st: Stretch, opts: VerifyOptions) -> bool:
     """The audio can only testify that words are absent where they would have been said: enough
-    untranscribed time lies where the vendor puts them, and the stretch keeps to one paragraph."""
+    time lies where the vendor puts them, voice activity finds no speech in it (speech there may be
+    words the ASR missed), and the stretch keeps to one paragraph."""
     n = len(phrase_units(st.wordings[VENDOR]))
     gap = e.evidence.get("asr_gap_seconds")
-    return 3 <= n <= 30 and not e.evidence.get("cross_paragraph") and gap is not None and gap >= n / 4.0
+    silent = st.gap_speech is not None and st.gap_speech < 0.3  # VAD: no speech the ASR could have missed
+    return 3 <= n <= 30 and not e.evidence.get("cross_paragraph") and gap is not None and gap >= n / 4.0 and silent
 
 
 def _restyle(text: str, vendor: str) -> str:
