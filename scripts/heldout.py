@@ -69,7 +69,7 @@ def build(call: Path, channel: str, dest: Path) -> float:
     if stamp.is_file() and json.loads(stamp.read_text()).get("script_sha256") == digest:
         return 0.0
     t0 = time.perf_counter()
-    build_call(call / "script.yaml", dest, channel=channel)
+    build_call(call / "script.yaml", dest, channel=channel, clip_cache=dest.parent.parent / ".clips")
     atomic_write_text(stamp, json.dumps({"script_sha256": digest, "channel": channel}) + "\n")
     return time.perf_counter() - t0
 

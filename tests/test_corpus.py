@@ -438,3 +438,16 @@ def test_explicit_error_is_reduced_to_the_changed_words():
 def test_held_out_split_has_calls_to_measure_on():
     splits = {n: load_script(CALLS / n / "script.yaml").split for n in HELD_OUT}
     assert sum(s == "test" for s in splits.values()) >= 2 and sum(s == "dev" for s in splits.values()) >= 1
+
+
+def test_clip_cache_gives_every_channel_the_same_speech(tmp_path, piper_joe):
+    script = tmp_path / "p.yaml"
+    script.write_text("seed: 2\nspeakers:\n  a: {name: A, voice: 'piper:joe'}\n"
+                      "lines:\n  - {speaker: a, text: Our recurring revenue grew again this quarter.}\n", encoding="utf-8")
+    cache = tmp_path / "clips"
+    build_call(script, tmp_path / "clean", channel="clean", clip_cache=cache)
+    build_call(script, tmp_path / "phone", channel="phone", clip_cache=cache)
+    assert len(list(cache.glob("*.wav"))) == 1
+    assert (tmp_path / "clean" / "reference.json").read_bytes() == (tmp_path / "phone" / "reference.json").read_bytes()
+    build_call(script, tmp_path / "again", channel="clean", clip_cache=cache)
+    assert (tmp_path / "again" / "call.flac").read_bytes() == (tmp_path / "clean" / "call.flac").read_bytes()

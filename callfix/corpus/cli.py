@@ -13,6 +13,8 @@ def add_parser(sub) -> None:
     s.add_argument("--channel", help="build the call as heard on this channel: clean, phone (300-3400 Hz, "
                                       "-30 dBFS noise, 8 kHz mu-law) or one of the script's `channels:`; "
                                       "default: the script's `channel:`")
+    s.add_argument("--clip-cache", help="folder keeping each line's clip: every channel and rebuild of a call "
+                                         "then hears the same speech (Piper varies from run to run)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     s.set_defaults(func=_synth)
     p.set_defaults(func=lambda args: p.print_help() or 2)
@@ -22,7 +24,8 @@ def _synth(args) -> int:
     from callfix.corpus.synth import build_call
 
     progress = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr))
-    written = build_call(args.script, args.out, progress=progress, channel=args.channel)
+    written = build_call(args.script, args.out, progress=progress, channel=args.channel,
+                         clip_cache=args.clip_cache)
     for role, path in written.items():
         print(f"{role:10s} {path}")
     return 0

@@ -1,6 +1,7 @@
 """Build a call from its script: audio, exact reference (JSON, STM, RTTM, text), flawed vendor text."""
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shutil
@@ -12,7 +13,7 @@ import numpy as np
 
 from callfix.corpus import errormodel
 from callfix.corpus.script import CallScript, Channel, load_script
-from callfix.corpus.tts import check_line, check_voice, require_tools, synthesize, write_wav
+from callfix.corpus.tts import check_line, check_voice, read_wav, require_tools, synthesize, write_wav
 from callfix.errors import CallfixError, InputError, OutputError
 from callfix.io.atomic import atomic_path, atomic_write_text
 from callfix.model import Segment, Speaker, Transcript, Turn
@@ -22,9 +23,11 @@ TAIL = 1.0
 
 
 def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=None,
-               channel: str | None = None) -> dict[str, Path]:
+               channel: str | None = None, clip_cache: str | Path | None = None) -> dict[str, Path]:
     """Synthesise the call in `script` into out_dir; returns the written files by role. `channel`
-    names one of the script's channels ("clean", "phone", ...); None uses its `channel:`."""
+    names one of the script's channels ("clean", "phone", ...); None uses its `channel:`.
+    `clip_cache`: a folder keeping each line's clean clip, so that every channel of a call (and a
+    rebuild) hears the very same speech; Piper samples its prosody afresh on every run."""
     sc = script if isinstance(script, CallScript) else load_script(script)
     ch = sc.channel(channel)
     voiced = {ln.speaker for ln in sc.lines if not ln.audio}
@@ -51,7 +54,7 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
             if progress:
                 progress(f"line {i + 1}/{len(sc.lines)}: {sc.speakers[line.speaker].name}")
             try:
-                clip = synthesize(line, sc.speakers[line.speaker], work, sr, f"{i + 1}")
+                clip = _clip(line, sc.speakers[line.speaker], work, sr, f"{i + 1}", clip_cache)
             except InputError as e:
                 raise InputError(f"{sc.path}: {e}") from None
             if i:
@@ -103,6 +106,22 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
             "controls": [c.to_dict() for c in controls],
         }, ensure_ascii=False, indent=1) + "\n")
     return written
+
+
+def _clip(line, speaker, work: Path, sr: int, key: str, cache: str | Path | None) -> np.ndarray:
+    if cache is None:
+        return synthesize(line, speaker, work, sr, key)
+    spec = {"text": line.text, "say": line.say, "language": line.language, "sr": sr,
+            "speaker": {k: v for k, v in vars(speaker).items() if k in ("voice", "pitch", "speed", "semitones")},
+            "audio": [hashlib.sha256(Path(c).read_bytes()).hexdigest() for c in line.audio or []]}
+    path = Path(cache) / (hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32] + ".wav")
+    if path.is_file():
+        return read_wav(path)
+    samples = synthesize(line, speaker, work, sr, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as part:
+        write_wav(part, samples, sr)
+    return read_wav(path)  # the same 16-bit samples a later build reads
 
 
 def _render_channel(sc: CallScript, ch: Channel, speech: np.ndarray, work: Path, dest: Path) -> None:
