@@ -451,3 +451,26 @@ def test_clip_cache_gives_every_channel_the_same_speech(tmp_path, piper_joe):
     assert (tmp_path / "clean" / "reference.json").read_bytes() == (tmp_path / "phone" / "reference.json").read_bytes()
     build_call(script, tmp_path / "again", channel="clean", clip_cache=cache)
     assert (tmp_path / "again" / "call.flac").read_bytes() == (tmp_path / "clean" / "call.flac").read_bytes()
+
+
+def test_heldout_selects_calls_and_renders_one_table_per_call():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import heldout
+
+    from callfix.errors import CallfixError
+
+    assert [p.name for p in heldout.find_calls(None, "test")] == [n for n in HELD_OUT
+                                                                 if load_script(CALLS / n / "script.yaml").split == "test"]
+    with pytest.raises(CallfixError, match="no held-out call nope"):
+        heldout.find_calls(["nope"])
+    r = {"call": "x", "channel": "phone", "split": "test", "duration": 180.0, "run_seconds": 60.0,
+         "wer_en": {"vendor": 0.1, "asr": 0.3, "corrected": 0.05}, "english_words": 400,
+         "cer_zh": {"vendor": 1.0, "asr": 0.2, "corrected": 0.2}, "chinese_chars": 50,
+         "defects": {"n": 17, "applied": 9, "suggested": 3}, "applied_edits": 10, "applied_right": 9, "precision": 0.9,
+         "controls": {"n": 3, "kept": 2, "changed": [{"id": "c02", "text": "ICE", "by": ["e7"]}]},
+         "speech_coverage": None, "missed": [], "wrong_edits": []}
+    md = heldout.to_markdown(r)
+    assert "| WER English (400 words) | 10.0% | 30.0% | 5.0% |" in md
+    assert "| CER Mandarin (50 chars) | 100.0% | 20.0% | 20.0% |" in md
+    assert "| injected defects applied / suggested / of N | – | – | 9 / 3 / 17 |" in md
+    assert "9/10 (90.0%)" in md and "2 of 3" in md and "controls changed: c02 'ICE'" in md
