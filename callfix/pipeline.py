@@ -15,7 +15,7 @@ from pathlib import Path
 
 from callfix import __version__
 from callfix.audio import Audio, decode, file_lock
-from callfix.io.atomic import atomic_write_text
+from callfix.io.atomic import atomic_write_text, output_set
 from callfix.model import Transcript, Turn
 
 
@@ -131,10 +131,6 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     _say(progress, "aligning")
     result = align_call(evidence, vendor, cfg, glossary=glossary, verifier=_verifier(audio, cfg, glossary))
     result.speakers = name_speakers(result, participants)  # cues from both the speech and the vendor text
-    # The speech evidence alone (no vendor text): what `callfix bench --asr` scores as ASR-only.
-    write_asr_outputs(Transcript(audio=str(audio_path), duration=evidence.duration, languages=evidence.languages,
-                                 segments=evidence.segments, turns=evidence.turns, speakers=result.speakers,
-                                 meta={"asr": evidence.meta.get("asr", {})}), out)
     lap("align")
     # Relative to the output folder, so a run folder moved together with its audio keeps it; the
     # absolute path is the fallback for a folder moved without it.
@@ -142,8 +138,13 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     result.meta["audio_path"] = str(Path(audio_path).resolve())
     result.meta["timings"] = timings
     result.meta["rtf"] = {k: round(v / audio.duration, 4) for k, v in timings.items()} if audio.duration else {}
-    write_outputs(result, out)
-    render_review(out)
+    with output_set(out) as build:  # every output lands together, or none does (a writer failing midway)
+        # The speech evidence alone (no vendor text): what `callfix bench --asr` scores as ASR-only.
+        write_asr_outputs(Transcript(audio=str(audio_path), duration=evidence.duration, languages=evidence.languages,
+                                     segments=evidence.segments, turns=evidence.turns, speakers=result.speakers,
+                                     meta={"asr": evidence.meta.get("asr", {})}), build)
+        write_outputs(result, build)
+        render_review(build)  # a sibling of ``out``: the relative audio path resolves the same
     lap("outputs")  # `timings` is the dict already in result.meta
     return result
 

@@ -78,3 +78,25 @@ def test_pull_into_unwritable_store_is_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert rc == 3, err  # was 70, an internal error
     assert err.count("\n") == 1 and "cannot write to the model store" in err
+
+
+def test_output_set_lands_whole_or_not_at_all(tmp_path):
+    from callfix.io.atomic import atomic_write_text, output_set
+    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.writers import write_outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "transcript.txt").write_text("the earlier run's text\n")
+    t = parse_vendor_text("Good morning\x01 and welcome, everyone.\n")  # XML cannot hold \x01 (read_vendor drops it)
+    with pytest.raises(ValueError):
+        with output_set(out) as build:
+            atomic_write_text(build / "asr.json", "{}")
+            write_outputs(t, build)  # the DOCX writer fails after the text outputs are written
+    assert sorted(p.name for p in out.iterdir()) == ["transcript.txt"]  # was: 4 of the new outputs beside it
+    assert (out / "transcript.txt").read_text() == "the earlier run's text\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.building-")]
+    with output_set(out) as build:
+        atomic_write_text(build / "a.txt", "new")
+        atomic_write_text(build / "sub" / "b.txt", "new")
+    assert (out / "a.txt").read_text() == "new" and (out / "sub" / "b.txt").is_file()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,3 +48,29 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def output_set(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a build folder for a whole set of outputs; they move into ``out_dir`` only when all were written.
+
+    The build folder is a sibling of ``out_dir``, so paths written relative to the outputs (the call
+    audio from the review page) resolve the same from both. A failure leaves ``out_dir`` as it was.
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    except OSError as e:
+        raise OutputError(f"{out}: cannot write ({e.strerror or e})") from None
+    try:
+        yield build
+        for f in sorted(build.rglob("*")):
+            if f.is_file():
+                target = out / f.relative_to(build)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(f, target)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot write ({e.strerror or e})") from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
