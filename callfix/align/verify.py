@@ -116,7 +116,7 @@ class AcousticVerifier:
         if any(w.language != "en" or has_cjk(w.text) for w in words[w1:w2]) or has_cjk(vtext):
             return None
         wordings = {VENDOR: vtext, ASR: atext}
-        for n, alt in enumerate(glossary_wordings(gl, vtext, atext)[: self.opts.max_candidates]):
+        for alt in glossary_wordings(gl, vtext, atext)[: self.opts.max_candidates]:
             wordings[f"glossary:{alt}"] = alt
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext))
@@ -359,9 +359,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         return
     if best != ASR and best != VENDOR:
         text = st.wordings[best]
-        toks_edges = e.vendor if e.vendor else ""
         if best == "redecode" or best.startswith("glossary:"):
-            e.replacement = _restyle(text, toks_edges) if e.kind == "replace" else text
+            e.replacement = _restyle(text, e.vendor) if e.kind == "replace" else text
     alone = acoustic_alone(e, st, best, rules, m)
     glossary = glossary_support(e) or consistent
     if m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
