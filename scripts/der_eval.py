@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Diarization error rate of `callfix diarize` on calls with an exact or published RTTM.
+"""Diarization error rate of `callfix diarize` on recordings with an exact or published RTTM.
 
-Builds synthetic 4–6 speaker calls (scripts/diarize_synth.py: espeak-ng voices, telephone band,
-noise, some overlap), adds any extra WAV/FLAC + RTTM pairs given with --call, runs the
-configured pipeline and prints DER (pyannote.metrics) at collar 0.25 and 0, the speaker count
-found, and the real-time factor (wall clock, and CPU time of this process: the wall figure
-includes waiting for other work on a shared machine).
+Recordings come from folders of audio + RTTM pairs (``NAME.wav|flac|mp3`` beside ``NAME.rttm``;
+a ``NAME.uem`` limits scoring to its spans; a ``NAME.asr.json`` from ``callfix transcribe`` lets the
+call's structure refine the turns, as ``callfix run`` does), from ``--call AUDIO RTTM`` pairs, and, unless
+``--no-synthetic``, from synthetic 4–6 speaker calls (scripts/diarize_synth.py: espeak-ng voices,
+telephone band, noise, some overlap). For each recording it prints DER (pyannote.metrics) at
+collar 0.25 and 0, the speaker count found against the true one, and the real-time factor (wall
+clock, and CPU time of this process: the wall figure includes waiting for other work on a shared
+machine).
 
-    python scripts/der_eval.py [--work /tmp/der] [--call AUDIO RTTM]... [--set diarize.threshold=0.6]
-    python scripts/der_eval.py --sweep diarize.threshold=0.5,0.6,0.7   # tune one knob
+    python scripts/der_eval.py --folder tests/data/ami-excerpts --no-synthetic
+    python scripts/der_eval.py --folder DIR --variant base= --variant seg3=diarize.segmentation=pyannote-segmentation-3.0
+    python scripts/der_eval.py --sweep diarize.threshold=0.5,0.6,0.7     # tune one knob
+    python scripts/der_eval.py --folder DIR --oracle-speakers             # --num-speakers = the true count
+
+A variant is ``NAME=KEY=VALUE;KEY=VALUE…`` over the configuration (and ``--set``). Variants that
+differ only after the embedding step share one segmentation and one embedding pass per recording.
 """
 from __future__ import annotations
 
@@ -29,7 +37,7 @@ from diarize_synth import build_call, pick_voices, random_script  # noqa: E402
 
 from callfix.audio import decode  # noqa: E402
 from callfix.config import load_config, set_dotted  # noqa: E402
-from callfix.diarize.pipeline import diarize_waveform  # noqa: E402
+from callfix.diarize.pipeline import diarize_waveform, load_pipeline  # noqa: E402
 from callfix.diarize.rttm import read_rttm, turns_to_annotation  # noqa: E402
 
 # (uri, speakers, turns, seed, telephone band, SNR dB, overlap rate)
@@ -41,6 +49,10 @@ SYNTHETIC = [
     ("syn5b", 5, 34, 15, False, 30.0, 0.15),
     ("syn6b", 6, 40, 16, True, 15.0, 0.10),
 ]
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
+# Keys that decide segmentation and embeddings; variants equal on these share both passes.
+FRONT_KEYS = ("pipeline", "segmentation", "segmentation_step", "segmentation_threshold", "min_duration_off",
+              "embedding", "embedding_runtime", "embedding_exclude_overlap")
 
 
 def synthetic_calls(work: Path) -> list[tuple[str, Path, Path]]:
@@ -53,54 +65,175 @@ def synthetic_calls(work: Path) -> list[tuple[str, Path, Path]]:
     return calls
 
 
-def score(ref_turns, hyp_turns, uri: str, duration: float) -> dict:
+def folder_calls(folder: Path) -> list[tuple[str, Path, Path]]:
+    """Audio files of ``folder`` (and its subfolders) that have an RTTM of the same stem beside them."""
+    calls = []
+    for audio in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+        rttm = audio.with_suffix(".rttm")
+        if not rttm.is_file():
+            rttms = list(audio.parent.glob("*.rttm"))
+            rttm = rttms[0] if len(rttms) == 1 else rttm
+        if rttm.is_file():
+            calls.append((audio.stem, audio, rttm))
+    if not calls:
+        raise SystemExit(f"{folder}: no audio + RTTM pairs")
+    return calls
+
+
+def read_uem(path: Path, duration: float):
+    from pyannote.core import Segment, Timeline
+
+    spans = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 4:
+                spans.append(Segment(float(parts[2]), min(float(parts[3]), duration)))
+    return Timeline(spans or [Segment(0, duration)])
+
+
+def score(ref_turns, hyp_turns, uri: str, duration: float, uem=None) -> dict:
     from pyannote.core import Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     ref = turns_to_annotation(ref_turns, uri)
     hyp = turns_to_annotation(hyp_turns, uri)
-    uem = Timeline([Segment(0, duration)], uri=uri)
+    uem = Timeline(list(uem) if uem is not None else [Segment(0, duration)], uri=uri)
     out = {}
     for collar in (0.25, 0.0):
-        out[collar] = DiarizationErrorRate(collar=collar, skip_overlap=False)(ref, hyp, uem=uem)
+        c = DiarizationErrorRate(collar=collar, skip_overlap=False)(ref, hyp, uem=uem, detailed=True)
+        out[collar] = (c["diarization error rate"], c["confusion"] + c["missed detection"] + c["false alarm"], c["total"],
+                       {k: c[k] / c["total"] if c["total"] else 0.0
+                        for k in ("missed detection", "false alarm", "confusion")})
     return out
 
 
-def evaluate(cfg: dict, calls, workdir: Path) -> list[dict]:
+class FrontCache:
+    """Segmentation and embeddings per recording, shared by variants that differ only in clustering."""
+
+    def __init__(self):
+        self.store: dict = {}
+
+    def attach(self, cfg: dict) -> None:
+        d = cfg["diarize"]
+        pipe = load_pipeline(d)
+        if getattr(pipe, "_der_cached", False) or not hasattr(pipe, "get_embeddings"):
+            return
+        front = tuple(repr(d.get(k)) for k in FRONT_KEYS)
+        seg, emb = pipe.get_segmentations, pipe.get_embeddings
+
+        def get_segmentations(file, hook=None):
+            key = (file["uri"], front, "seg")
+            if key not in self.store:
+                self.store[key] = seg(file, hook=hook)
+            return self.store[key]
+
+        def get_embeddings(file, binary_segmentations, exclude_overlap=False, hook=None):
+            key = (file["uri"], front, "emb")
+            if key not in self.store:
+                self.store[key] = emb(file, binary_segmentations, exclude_overlap=exclude_overlap, hook=hook)
+            return self.store[key]
+
+        pipe.get_segmentations, pipe.get_embeddings = get_segmentations, get_embeddings
+        pipe._der_cached = True
+
+
+def with_structure(hyp, audio_path: Path, cfg: dict):
+    """Turns refined by the call's structure when ``NAME.asr.json`` (``callfix transcribe``) sits
+    beside the audio: the ASR words' languages and the operator's hand-overs."""
+    from callfix.diarize.structure import StructureOptions, refine_turns
+    from callfix.model import Transcript
+
+    asr = audio_path.with_name(audio_path.stem + ".asr.json")
+    opts = StructureOptions.from_config(cfg["diarize"].get("structure"))
+    if not asr.is_file() or not (opts.split_languages or opts.split_handovers):
+        return hyp
+    return refine_turns(hyp, Transcript.load(asr).words, opts)[0]
+
+
+def evaluate(cfg: dict, calls, workdir: Path, oracle: bool = False, cache: FrontCache | None = None) -> list[dict]:
     rows = []
     for uri, audio_path, rttm in calls:
         audio = decode(audio_path, workdir / uri)
-        ref = read_rttm(rttm).get(uri) or next(iter(read_rttm(rttm).values()))
+        table = read_rttm(rttm)
+        ref = table.get(uri) or next(iter(table.values()))
+        n_ref = len({t.speaker for t in ref})
+        run_cfg = cfg
+        if oracle:
+            run_cfg = {**cfg, "diarize": {**cfg["diarize"], "num_speakers": n_ref,
+                                          "min_speakers": None, "max_speakers": None}}
+        if cache is not None:
+            cache.attach(run_cfg)
         t0, c0 = time.perf_counter(), time.process_time()
-        hyp = diarize_waveform(audio.as_float(), cfg, progress=False, uri=uri)
+        hyp = diarize_waveform(audio.as_float(), run_cfg, progress=False, uri=uri)
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
-        der = score(ref, hyp, uri, audio.duration)
+        hyp = with_structure(hyp, audio_path, run_cfg)
+        der = score(ref, hyp, uri, audio.duration, read_uem(audio_path.with_suffix(".uem"), audio.duration))
         rows.append({
-            "uri": uri, "dur": audio.duration, "ref_spk": len({t.speaker for t in ref}),
-            "hyp_spk": len({t.speaker for t in hyp}), "der25": der[0.25], "der0": der[0.0], "rtf": dt / audio.duration, "cpu_rtf": cpu / audio.duration,
+            "uri": uri, "dur": audio.duration, "ref_spk": n_ref, "hyp_spk": len({t.speaker for t in hyp}),
+            "der25": der[0.25][0], "der0": der[0.0][0], "err": {c: der[c][1] for c in der},
+            "total": {c: der[c][2] for c in der}, "parts": der[0.25][3], "rtf": dt / audio.duration, "cpu_rtf": cpu / audio.duration,
         })
     return rows
+
+
+def pooled(rows: list[dict], collar: float) -> float:
+    """DER over all recordings together (errors summed over total reference speech), as NIST scores a set."""
+    err = sum(r["err"][collar] for r in rows)
+    total = sum(r["total"][collar] for r in rows)
+    return err / total if total else 0.0
+
+
+def summary(rows: list[dict]) -> dict:
+    m = lambda k: sum(r[k] for r in rows) / len(rows)  # noqa: E731
+    small = [r for r in rows if r["ref_spk"] <= 4]
+    return {"der25": m("der25"), "der0": m("der0"), "rtf": m("rtf"), "cpu_rtf": m("cpu_rtf"),
+            "pooled25": pooled(rows, 0.25), "pooled0": pooled(rows, 0.0),
+            "count_ok": sum(abs(r["hyp_spk"] - r["ref_spk"]) <= 1 for r in small), "small": len(small),
+            "count_exact": sum(r["hyp_spk"] == r["ref_spk"] for r in rows), "n": len(rows)}
 
 
 def print_table(rows: list[dict], title: str = "") -> None:
     if title:
         print(f"\n## {title}")
-    print(f"{'call':<22}{'dur s':>8}{'ref spk':>9}{'hyp spk':>9}{'DER@.25':>9}{'DER@0':>8}{'RTF':>7}{'CPU RTF':>9}")
+    print(f"{'recording':<22}{'dur s':>8}{'ref spk':>9}{'hyp spk':>9}{'DER@.25':>9}{'DER@0':>8}{'RTF':>7}{'CPU RTF':>9}"
+          "   miss / FA / confusion @.25")
     for r in rows:
+        parts = r["parts"]
         print(f"{r['uri']:<22}{r['dur']:>8.1f}{r['ref_spk']:>9}{r['hyp_spk']:>9}"
-              f"{100 * r['der25']:>8.1f}%{100 * r['der0']:>7.1f}%{r['rtf']:>7.3f}{r['cpu_rtf']:>9.3f}")
+              f"{100 * r['der25']:>8.1f}%{100 * r['der0']:>7.1f}%{r['rtf']:>7.3f}{r['cpu_rtf']:>9.3f}"
+              f"   {100 * parts['missed detection']:.1f} / {100 * parts['false alarm']:.1f} / "
+              f"{100 * parts['confusion']:.1f}")
     if len(rows) > 1:
-        m = lambda k: sum(r[k] for r in rows) / len(rows)  # noqa: E731
-        print(f"{'mean':<22}{'':>8}{'':>9}{'':>9}{100 * m('der25'):>8.1f}%{100 * m('der0'):>7.1f}%{m('rtf'):>7.3f}{m('cpu_rtf'):>9.3f}")
+        s = summary(rows)
+        print(f"{'mean':<22}{'':>8}{'':>9}{'':>9}{100 * s['der25']:>8.1f}%{100 * s['der0']:>7.1f}%"
+              f"{s['rtf']:>7.3f}{s['cpu_rtf']:>9.3f}")
+        print(f"{'pooled':<22}{'':>8}{'':>9}{'':>9}{100 * s['pooled25']:>8.1f}%{100 * s['pooled0']:>7.1f}%")
+        print(f"speaker count exact on {s['count_exact']}/{s['n']}; within 1 on {s['count_ok']}/{s['small']} "
+              "recordings of <= 4 speakers")
+    sys.stdout.flush()
+
+
+def parse_variant(text: str) -> tuple[str, list[tuple[str, str]]]:
+    name, _, body = text.partition("=")
+    sets = []
+    for item in filter(None, (x.strip() for x in body.split(";"))):
+        k, v = item.split("=", 1)
+        sets.append((k, v))
+    return name, sets
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "callfix-der")
+    ap.add_argument("--folder", type=Path, action="append", default=[], help="audio + RTTM pairs (repeatable)")
     ap.add_argument("--call", nargs=2, action="append", default=[], metavar=("AUDIO", "RTTM"))
     ap.add_argument("--no-synthetic", action="store_true")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--sweep", help="KEY=V1,V2,… evaluate each value")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=V;KEY=V",
+                    help="a configuration to compare (repeatable; NAME= alone is the base configuration)")
+    ap.add_argument("--oracle-speakers", action="store_true", help="pass the true speaker count as --num-speakers")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     cfg = load_config()
@@ -108,18 +241,39 @@ def main() -> None:
         k, v = item.split("=", 1)
         set_dotted(cfg, k, v)
     calls = [] if a.no_synthetic else synthetic_calls(a.work)
+    for folder in a.folder:
+        calls.extend(folder_calls(folder))
     for audio, rttm in a.call:
         calls.append((Path(audio).stem, Path(audio), Path(rttm)))
+    cache = FrontCache()
+    variants = [parse_variant(v) for v in a.variant]
     if a.sweep:
         key, values = a.sweep.split("=", 1)
-        for v in values.split(","):
-            set_dotted(cfg, key, v)
-            print_table(evaluate(cfg, calls, a.work), f"{key}={v}")
-    else:
+        variants = [(f"{key}={v}", [(key, v)]) for v in values.split(",")]
+    if not variants:
         d = cfg["diarize"]
-        print_table(evaluate(cfg, calls, a.work),
-                    f"pipeline={d['pipeline']} segmentation={d['segmentation']} embedding={d['embedding']} "
-                    f"{d['clustering']} {d.get('method')} threshold={d.get('threshold')}")
+        variants = [(f"pipeline={d['pipeline']} segmentation={d['segmentation']} embedding={d['embedding']} "
+                     f"{d['clustering']} {d.get('method')} threshold={d.get('threshold')}", [])]
+    results = []
+    for name, sets in variants:
+        vcfg = load_config()
+        for item in a.set:
+            k, v = item.split("=", 1)
+            set_dotted(vcfg, k, v)
+        for k, v in sets:
+            set_dotted(vcfg, k, v)
+        rows = evaluate(vcfg, calls, a.work, oracle=a.oracle_speakers, cache=cache)
+        print_table(rows, name + (" (oracle speaker count)" if a.oracle_speakers else ""))
+        results.append((name, rows))
+    if len(results) > 1:
+        print("\n## summary")
+        print(f"{'variant (mean DER; pooled)':<40}{'DER@.25':>9}{'DER@0':>8}{'pooled.25':>10}{'pooled0':>8}"
+              f"{'count +-1':>11}{'exact':>7}{'CPU RTF':>9}")
+        for name, rows in results:
+            s = summary(rows)
+            print(f"{name[:39]:<40}{100 * s['der25']:>8.1f}%{100 * s['der0']:>7.1f}%"
+                  f"{100 * s['pooled25']:>9.1f}%{100 * s['pooled0']:>7.1f}%"
+                  f"{s['count_ok']:>6}/{s['small']:<4}{s['count_exact']:>4}/{s['n']:<3}{s['cpu_rtf']:>8.3f}")
 
 
 if __name__ == "__main__":

@@ -379,3 +379,48 @@ def test_long_calls_cluster_a_subset_and_label_every_embedding(monkeypatch):
     pairs = {(int(a), int(b)) for a, b in zip(full, part)}
     assert len(pairs) == 3
     assert {(int(a), int(b)) for a, b in zip(truth, part)} == {(k, dict(zip(truth, part))[k]) for k in range(3)}
+
+
+def _spectral():
+    from callfix.diarize.clustering import SpectralClustering
+
+    c = SpectralClustering()
+    c.instantiate({"method": "average", "threshold": 0.7, "min_cluster_size": 5, "pval": 0.1,
+                   "min_neighbours": 10, "merge_similarity": 0.7})
+    return c
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 7])
+def test_spectral_clustering_finds_the_number_of_voices(k):
+    x, truth = _blobs(k, 25, 0.6, seed=k)
+    labels = _spectral().cluster(x.copy())
+    assert len(set(labels)) == k
+    assert len(set(zip(labels, truth))) == k
+
+
+@pytest.mark.parametrize("per,spread", [(6, 0.5), (12, 0.8), (60, 0.6)])
+def test_spectral_clustering_holds_on_few_and_many_embeddings(per, spread):
+    x, truth = _blobs(3, per, spread, seed=per)
+    labels = _spectral().cluster(x.copy())
+    assert len(set(labels)) == 3 and len(set(zip(labels, truth))) == 3
+
+
+def test_spectral_clustering_honours_bounds_exactly():
+    x, _ = _blobs(4, 20, 0.6)
+    c = _spectral()
+    assert len(set(c.cluster(x.copy(), min_clusters=1, max_clusters=2))) <= 2
+    assert len(set(c.cluster(x.copy(), min_clusters=5, max_clusters=8))) >= 5
+    for k in range(1, 9):
+        assert len(set(c.cluster(x.copy(), num_clusters=k, min_clusters=k, max_clusters=k))) == k
+
+
+def test_spectral_clustering_of_a_long_call_links_a_subset(monkeypatch):
+    import numpy as np
+
+    from callfix.diarize import clustering
+
+    x, truth = _blobs(3, 300, 0.6, seed=3)
+    monkeypatch.setattr(clustering, "MAX_SPECTRAL", 250)
+    labels = _spectral().cluster(x.copy())
+    assert labels.shape == (900,) and len(np.unique(labels)) == 3
+    assert len(set(zip(labels, truth))) == 3

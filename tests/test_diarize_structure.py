@@ -206,3 +206,15 @@ def test_paragraph_split_keeps_every_vendor_word():
     runs = speaker_runs(t, p)
     assert [r.speaker for r in runs] == ["IR", "AN"]  # the 3-token edge sentence joins its neighbour
     assert " ".join(r.text for r in runs) == text
+
+
+def test_structure_never_adds_speakers_beyond_the_users_bound():
+    turns, words = _interpreted_call()
+    two = {**StructureOptions.from_config({"structure": {"split_handovers": False}, "max_speakers": 2}).__dict__}
+    out, report = refine_turns(turns, words, StructureOptions(**two))
+    assert {t.speaker for t in out} == {"SPEAKER_00", "SPEAKER_01"} and not report.language_splits
+    opts = StructureOptions.from_config({"structure": {"split_handovers": False}, "num_speakers": 3})
+    assert opts.max_speakers == 3
+    out, _ = refine_turns(turns, words, opts)
+    assert len({t.speaker for t in out}) == 3
+    assert StructureOptions.from_config({"split_languages": False}).max_speakers is None

@@ -56,7 +56,8 @@ def assign_speakers(t: Transcript, structure: StructureOptions | dict | None = N
 
     First the call's structure refines the turns (``structure.py``: a cluster speaking two
     languages is two speakers, an operator's hand-over ends a turn); ``structure`` is a
-    ``StructureOptions`` or the ``diarize.structure`` config section.
+    ``StructureOptions``, the ``diarize.structure`` config section, or the whole ``diarize``
+    section (whose num_speakers/max_speakers the structure then never exceeds).
     """
     opts = structure if isinstance(structure, StructureOptions) else StructureOptions.from_config(structure)
     words = t.words

@@ -49,7 +49,7 @@ def run(args) -> int:
         raise InputError(f"{args.asr}: transcript covers {t.duration:.1f} s but {args.audio} lasts {audio.duration:.1f} s")
     t.turns = turns
     if t.segments or t.paragraphs:
-        assign_speakers(t, cfg["diarize"].get("structure"))
+        assign_speakers(t, cfg["diarize"])
         turns = t.turns  # refined by the call's structure
     name_speakers(t, participants)
     t.meta.setdefault("diarize", {})["pipeline"] = cfg["diarize"].get("pipeline")

@@ -27,6 +27,7 @@ from callfix.errors import CallfixError, InputError, ModelMissingError  # noqa: 
 from callfix.model import Turn  # noqa: E402
 
 DEFAULT = "callfix-default"
+OURS = ("SpectralClustering", "SilhouetteAgglomerativeClustering")  # callfix/diarize/clustering.py
 
 _CACHE: dict[str, Any] = {}
 
@@ -95,8 +96,8 @@ def _default_pipeline(d: dict):
 
     seg = _load_segmentation(d.get("segmentation") or "pyannote-segmentation")
     emb = _load_embedding(d.get("embedding") or "campplus-cn-en", d.get("embedding_runtime") or "onnx")
-    clustering = d.get("clustering") or "SilhouetteAgglomerativeClustering"
-    ours = clustering == "SilhouetteAgglomerativeClustering"
+    clustering = d.get("clustering") or "SpectralClustering"
+    ours = clustering in OURS
     pipe = WindowedSpeakerDiarization(
         segmentation=seg,
         segmentation_step=float(d.get("segmentation_step", 0.1)),
@@ -108,23 +109,26 @@ def _default_pipeline(d: dict):
         segmentation_batch_size=int(d.get("segmentation_batch_size", 8)),
     )
     if ours:
-        from callfix.diarize.clustering import SilhouetteAgglomerativeClustering
+        from callfix.diarize import clustering as ours_module
 
-        pipe.clustering = SilhouetteAgglomerativeClustering(metric=pipe._embedding.metric)
+        pipe.clustering = getattr(ours_module, clustering)(metric=pipe._embedding.metric)
     params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.get("min_duration_off", 0.0))}}
     if not pipe._segmentation.model.specifications.powerset:
         params["segmentation"]["threshold"] = float(d.get("segmentation_threshold", 0.5))
-    if clustering in ("AgglomerativeClustering", "SilhouetteAgglomerativeClustering"):
+    if clustering in ("AgglomerativeClustering", *OURS):
         params["clustering"] = {
             "method": d.get("method", "average"),
             "threshold": float(d.get("threshold", 0.7)),
             "min_cluster_size": int(d.get("min_cluster_size", 5)),
         }
-        if ours:
+        if clustering == "SilhouetteAgglomerativeClustering":
             params["clustering"]["min_silhouette"] = float(d.get("min_silhouette", 0.1))
+        if clustering == "SpectralClustering":
+            params["clustering"].update(pval=float(d.get("pval", 0.1)), min_neighbours=int(d.get("min_neighbours", 10)),
+                                        merge_similarity=float(d.get("merge_similarity", 0.7)))
     else:
         raise CallfixError(f"diarize.clustering={clustering}: the default pipeline supports "
-                           "SilhouetteAgglomerativeClustering and AgglomerativeClustering")
+                           f"{', '.join(OURS)} and AgglomerativeClustering")
     pipe.instantiate(params)
     return pipe
 

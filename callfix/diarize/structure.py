@@ -30,12 +30,25 @@ class StructureOptions:
     language_min_seconds: float = 10.0  # a cluster needs this much such speech in each of two languages
     split_handovers: bool = True
     handover_min_after: float = 1.5  # a turn must run on this long after the hand-over to be cut
+    max_speakers: int | None = None  # the user's bound (num_speakers or max_speakers): never exceeded
 
     @classmethod
     def from_config(cls, d: dict | None) -> "StructureOptions":
-        d = d or {}
+        """From the ``diarize.structure`` section, or the whole ``diarize`` section (then its
+        ``num_speakers``/``max_speakers`` bound the speakers the structure may add)."""
+        d = dict(d or {})
+        if isinstance(d.get("structure"), dict) or any(k in d for k in ("num_speakers", "max_speakers")):
+            bound = d.get("num_speakers") or d.get("max_speakers")
+            d = {**(d.get("structure") or {}), "max_speakers": bound}
         names = cls.__dataclass_fields__
-        return cls(**{k: type(getattr(cls, k))(v) for k, v in d.items() if k in names and v is not None})
+        out = {}
+        for k, v in d.items():
+            if k in names and v is not None:
+                out[k] = int(v) if k == "max_speakers" else type(getattr(cls, k))(v)
+        return cls(**out)
+
+    def may_add(self, used: set[str]) -> bool:
+        return self.max_speakers is None or len(used) < self.max_speakers
 
 
 @dataclass
@@ -102,6 +115,8 @@ def split_by_language(turns: list[Turn], words: list[Word], opts: StructureOptio
         # The cluster's main language keeps the label; each other language becomes a speaker of its own.
         main = max(per, key=lambda lang: (per[lang], lang))
         for lang in sorted(set(per) - {main}):
+            if not opts.may_add(used):
+                break
             label = _new_label(used)
             used.add(label)
             moved = 0.0
@@ -191,6 +206,8 @@ def cut_at_handovers(turns: list[Turn], words: list[Word], opts: StructureOption
             # one turn holds both the hand-over's end and speech well after it
             if t.start < end - 0.2 and t.start < cut and t.end > cut + opts.handover_min_after:
                 if t.speaker == operator:
+                    if not opts.may_add(used):
+                        break
                     label = _new_label(used)
                     used.add(label)
                     before, after = Turn(operator, t.start, cut), Turn(label, cut, t.end)
