@@ -16,6 +16,55 @@ from callfix.batch.manifest import CallSpec
 from callfix.errors import CallfixError
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc), children before grandchildren."""
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+    out, todo = [], list(children.get(pid, []))
+    while todo:
+        p = todo.pop(0)
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+# Run beside a batch that started its own Ray: when the batch process dies, however it dies (its pipe to
+# here closes), every process Ray started under it is killed. Ray's own reaper only SIGTERMs its process
+# group, which the agents and actor workers have left or ignore.
+_WATCHDOG = """
+import os, signal, sys
+from callfix.batch.ray_executor import descendants
+roots = [int(p) for p in sys.argv[2:]]  # argv[1] names this watchdog in ps
+sys.stdin.buffer.read()
+doomed = [q for p in roots for q in [p, *descendants(p)]]
+for p in doomed:
+    try:
+        os.kill(p, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+def start_watchdog(before: set[int]):
+    """A watchdog for the processes the driver gained since ``before`` (those ``ray.init`` started)."""
+    import subprocess
+    import sys
+
+    roots = [p for p in descendants(os.getpid()) if p not in before]
+    if not roots or not os.path.isdir("/proc"):
+        return None
+    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, "callfix.batch.ray_executor", *map(str, roots)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # not in the group a terminal or Ray's reaper signals
+
+
 class CallWorker:
     """Ray actor body: runs calls one at a time in one process, so the pipeline's model cache persists."""
 
@@ -51,7 +100,9 @@ class RayExecutor:
         cpus = float(b.get("ray_cpus_per_worker") or 1)
         gpus = float(b.get("ray_gpus_per_worker") or 0)
         self._own = not ray.is_initialized()
+        self._watchdog = None
         if self._own:
+            before = set(descendants(os.getpid())) if os.path.isdir("/proc") else set()
             try:
                 if address:
                     ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
@@ -61,6 +112,8 @@ class RayExecutor:
             except Exception as e:  # ConnectionError, RuntimeError … from ray.init
                 first = str(e).splitlines()[0] if str(e) else e.__class__.__name__
                 raise CallfixError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {first}") from None
+            if not address:  # a private Ray dies with this process, even a SIGKILLed one
+                self._watchdog = start_watchdog(before)
         # Each actor runs its ASR on the CPUs it reserved.
         self.cfg = {**cfg, "asr": {**cfg["asr"], "cpu_threads": max(1, int(cpus))}}
         self.queue = Queue(maxsize=1000, actor_options={"num_cpus": 0})
@@ -135,3 +188,6 @@ class RayExecutor:
         self.queue.shutdown()
         if self._own:
             self.ray.shutdown()
+        if self._watchdog is not None:
+            self._watchdog.stdin.close()  # leftovers of the shutdown go too
+            self._watchdog.wait(timeout=30)
