@@ -188,3 +188,29 @@ def test_a_name_the_asr_hears_elsewhere_is_not_overruled_by_one_mention():
     s.scores = {VENDOR: -20.0, ASR: -10.0}
     decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
     assert s.edit.decision == "suggested" and "elsewhere in the call" in s.edit.reason
+
+
+def test_known_confusions_are_read_with_the_words_around_an_edit():
+    from callfix.align.glossary import load_glossaries
+    from callfix.align.verify import confusion_wordings
+
+    gl = load_glossaries(["earnings", "kingsoft-cloud"])
+    assert confusion_wordings(gl, "On the call today from", "Google", "Cloud, we have") == [("Google Cloud", "Kingsoft")]
+    assert confusion_wordings(gl, "Welcome to", "kings of the cloud's", "fourth quarter") == \
+        [("kings of the cloud", "Kingsoft Cloud's")]
+    assert confusion_wordings(gl, "Our", "growth", "margin was 20%") == [("growth margin", "gross")]
+    assert confusion_wordings(gl, "Google Cloud and", "AWS", "grew") == []  # the confusion is in the context only
+
+
+def test_a_known_confusion_the_audio_favours_is_applied_whatever_the_asr_read():
+    s = _stretch(0, 1, "Google", "King's Office", asr_probability_min=0.27)
+    s.wordings["confusion:Google Cloud"] = "Kingsoft"
+    s.scores = {VENDOR: -19.7, ASR: -9.2, "confusion:Google Cloud": -11.1}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    assert s.edit.decision == "applied" and s.edit.replacement == "Kingsoft"
+    # the speaker really said "Google": the vendor's wording wins and stays
+    s = _stretch(0, 1, "Google", "Goo", asr_probability_min=0.5)
+    s.wordings["confusion:Google Cloud"] = "Kingsoft"
+    s.scores = {VENDOR: -6.0, ASR: -7.5, "confusion:Google Cloud": -15.0}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    assert s.edit.decision == "kept"

@@ -53,7 +53,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
         out.edits = build_edits(al, gl, acfg)
         if verifier is not None:
             tv = time.perf_counter()
-            info["verify"] = {**verifier(al.words, out.edits, gl, Rules.from_config(acfg)),
+            info["verify"] = {**verifier(al.words, out.edits, gl, Rules.from_config(acfg), out.paragraphs),
                               "seconds": round(time.perf_counter() - tv, 3)}
     _paragraph_facts(out, al, acfg)
     by_paragraph = _edits_by_paragraph(out.edits)

@@ -64,8 +64,9 @@ def call_glossary(vendor: Transcript, shared: list[str] | None, participants: li
     people = Glossary(sources=["participants"] if participants else [])
     for p in participants or []:
         people.names += [str(x) for x in [p.get("name"), *(p.get("aliases") or [])] if x]
-        if p.get("organization"):
+        if p.get("organization") and str(p["organization"]) not in people.terms:
             people.terms.append(str(p["organization"]))
+            people.priority.append(str(p["organization"]))
     own = Glossary(sources=["vendor text"])
     known = {t.lower() for t in [*gl.canonical(), *people.names, *people.terms]}
     own.candidates = [n for n in people_and_companies(text) if n.lower() not in known]

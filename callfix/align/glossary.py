@@ -21,11 +21,14 @@ class Glossary:
     candidates: list[str] = field(default_factory=list)
     company: str | None = None
     aliases: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)  # the call's company and its firms' names
 
     def hotwords(self) -> list[str]:
-        """Spellings worth biasing a decoder towards: names first (rarest), then terms."""
+        """Spellings worth biasing a decoder towards, rarest first: the company's own terms, full
+        names, the domain's terms, then one-word names (the prompt holds only the first few)."""
         seen: dict[str, None] = {}
-        for w in [*self.names, *self.terms]:
+        full = [n for n in self.names if " " in n.strip() and not n.startswith(("Mr.", "Ms.", "Dr."))]
+        for w in [*self.priority, *full, *self.terms, *self.names]:
             seen.setdefault(w, None)
         return list(seen)
 
@@ -62,6 +65,7 @@ def load_glossary(name_or_path: str) -> Glossary:
         sources=[str(p)],
         company=str(data["company"]) if data.get("company") else None,
         aliases=[str(a) for a in aliases],
+        priority=[str(t) for t in terms] if data.get("company") else [],
     )
 
 
@@ -88,6 +92,7 @@ def load_glossaries(names_or_paths: list[str] | None) -> Glossary:
         out.names += [t for t in g.names if t not in out.names]
         out.confusions.update(g.confusions)
         out.sources += g.sources
+        out.priority += [t for t in g.priority if t not in out.priority]
     return out
 
 
@@ -97,6 +102,7 @@ def merged(*glossaries: Glossary) -> Glossary:
         out.terms += [t for t in g.terms if t not in out.terms]
         out.names += [t for t in g.names if t not in out.names]
         out.candidates += [t for t in g.candidates if t not in out.candidates]
+        out.priority += [t for t in g.priority if t not in out.priority]
         out.confusions.update(g.confusions)
         out.sources += [s for s in g.sources if s not in out.sources]
     return out

@@ -92,8 +92,9 @@ class AcousticVerifier:
         self.transcribe_opts, self.prompt = transcribe_opts, prompt
         self.stats = {"windows": 0, "rows": 0, "stretches": 0, "redecoded": 0}
 
-    def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules) -> dict:
-        stretches = [s for e in edits if (s := self._stretch(words, e, gl)) is not None]
+    def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules, paragraphs=None) -> dict:
+        """``paragraphs``: the vendor's, so a known confusion can be read with the words around an edit."""
+        stretches = [s for e in edits if (s := self._stretch(words, e, gl, paragraphs)) is not None]
         heard = heard_text(words)
         for st in stretches:
             st.attested = name_like(st.wordings[VENDOR]) and f" {' '.join(phrase_units(st.wordings[VENDOR]))} " in heard
@@ -108,7 +109,7 @@ class AcousticVerifier:
         self.stats["consistent"] = len(mentions)
         return self.stats
 
-    def _stretch(self, words: list[Word], e: Edit, gl: Glossary) -> Stretch | None:
+    def _stretch(self, words: list[Word], e: Edit, gl: Glossary, paragraphs=None) -> Stretch | None:
         piece = stretch_of(e)
         if piece is None or e.kind not in ("replace", "insert", "delete") or e.language != "en":
             return None
@@ -118,6 +119,10 @@ class AcousticVerifier:
         wordings = {VENDOR: vtext, ASR: atext}
         for alt in glossary_wordings(gl, vtext, atext)[: self.opts.max_candidates]:
             wordings[f"glossary:{alt}"] = alt
+        if paragraphs is not None and e.kind == "replace" and 0 <= e.paragraph < len(paragraphs):
+            text = paragraphs[e.paragraph].text
+            for wrong, alt in confusion_wordings(gl, text[:e.char_start], vtext, text[e.char_end:]):
+                wordings[f"confusion:{wrong}"] = alt
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext))
 
@@ -184,6 +189,55 @@ def speech_seconds(samples) -> float:
     return sum(s["end"] - s["start"] for s in spans) / 16000
 
 
+def confusion_wordings(gl: Glossary, left: str, vendor: str, right: str) -> list[tuple[str, str]]:
+    """Known confusions the vendor's wording is part of, read with up to three words either side:
+    (the confused form, what replaces the vendor's words). "Google" before "Cloud" with the confusion
+    Google Cloud -> Kingsoft Cloud gives "Kingsoft"; a target that would change the context is skipped."""
+    lw, vw, rw = left.split()[-3:], vendor.split(), right.split()[:3]
+    if not vw:
+        return []
+    words = [*lw, *vw, *rw]
+    keys = [tuple(re.sub(r"['\u2019]s$", "", u) for u in phrase_units(w)) for w in words]
+    flat = [u for k in keys for u in k]
+    owner = [i for i, k in enumerate(keys) for _ in k]
+    v0, v1 = len(lw), len(lw) + len(vw)
+    out = []
+    for wrong, target in gl.confusions.items():
+        wu = phrase_units(wrong)
+        if not wu:
+            continue
+        for s in range(len(flat) - len(wu) + 1):
+            if tuple(flat[s:s + len(wu)]) != wu:
+                continue
+            a, b = owner[s], owner[s + len(wu) - 1] + 1
+            if b <= v0 or a >= v1:
+                continue  # the confusion lies in the context only
+            tw = target.split()
+            pre, post = words[a:v0] if a < v0 else [], words[v1:b] if b > v1 else []
+            # the context words inside the confusion must come through unchanged
+            if pre and _bare(tw[:len(pre)]) != _bare(pre):
+                continue
+            if post and _bare(tw[len(tw) - len(post):]) != _bare(post):
+                continue
+            core = tw[len(pre):len(tw) - len(post)]
+            if not core:
+                continue
+            inner = [*vw[max(0, a - v0):len(vw) - max(0, v1 - b)]]
+            outside_left = vw[:max(0, a - v0)]
+            outside_right = vw[len(vw) - max(0, v1 - b):] if v1 > b else []
+            alt = " ".join([*outside_left, *core, *outside_right]) if inner else ""
+            if alt and re.search(r"['\u2019]s\W*$", vw[-1]) and b >= v1 and not alt.endswith("'s"):
+                alt += "'s"  # the vendor's possessive stays
+            if alt:
+                out.append((wrong, _restyle(alt, vendor) if len(vw) == len(inner) else alt))
+            break
+    return out
+
+
+def _bare(words: list[str]) -> list[str]:
+    return [re.sub(r"['\u2019]s$", "", strip_punct(x).lower()) for x in words]
+
+
 def glossary_wordings(gl: Glossary, vendor: str, asr: str) -> list[str]:
     """Glossary spellings that sound like the stretch: candidates for the audio to weigh."""
     v, a = strip_punct(vendor), strip_punct(asr)
@@ -205,6 +259,8 @@ def plan_windows(words: list[Word], stretches: list[Stretch], opts: VerifyOption
     """Stretches grouped into windows of English ASR words, cut at pauses, at most max_window long."""
     out: list[Window] = []
     for st in sorted(stretches, key=lambda s: (s.w1, s.w2)):
+        if not all(_english(w) for w in words[st.w1:st.w2]):
+            continue  # Mandarin speech is judged as a whole paragraph, not word by word
         a, b = _extend(words, st.w1, -1, opts), _extend(words, st.w2, 1, opts)
         if b <= a:
             continue
@@ -363,7 +419,16 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             e.replacement = _restyle(text, e.vendor) if e.kind == "replace" else text
     alone = acoustic_alone(e, st, best, rules, m)
     glossary = glossary_support(e) or consistent
-    if m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
+    confused = {k: v - sc[VENDOR] for k, v in sc.items() if k.startswith("confusion:")}
+    known = max(confused, key=confused.get) if confused else None
+    if known and confused[known] >= opts.apply_margin and not long and (alone is not None or best == known):
+        # A known confusion and the audio agree, whatever the ASR itself read there.
+        e.replacement = st.wordings[known]
+        e.decision = "applied"
+        e.confidence = round(max(e.confidence, margin_confidence(confused[known], opts.apply_margin)), 3)
+        e.reason = (f"known confusion '{known.split(':', 1)[1]}' -> '{gl_target(st, known)}'; the audio favours "
+                    f"'{_short(e.replacement)}' over the vendor's wording by {confused[known]:.1f} nats")
+    elif m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
         e.decision = "applied"
         e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
         e.reason = f"the audio favours '{_short(st.wordings[best])}' over the vendor's wording by {m:.1f} nats"
@@ -387,6 +452,10 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             e.decision = "suggested"
         e.confidence = round(min(e.confidence, 0.79), 3)
         e.reason += f"; the audio cannot tell the wordings apart ({m:+.1f} nats)"
+
+
+def gl_target(st: Stretch, label: str) -> str:
+    return st.wordings[label]
 
 
 def glossary_support(e: Edit) -> str | None:
