@@ -150,20 +150,23 @@ class AcousticVerifier:
             st.edit.evidence["redecoded"] = text
 
     def _score(self, words: list[Word], win: Window) -> None:
-        labels = [VENDOR, ASR] + sorted({k for st in win.stretches for k in st.wordings} - {VENDOR, ASR})
+        # Row k puts every stretch in its k-th wording (its ASR reading once it has no more), so a
+        # window costs as many decoder rows as its most contested stretch has wordings.
+        extra = [[k for k in st.wordings if k not in (VENDOR, ASR)] for st in win.stretches]
+        choices = [[VENDOR] * len(extra), [ASR] * len(extra)]
+        choices += [[x[k] if k < len(x) else ASR for x in extra] for k in range(max(map(len, extra), default=0))]
         rows, slots = [], []
-        for label in labels:
-            text, spans = window_text(words, win, label)
+        for choice in choices:
+            text, spans = window_text(words, win, choice)
             rows.append(text)
             slots.append(spans)
         scored = self.backend.score_texts(self.audio.window(win.start, win.end), rows, "en", self.prompt)
         self.stats["windows"] += 1
         self.stats["rows"] += len(rows)
         self.stats["stretches"] += len(win.stretches)
-        for label, sc, spans in zip(labels, scored, slots):
-            for st, (a, b) in zip(win.stretches, spans):
-                if label in st.wordings:
-                    st.scores[label] = sc.span(a, b)
+        for choice, sc, spans in zip(choices, scored, slots):
+            for st, label, (a, b) in zip(win.stretches, choice, spans):
+                st.scores.setdefault(label, sc.span(a, b))
 
 
 def spelled_name(gl: Glossary, text: str) -> str | None:
@@ -330,9 +333,11 @@ def _edges(words: list[Word], a: int, b: int) -> tuple[float, float]:
     return max(0.0, lo), max(hi, lo + 0.1)
 
 
-def window_text(words: list[Word], win: Window, label: str) -> tuple[str, list[tuple[int, int]]]:
-    """The window's text with every stretch in wording ``label`` (the ASR's where it has none),
-    and for each stretch the characters its score covers: its own and those up to the next one."""
+def window_text(words: list[Word], win: Window, label: str | list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The window's text with every stretch in wording ``label`` (the ASR's where it has none; a
+    list gives each stretch its own), and for each stretch the characters its score covers: its
+    own and those up to the next one."""
+    labels = label if isinstance(label, list) else [label] * len(win.stretches)
     parts: list[str] = []
     starts: list[int] = []
     length = 0
@@ -347,10 +352,10 @@ def window_text(words: list[Word], win: Window, label: str) -> tuple[str, list[t
             length += len(text)
 
     i = win.a
-    for st in win.stretches:
+    for st, lab in zip(win.stretches, labels):
         put(join_words(words[i:st.w1]))
         starts.append(length)
-        put(st.wordings.get(label, st.wordings[ASR]))
+        put(st.wordings.get(lab, st.wordings[ASR]))
         i = st.w2
     put(join_words(words[i:win.b]))
     text = " ".join(parts)
