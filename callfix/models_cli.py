@@ -51,7 +51,18 @@ def _verify(args) -> int:
         st = models.status(name, deep=True)
         print(f"{name}: {st.state}{' (' + st.detail + ')' if st.detail else ''}")
         bad += st.state == "corrupt"
+    _verify_exports()
     return 1 if bad else 0
+
+
+def _verify_exports() -> None:
+    """The CAM++ ONNX export beside its checkpoint: trusted only when it hashes to its note (else made again)."""
+    from callfix.diarize.embedding import CHECKPOINT, _stored_export
+
+    onnx = models.model_dir("campplus-cn-en") / CHECKPOINT.replace(".pt", ".onnx")
+    if onnx.is_file():
+        ok = _stored_export(onnx) is not None
+        print(f"campplus-cn-en ONNX export: {'ok' if ok else 'damaged or stale (exported again at the next diarization)'}")
 
 
 def _convert(args) -> int:

@@ -100,3 +100,17 @@ def test_output_set_lands_whole_or_not_at_all(tmp_path):
         atomic_write_text(build / "a.txt", "new")
         atomic_write_text(build / "sub" / "b.txt", "new")
     assert (out / "a.txt").read_text() == "new" and (out / "sub" / "b.txt").is_file()
+
+
+def test_models_verify_names_a_damaged_onnx_export(tmp_path, monkeypatch, capsys, models_ready):
+    from callfix.diarize.embedding import CHECKPOINT
+
+    folder = tmp_path / "models" / "campplus-cn-en"
+    folder.mkdir(parents=True)
+    shutil.copy(models.model_dir("campplus-cn-en") / CHECKPOINT, folder / CHECKPOINT)
+    (folder / CHECKPOINT.replace(".pt", ".onnx")).write_bytes(b"\0" * 1000)  # newer than the checkpoint
+    monkeypatch.setenv("CALLFIX_HOME", str(tmp_path))
+    main(["models", "verify"])
+    out = capsys.readouterr().out
+    assert "campplus-cn-en: ok" in out  # was all it said
+    assert "campplus-cn-en ONNX export: damaged or stale" in out
