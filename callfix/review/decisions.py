@@ -78,6 +78,8 @@ def load_decisions(path: str | Path, t: Transcript, transcript_path: str | Path 
         raise InputError(f"{p}: not UTF-8 text") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{p}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise InputError(f"{p}: not a decisions file (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("decisions"), dict) or "transcript" not in data:
         raise InputError(f'{p}: expected {{"transcript": id, "decisions": {{edit id: "accept"|"reject"}}}}')
     want = transcript_id(t)

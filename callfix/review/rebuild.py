@@ -99,6 +99,9 @@ def paragraph_map(t: Transcript) -> dict[int, Paragraph]:
 
 def check_edits(t: Transcript, source: str) -> None:
     """Every edit must point into its paragraph with offsets that cover its vendor text."""
+    for i, par in enumerate(t.paragraphs):  # an index lands in the page's markup and ids: whole numbers only
+        if isinstance(par.index, bool) or not isinstance(par.index, int):
+            raise InputError(f"{source}: paragraph {i} has index {str(par.index)[:40]!r}; expected a whole number")
     paras = paragraph_map(t)
     seen: set[str] = set()
     for e in t.edits:
