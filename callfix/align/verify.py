@@ -42,7 +42,8 @@ class VerifyOptions:
     max_gap: float = 1.5  # a longer pause ends a window's context (it may hide unheard speech)
     redecode_gap: float = 1.0  # vendor words over at least this much untranscribed audio: decode it again
     max_redecodes: int = 40
-    max_candidates: int = 2  # glossary spellings tried per stretch
+    max_candidates: int = 1  # glossary spellings tried per stretch
+    min_asr_probability: float = 0.3  # a stretch with nothing but an ASR reading less sure than this is not scored
 
     @classmethod
     def from_config(cls, vcfg: dict | None) -> "VerifyOptions":
@@ -123,6 +124,9 @@ class AcousticVerifier:
             text = paragraphs[e.paragraph].text
             for wrong, alt in confusion_wordings(gl, text[:e.char_start], vtext, text[e.char_end:]):
                 wordings[f"confusion:{wrong}"] = alt
+        if len(wordings) == 2 and e.kind != "delete" \
+                and e.evidence.get("asr_probability_min", 1.0) < self.opts.min_asr_probability:
+            return None  # a garbled reading alone: the audio could only confirm what the ASR misheard
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext))
 
