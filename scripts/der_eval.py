@@ -229,6 +229,7 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, action="append", default=[], help="audio + RTTM pairs (repeatable)")
     ap.add_argument("--call", nargs=2, action="append", default=[], metavar=("AUDIO", "RTTM"))
     ap.add_argument("--no-synthetic", action="store_true")
+    ap.add_argument("--config", help="profile (cpu, gpu, fast) or YAML file over configs/default.yaml")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--sweep", help="KEY=V1,V2,… evaluate each value")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=V;KEY=V",
@@ -236,7 +237,7 @@ def main() -> None:
     ap.add_argument("--oracle-speakers", action="store_true", help="pass the true speaker count as --num-speakers")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
-    cfg = load_config()
+    cfg = load_config(a.config)
     for item in a.set:
         k, v = item.split("=", 1)
         set_dotted(cfg, k, v)
@@ -256,7 +257,7 @@ def main() -> None:
                      f"{d['clustering']} {d.get('method')} threshold={d.get('threshold')}", [])]
     results = []
     for name, sets in variants:
-        vcfg = load_config()
+        vcfg = load_config(a.config)
         for item in a.set:
             k, v = item.split("=", 1)
             set_dotted(vcfg, k, v)
