@@ -271,7 +271,7 @@ def plan_windows(words: list[Word], stretches: list[Stretch], opts: VerifyOption
         a, b = _extend(words, st.w1, -1, opts), _extend(words, st.w2, 1, opts)
         if b <= a:
             continue
-        if out and a < out[-1].b and _span(words, out[-1].a, max(b, out[-1].b)) <= opts.max_window \
+        if out and _joins(words, out[-1].b, a, opts) and _span(words, out[-1].a, max(b, out[-1].b)) <= opts.max_window \
                 and not _overlaps(out[-1], st):
             out[-1].b = max(b, out[-1].b)
             out[-1].stretches.append(st)
@@ -304,6 +304,17 @@ def _extend(words: list[Word], i: int, step: int, opts: VerifyOptions) -> int:
             break
         j += 1
     return j
+
+
+def _joins(words: list[Word], b: int, a: int, opts: VerifyOptions) -> bool:
+    """A window ending before word ``b`` can grow to a stretch whose context starts at word ``a``:
+    they overlap, or the words between are English speech with no long pause (one encoder pass
+    then serves both)."""
+    if a < b:
+        return True
+    between = words[max(0, b - 1):a + 1]
+    return all(_english(w) for w in between[1:-1]) and all(
+        y.start - x.end <= opts.max_gap for x, y in zip(between, between[1:]))
 
 
 def _english(w: Word) -> bool:
