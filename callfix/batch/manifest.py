@@ -9,6 +9,7 @@ Columns / keys (paths are relative to the manifest's folder):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -254,10 +255,27 @@ def _parse_set(where: str, v: Any) -> dict:
     return out
 
 
-def _check_settable(where: str, over: dict) -> None:
+@functools.lru_cache(maxsize=1)
+def _defaults() -> dict:
+    """configs/default.yaml, read once for a whole manifest (read only)."""
     from callfix.config import load_config
 
-    defaults = load_config()
+    return load_config()
+
+
+@functools.lru_cache(maxsize=4)
+def _known_names(rule: str) -> tuple[str, ...]:
+    if rule == "store":
+        from callfix import models
+
+        return tuple(models.catalog())
+    from callfix.config import CONFIG_DIR
+
+    return tuple(sorted(p.stem for p in (CONFIG_DIR / "glossaries").glob("*.yaml")))
+
+
+def _check_settable(where: str, over: dict) -> None:
+    defaults = _defaults()
     for keys, value in _leaves(over):
         dotted = ".".join(map(str, keys))
         if keys[0] not in SETTABLE_SECTIONS or keys in NEVER:
@@ -286,13 +304,9 @@ def _leaves(d: dict, prefix: tuple = ()):
 
 def _check_name(where: str, dotted: str, value: Any, rule) -> None:
     if rule == "store":
-        from callfix import models
-
-        known = list(models.catalog())
+        known = list(_known_names("store"))
     elif rule == "glossary":
-        from callfix.config import CONFIG_DIR
-
-        known = sorted(p.stem for p in (CONFIG_DIR / "glossaries").glob("*.yaml"))
+        known = list(_known_names("glossary"))
         values = value if isinstance(value, list) else [value]
         bad = [str(x) for x in values if str(x) not in known]
         if bad:
