@@ -164,19 +164,26 @@ def test_inflections_and_unsure_words_are_left_to_the_editor():
     assert s.edit.decision == "suggested"
 
 
-def test_a_name_read_the_same_at_every_mention_is_a_witness():
+def test_a_name_read_the_same_at_every_mention_is_recorded_but_names_need_a_trusted_spelling():
     from callfix.align.verify import consistent_readings
 
     words = _words("Zhiyun grew and Zhiyun shipped while Zhiyun hired".split())
     mentions = [_stretch(3, 4, "Shiyun", "Zhiyun"), _stretch(6, 7, "Shiyun", "Zhiyun")]
     for m in mentions:
-        m.scores = {VENDOR: -9.0, ASR: -6.0}
+        m.scores = {VENDOR: -14.0, ASR: -6.0}
+        m.name = True
     found = consistent_readings(mentions, words, VerifyOptions())
     assert set(found) == {id(m) for m in mentions}
     for m in mentions:
         m.edit.evidence["asr_probability_min"] = 0.9
         decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), Rules(), found[id(m)])
-        assert m.edit.decision == "applied" and "at all 2 mentions" in m.edit.reason
+        assert m.edit.decision == "suggested" and "at all 2 mentions" in m.edit.evidence["consistent_reading"]
+    # a trusted spelling (glossary, participants) the audio favours is applied
+    m = _stretch(3, 4, "Shiyun", "Zhiyun", asr_probability_min=0.9)
+    m.name, m.wordings["glossary:Zhiyun"] = True, "Zhiyun"
+    m.scores = {VENDOR: -14.0, ASR: -6.0, "glossary:Zhiyun": -6.0}
+    decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), Rules())
+    assert m.edit.decision == "applied"
     # the vendor's spelling heard elsewhere in the call: no witness
     assert not consistent_readings(mentions, words[:6] + _words(["Shiyun"]), VerifyOptions())
     assert not consistent_readings(mentions[:1], words, VerifyOptions())  # one mention is not a pattern
@@ -214,3 +221,17 @@ def test_a_known_confusion_the_audio_favours_is_applied_whatever_the_asr_read():
     s.scores = {VENDOR: -6.0, ASR: -7.5, "confusion:Google Cloud": -15.0}
     decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
     assert s.edit.decision == "kept"
+
+
+def test_small_words_riding_along_and_names_stay_with_the_editor():
+    from callfix.align.verify import name_like, small_word_edges
+
+    assert small_word_edges("cash slow was", "cashflow is") and not small_word_edges("soft wear", "software")
+    assert not small_word_edges("in France", "inference")
+    assert name_like("Stan Lee", skip_first=True) and name_like("Tomasz,", skip_first=True)
+    assert not name_like("Attention", skip_first=True) and name_like("Attention")
+    s = _stretch(0, 1, "Tomasz,", "Thomas,", asr_probability_min=0.9)
+    s.name = True
+    s.scores = {VENDOR: -20.0, ASR: -8.0}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    assert s.edit.decision == "suggested" and "trusted spelling" in s.edit.reason

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -67,6 +68,7 @@ class Stretch:
     attested: bool = False  # the vendor's name-like wording is what the ASR heard elsewhere in the call
     introduced: str | None = None  # a name the vendor text introduces or repeats (the call's own candidates)
     gap_speech: float | None = None  # seconds of VAD speech where a deletion's vendor words would be
+    name: bool = False  # the vendor's wording holds a capitalised word that does not start a sentence
 
 
 @dataclass
@@ -118,8 +120,9 @@ class AcousticVerifier:
         if any(w.language != "en" or has_cjk(w.text) for w in words[w1:w2]) or has_cjk(vtext):
             return None
         wordings = {VENDOR: vtext, ASR: atext}
+        trusted = set(gl.canonical())
         for alt in glossary_wordings(gl, vtext, atext)[: self.opts.max_candidates]:
-            wordings[f"glossary:{alt}"] = alt
+            wordings[f"{'glossary' if alt in trusted else 'candidate'}:{alt}"] = alt
         if paragraphs is not None and e.kind == "replace" and 0 <= e.paragraph < len(paragraphs):
             text = paragraphs[e.paragraph].text
             for wrong, alt in confusion_wordings(gl, text[:e.char_start], vtext, text[e.char_end:]):
@@ -127,8 +130,10 @@ class AcousticVerifier:
         if len(wordings) == 2 and e.kind != "delete" \
                 and e.evidence.get("asr_probability_min", 1.0) < self.opts.min_asr_probability:
             return None  # a garbled reading alone: the audio could only confirm what the ASR misheard
+        start = paragraphs is None or sentence_start(paragraphs[e.paragraph].text, e.char_start)
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
-                       introduced=spelled_name(Glossary(names=gl.candidates), vtext))
+                       introduced=spelled_name(Glossary(names=gl.candidates), vtext),
+                       name=name_like(vtext, skip_first=start))
 
     def _redecode(self, words: list[Word], win: Window) -> None:
         """Audio the ASR left empty under vendor words is decoded once more on its own."""
@@ -252,7 +257,7 @@ def glossary_wordings(gl: Glossary, vendor: str, asr: str) -> list[str]:
         return []
     out = []
     for term in [*gl.canonical(), *gl.candidates]:
-        if term.lower() in (v.lower(), a.lower()) or len(term) < 3:
+        if term.lower() in v.lower() or term.lower() == a.lower() or len(term) < 3:
             continue
         close = max(metaphone_similarity(term, x) for x in (v, a) if x)
         spelled = max(fuzz.ratio("".join(phrase_units(term)), "".join(phrase_units(x))) / 100 for x in (v, a) if x)
@@ -386,8 +391,27 @@ def heard_text(words: list[Word]) -> str:
     return " " + " ".join(u for w in words for u in phrase_units(w.text)) + " "
 
 
-def name_like(text: str) -> bool:
-    return any(x[:1].isupper() for x in strip_punct(text).split())
+def name_like(text: str, skip_first: bool = False) -> bool:
+    """A capitalised word inside a sentence; at a sentence's start, one that is rare in lower case
+    too (Whisper's BPE spends two or more tokens on it: "Tomasz", "Qiao", not "Attention")."""
+    words = [w for w in strip_punct(text).split() if w[:1].isupper()]
+    if not words:
+        return False
+    if not skip_first or not strip_punct(text).startswith(words[0]):
+        return True
+    return len(words) > 1 or _rare(words[0])
+
+
+@lru_cache(maxsize=4096)
+def _rare(word: str) -> bool:
+    from callfix.asr.score import _tokenizer
+
+    return len(_tokenizer(True, 99, "en").encode(" " + strip_punct(word).lower())) >= 2
+
+
+def sentence_start(text: str, at: int) -> bool:
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".?!:\"\u201c"
 
 
 def consistent_readings(stretches: list[Stretch], words: list[Word], opts: VerifyOptions) -> dict[int, str]:
@@ -422,6 +446,10 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         return
     others = {k: v for k, v in sc.items() if k != VENDOR}
     best = max(others, key=lambda k: (others[k], k == ASR))
+    # a trusted spelling as good as the best reading is the one to write (the ASR's may be the same
+    # sounds spelled otherwise)
+    trusted = [k for k in others if k.startswith("glossary:") and others[k] >= others[best] - 0.5]
+    best = max(trusted, key=others.get) if trusted else best
     m = others[best] - sc[VENDOR]
     e.evidence["acoustic"] = {"margin": round(m, 2), "best": best, "window": [round(win.start, 2), round(win.end, 2)],
                               "scores": {k: round(v, 2) for k, v in sc.items()}}
@@ -438,7 +466,10 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         if best == "redecode" or best.startswith("glossary:"):
             e.replacement = _restyle(text, e.vendor) if e.kind == "replace" else text
     alone = acoustic_alone(e, st, best, rules, m)
-    glossary = glossary_support(e) or consistent
+    glossary = glossary_support(e) or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:")
+                                       and sounds_alike(st.wordings[VENDOR], st.wordings[best]) >= 0.6 else None)
+    if consistent:
+        e.evidence["consistent_reading"] = consistent
     confused = {k: v - sc[VENDOR] for k, v in sc.items() if k.startswith("confusion:")}
     known = max(confused, key=confused.get) if confused else None
     if known and confused[known] >= opts.apply_margin and not long and (alone is not None or best == known):
@@ -485,9 +516,23 @@ def glossary_support(e: Edit) -> str | None:
         return f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}'"
     if gev.get("confusion_fuzzy"):
         return f"close to known confusion '{gev['confusion_fuzzy'][0]}' -> '{gev['confusion_fuzzy'][1]}'"
-    if gev.get("term") and not gev.get("vendor_term"):
+    if gev.get("term") and not gev.get("vendor_term") and gev["term"].lower() not in e.vendor.lower():
         return f"the audio says glossary term '{gev['term']}'"
     return None
+
+
+_SMALL = frozenset("a an the is was are were be been am and or but in on at of to for by with as it its this that "
+                   "these those we our you your they their he his she her i my me us them there here has have had "
+                   "do does did will would can could so if then than".split())
+
+
+def small_word_edges(a: str, b: str) -> bool:
+    """Both wordings have a word more besides the change and it is a different small word at the
+    same edge ("cash slow was" / "cashflow is"): the small word's change rides along unproven."""
+    ua, ub = phrase_units(a), phrase_units(b)
+    if len(ua) < 2 or len(ub) < 2:
+        return False
+    return any(x != y and x in _SMALL and y in _SMALL for x, y in ((ua[0], ub[0]), (ua[-1], ub[-1])))
 
 
 def inflection_only(a: str, b: str) -> bool:
@@ -520,6 +565,11 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         return f"the ASR hears the vendor's '{strip_punct(v)}' elsewhere in the call"
     if st.introduced and st.introduced.lower() not in c.lower():
         return f"'{st.introduced}' is a name the vendor text introduces; the audio alone does not respell it"
+    if st.name and not best.startswith("glossary:"):
+        # Whisper base rewrites rare names into common ones ("Tomasz" -> "Thomas", "Qiao" -> "Kyle")
+        # as readily as it undoes a vendor's split ("Stan Lee" -> "Stanley"): a name changes only
+        # to a trusted spelling (glossary, company, participants).
+        return "a name: only a trusted spelling (glossary, participants) replaces it"
     if any(ch.isdigit() for ch in v):
         num = number_evidence(list(phrase_units(v)), list(phrase_units(c)))
         if not num or num["digit_similarity"] < 0.75:
@@ -532,6 +582,8 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         return "the wordings do not sound alike"
     if inflection_only(v, c):
         return "only a word ending differs (the ASR often hears those wrong)"
+    if small_word_edges(v, c):
+        return "the readings also differ in a small word at the edge (the ASR often hears those wrong)"
     p = e.evidence.get("asr_probability_min", 1.0)
     if best == ASR and p < rules.min_p and not (sound >= 0.9 and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
