@@ -565,10 +565,11 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         return f"the ASR hears the vendor's '{strip_punct(v)}' elsewhere in the call"
     if st.introduced and st.introduced.lower() not in c.lower():
         return f"'{st.introduced}' is a name the vendor text introduces; the audio alone does not respell it"
-    if st.name and not best.startswith("glossary:"):
+    if st.name and not best.startswith("glossary:") and name_like(c):
         # Whisper base rewrites rare names into common ones ("Tomasz" -> "Thomas", "Qiao" -> "Kyle")
         # as readily as it undoes a vendor's split ("Stan Lee" -> "Stanley"): a name changes only
-        # to a trusted spelling (glossary, company, participants).
+        # to a trusted spelling (glossary, company, participants). A name heard as plain words
+        # ("in France" -> "inference") is a homophone, judged as any other.
         return "a name: only a trusted spelling (glossary, participants) replaces it"
     if any(ch.isdigit() for ch in v):
         num = number_evidence(list(phrase_units(v)), list(phrase_units(c)))
