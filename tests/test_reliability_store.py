@@ -114,3 +114,13 @@ def test_models_verify_names_a_damaged_onnx_export(tmp_path, monkeypatch, capsys
     out = capsys.readouterr().out
     assert "campplus-cn-en: ok" in out  # was all it said
     assert "campplus-cn-en ONNX export: damaged or stale" in out
+
+
+def test_output_set_into_the_current_folder(tmp_path, monkeypatch):
+    from callfix.io.atomic import atomic_write_text, output_set
+
+    monkeypatch.chdir(tmp_path)
+    with output_set(".") as build:
+        assert build.parent == tmp_path.parent  # a sibling, never inside the folder it fills
+        atomic_write_text(build / "a.txt", "x")
+    assert (tmp_path / "a.txt").read_text() == "x"

@@ -60,7 +60,8 @@ def output_set(out_dir: str | Path) -> Iterator[Path]:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        build = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        real = out.resolve()  # "-o ." has no name or parent of its own
+        build = Path(tempfile.mkdtemp(prefix=f".{real.name}.building-", dir=real.parent))
     except OSError as e:
         raise OutputError(f"{out}: cannot write ({e.strerror or e})") from None
     try:
