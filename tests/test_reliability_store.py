@@ -124,3 +124,18 @@ def test_output_set_into_the_current_folder(tmp_path, monkeypatch):
         assert build.parent == tmp_path.parent  # a sibling, never inside the folder it fills
         atomic_write_text(build / "a.txt", "x")
     assert (tmp_path / "a.txt").read_text() == "x"
+
+
+def test_output_set_where_the_parent_cannot_be_written(tmp_path, monkeypatch):
+    import tempfile as tf
+
+    from callfix.io.atomic import atomic_write_text, output_set
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tf, "mkdtemp", refuse)  # root ignores permission bits: refuse the sibling folder instead
+    with output_set(tmp_path / "out") as build:
+        assert build == tmp_path / "out"
+        atomic_write_text(build / "a.txt", "x")
+    assert (tmp_path / "out" / "a.txt").read_text() == "x"

@@ -56,14 +56,19 @@ def output_set(out_dir: str | Path) -> Iterator[Path]:
 
     The build folder is a sibling of ``out_dir``, so paths written relative to the outputs (the call
     audio from the review page) resolve the same from both. A failure leaves ``out_dir`` as it was.
+    Where the parent folder is not writable, the outputs are written in place, one atomic file at a time.
     """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        real = out.resolve()  # "-o ." has no name or parent of its own
-        build = Path(tempfile.mkdtemp(prefix=f".{real.name}.building-", dir=real.parent))
     except OSError as e:
         raise OutputError(f"{out}: cannot write ({e.strerror or e})") from None
+    real = out.resolve()  # "-o ." has no name or parent of its own
+    try:
+        build = Path(tempfile.mkdtemp(prefix=f".{real.name}.building-", dir=real.parent))
+    except OSError:
+        yield out
+        return
     try:
         yield build
         for f in sorted(build.rglob("*")):
