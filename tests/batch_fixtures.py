@@ -71,7 +71,7 @@ def make_call(folder: Path, name: str = "call", speed: int = 150) -> Call:
 def write_manifest(path: Path, rows: list[dict]) -> Path:
     import csv
 
-    cols = ["id", "audio", "transcript", "reference"]
+    cols = ["id", "audio", "transcript", "reference"] + sorted({k for r in rows for k in r} - {"id", "audio", "transcript", "reference"})
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, cols)
         w.writeheader()

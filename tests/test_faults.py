@@ -60,11 +60,14 @@ def test_bad_inputs_in_one_batch(tmp_path, call):
     (d / "gb.txt").write_bytes(zh_vendor.encode("gb18030"))
     (d / "u16.txt").write_bytes(zh_vendor.encode("utf-16"))
     rows = [
-        {"id": "good", "audio": call.audio, "transcript": call.vendor, "reference": call.reference},
+        # the vendor text never names the company: the manifest brings its glossary
+        {"id": "good", "audio": call.audio, "transcript": call.vendor, "reference": call.reference,
+         "glossary": "earnings;kingsoft-cloud"},
         {"id": "corrupt", "audio": d / "corrupt.flac", "transcript": call.vendor},
         {"id": "empty", "audio": d / "empty.flac", "transcript": call.vendor},
         {"id": "silence", "audio": d / "silence.flac", "transcript": call.vendor},
-        {"id": "phone", "audio": d / "phone.wav", "transcript": call.vendor, "reference": call.reference},
+        {"id": "phone", "audio": d / "phone.wav", "transcript": call.vendor, "reference": call.reference,
+         "glossary": "earnings;kingsoft-cloud"},
         {"id": "other", "audio": call.audio, "transcript": d / "other.txt"},
         {"id": "gb18030", "audio": call.audio, "transcript": d / "gb.txt"},
         {"id": "utf16", "audio": call.audio, "transcript": d / "u16.txt"},

@@ -271,7 +271,8 @@ def _known_names(rule: str) -> tuple[str, ...]:
         return tuple(models.catalog())
     from callfix.config import CONFIG_DIR
 
-    return tuple(sorted(p.stem for p in (CONFIG_DIR / "glossaries").glob("*.yaml")))
+    folder = CONFIG_DIR / "glossaries"
+    return tuple(sorted(p.stem for p in [*folder.glob("*.yaml"), *(folder / "companies").glob("*.yaml")]))
 
 
 def _check_settable(where: str, over: dict) -> None:
