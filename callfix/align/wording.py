@@ -12,9 +12,12 @@ _NEEDS_FULL = re.compile(r"[0-9'%$&\u2019]")
 
 
 def same_when_normalised(a: str, b: str) -> bool:
-    """Only a difference of spelling style (numbers, contractions, British/American)?"""
+    """Only a difference of spelling style (numbers, contractions, British/American, hyphens)?
+
+    A closed word split by a space ("run way" for runway, "bio marker") is not style: it is how a
+    mishearing reads, and it costs word errors."""
     if "".join(units(a)) == "".join(units(b)):
-        return True
+        return not _split_word(a, b)
     n = english_normalizer()
     if not n:
         return False
@@ -22,6 +25,12 @@ def same_when_normalised(a: str, b: str) -> bool:
         sp = n.standardize_spellings
         return sp(" ".join(units(a))).replace(" ", "") == sp(" ".join(units(b))).replace(" ", "")
     return n(a).replace(" ", "") == n(b).replace(" ", "")
+
+
+def _split_word(a: str, b: str) -> bool:
+    if "-" in a or "-" in b or any(ch.isdigit() for ch in a + b):
+        return False
+    return len(a.split()) != len(b.split())
 
 
 def join_words(words: list[Word]) -> str:
