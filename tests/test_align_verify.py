@@ -235,3 +235,15 @@ def test_small_words_riding_along_and_names_stay_with_the_editor():
     s.scores = {VENDOR: -20.0, ASR: -8.0}
     decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
     assert s.edit.decision == "suggested" and "trusted spelling" in s.edit.reason
+
+
+def test_a_number_needs_a_clear_margin_and_endings_do_not_ride_along():
+    from callfix.align.verify import small_word_edges
+
+    assert small_word_edges("those reached", "dose reach")
+    n = _decided({VENDOR: -10.0, ASR: -6.1}, vendor="600", asr="500", decision="applied",
+                 number={"vendor": ["600"], "audio": ["500"], "digit_similarity": 0.67})
+    assert n.decision == "suggested"
+    n = _decided({VENDOR: -20.0, ASR: -6.0}, vendor="205", asr="2025", decision="applied",
+                 number={"vendor": ["205"], "audio": ["2025"], "digit_similarity": 0.86})
+    assert n.decision == "applied"

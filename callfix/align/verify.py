@@ -483,7 +483,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         e.decision = "applied"
         e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
         e.reason = f"the audio favours '{_short(st.wordings[best])}' over the vendor's wording by {m:.1f} nats"
-    elif (supported or glossary) and m >= opts.supported_margin and not long and best != "redecode" \
+    elif (supported or glossary) and m >= (opts.apply_margin if _number_only(e, glossary) else opts.supported_margin) \
+            and not long and best != "redecode" \
             and (e.evidence.get("asr_probability_min", 1.0) >= rules.floor_p or m >= opts.apply_margin) \
             and e.replacement.strip():
         e.decision = "applied"
@@ -527,12 +528,19 @@ _SMALL = frozenset("a an the is was are were be been am and or but in on at of t
 
 
 def small_word_edges(a: str, b: str) -> bool:
-    """Both wordings have a word more besides the change and it is a different small word at the
-    same edge ("cash slow was" / "cashflow is"): the small word's change rides along unproven."""
+    """Both wordings have a word more besides the change, and at one edge they differ in a small
+    word ("cash slow was" / "cashflow is") or in a word's ending ("those reached" / "dose reach"):
+    that part of the change rides along unproven."""
     ua, ub = phrase_units(a), phrase_units(b)
     if len(ua) < 2 or len(ub) < 2:
         return False
-    return any(x != y and x in _SMALL and y in _SMALL for x, y in ((ua[0], ub[0]), (ua[-1], ub[-1])))
+    return any(x != y and (x in _SMALL and y in _SMALL or inflection_only(x, y))
+               for x, y in ((ua[0], ub[0]), (ua[-1], ub[-1])))
+
+
+def _number_only(e: Edit, glossary: str | None) -> bool:
+    """Supported by a number alone: a wrong number costs most, so the audio must be clear."""
+    return bool(e.evidence.get("number")) and not glossary
 
 
 def inflection_only(a: str, b: str) -> bool:
