@@ -127,7 +127,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     lap("decode")
     evidence = _speech_stages(audio, cfg, cache_dir, progress, timings, glossary)
     clock = time.perf_counter()
-    assign_speakers(evidence)
+    assign_speakers(evidence, cfg["diarize"])  # the structure step never exceeds --num/--max-speakers
     _say(progress, "aligning")
     result = align_call(evidence, vendor, cfg, glossary=glossary, verifier=_verifier(audio, cfg, glossary))
     result.speakers = name_speakers(result, participants)  # cues from both the speech and the vendor text

@@ -110,10 +110,13 @@ def _paragraph_facts(t: Transcript, al, acfg: dict) -> None:
             p.end = max(k.end for k in timed)
         spk = Counter(k.speaker for k in p.tokens if k.speaker)
         total = sum(spk.values())
-        order = []
+        held: Counter = Counter()
         for k in p.tokens:
-            if k.speaker and k.speaker not in order and (spk[k.speaker] >= 0.15 * total or spk[k.speaker] >= 8):
-                order.append(k.speaker)
+            if k.speaker and k.start is not None and k.end is not None:
+                held[k.speaker] += max(0.0, k.end - k.start)
+        # The paragraph's speaker (first) is who holds most of its speech time; others follow.
+        order = sorted((s for s in spk if spk[s] >= 0.15 * total or spk[s] >= 8),
+                       key=lambda s: (-held[s], -spk[s]))
         p.speakers = order
         ws = [al.words[w] for w in sorted(par_words.get(pi, ()))]
         if ws:
