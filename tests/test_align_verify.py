@@ -240,7 +240,7 @@ def test_small_words_riding_along_and_names_stay_with_the_editor():
 def test_a_number_needs_a_clear_margin_and_endings_do_not_ride_along():
     from callfix.align.verify import small_word_edges
 
-    assert small_word_edges("those reached", "dose reach")
+    assert small_word_edges("those reached", "dose reach") and small_word_edges("question comes", "questions")
     n = _decided({VENDOR: -10.0, ASR: -6.1}, vendor="600", asr="500", decision="applied",
                  number={"vendor": ["600"], "audio": ["500"], "digit_similarity": 0.67})
     assert n.decision == "suggested"

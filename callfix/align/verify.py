@@ -532,7 +532,7 @@ def small_word_edges(a: str, b: str) -> bool:
     word ("cash slow was" / "cashflow is") or in a word's ending ("those reached" / "dose reach"):
     that part of the change rides along unproven."""
     ua, ub = phrase_units(a), phrase_units(b)
-    if len(ua) < 2 or len(ub) < 2:
+    if not ua or not ub or (len(ua) < 2 and len(ub) < 2):
         return False
     return any(x != y and (x in _SMALL and y in _SMALL or inflection_only(x, y))
                for x, y in ((ua[0], ub[0]), (ua[-1], ub[-1])))
