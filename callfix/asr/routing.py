@@ -30,6 +30,7 @@ class Unit:
     language: str | None = None
     language_prob: float = 0.0
     pieces: list[tuple[float, float]] = field(default_factory=list)  # the speech it must cover
+    sure: list[bool] = field(default_factory=list)  # per piece: its language was clear (no need to ask again)
     retry: bool = False  # decoded again after its first decoding failed the check
 
 
@@ -102,6 +103,7 @@ class LidOptions:
     slice_confident: float = 0.97  # below this a piece's share of the window's pass is checked on its own
     min_piece_seconds: float = 1.0  # shorter pieces are too little audio to overrule their neighbours
     aliases: dict | None = None
+    passes: int = 0  # encoder passes spent on pieces the shared pass left in doubt
 
 
 def smooth(labels: list[tuple[str, float]], durations: list[float], fallback: tuple[str, float],
@@ -128,18 +130,16 @@ def smooth(labels: list[tuple[str, float]], durations: list[float], fallback: tu
     return out
 
 
-def route(audio: Audio, chunks, backend, allowed: list[str], max_seconds: float, confident: float = 0.9,
-          aliases: dict | None = None, fine: list[tuple[float, float]] | None = None,
-          min_piece_seconds: float = 1.0) -> Iterator[Unit]:
+def route(audio: Audio, chunks, backend, opt: LidOptions,
+          fine: list[tuple[float, float]] | None = None) -> Iterator[Unit]:
     """Decoder units, each in one language, yielded as soon as their group is identified (so the
     backend can reuse the group's encoder pass when the unit is the whole group)."""
-    opt = LidOptions(list(allowed), max_seconds, confident, min_piece_seconds=min_piece_seconds, aliases=aliases)
     per_chunk = pieces_of(chunks, fine if fine is not None else chunks)
     index = {c: i for i, c in enumerate(chunks)}
-    for g in group(chunks, max_seconds):
+    for g in group(chunks, opt.max_seconds):
         pieces = [p for c in g.chunks for p in per_chunk[index[c]]]
-        if len(allowed) == 1:
-            g.language, g.language_prob, g.pieces = allowed[0], 1.0, pieces
+        if len(opt.allowed) == 1:
+            g.language, g.language_prob, g.pieces = opt.allowed[0], 1.0, pieces
             yield g
         else:
             yield from split_group(audio, g, pieces, backend, opt)
@@ -149,13 +149,20 @@ def split_group(audio: Audio, g: Unit, pieces, backend, opt: LidOptions) -> Iter
     whole, per = backend.language_spans(audio.window(g.start, g.end), [(s - g.start, e - g.start) for s, e in pieces])
     fallback = pick_language(whole, opt.allowed, opt.aliases)
     labels = [pick_language(p, opt.allowed, opt.aliases) for p in per]
-    for i, ((s, e), (_, p)) in enumerate(zip(pieces, labels)):
+    sure = [False] * len(pieces)
+    for i, ((s, e), (lang, p)) in enumerate(zip(pieces, labels)):
         # A piece of one language inside a window of the other comes out of the shared pass unsure or
-        # as some third language (English as Tagalog, Japanese, Welsh...); its own encoder pass then
-        # decides. That costs a pass only where the shared one is in doubt.
+        # as some third language (English as Tagalog, Japanese, Welsh...). Its own encoder pass decides
+        # where that doubt could move a language boundary: the piece disagrees with its window, the
+        # window is unsure itself, or the other allowed language leads the piece. Doubts that agree
+        # with a confident window are left to the check after decoding.
         top = max(per[i], key=per[i].get) if per[i] else None
-        if (p < opt.slice_confident or top not in opt.allowed) and e - s >= opt.min_piece_seconds:
+        doubtful = p < opt.slice_confident or top not in opt.allowed
+        matters = lang != fallback[0] or fallback[1] < opt.confident or (top in opt.allowed and top != lang)
+        if doubtful and matters and e - s >= opt.min_piece_seconds:
+            opt.passes += 1
             labels[i] = pick_language(backend.language_probs(audio.window(s, e)), opt.allowed, opt.aliases)
+        sure[i] = labels[i][1] >= opt.slice_confident and (not doubtful or matters)
     labels = smooth(labels, [e - s for s, e in pieces], fallback, opt)
     runs: list[list[int]] = []
     for i, (lang, _) in enumerate(labels):
@@ -166,13 +173,21 @@ def split_group(audio: Audio, g: Unit, pieces, backend, opt: LidOptions) -> Iter
     if len(runs) == 1:
         g.language = labels[0][0]
         g.language_prob = min(p for _, p in labels)
-        g.pieces = list(pieces)
+        g.pieces, g.sure = list(pieces), sure
         yield g
         return
     for k, run in enumerate(runs):
-        # cut in the middle of the pause between two runs; the group's own edges elsewhere
-        start = g.start if k == 0 else (pieces[runs[k - 1][-1]][1] + pieces[run[0]][0]) / 2
-        end = g.end if k == len(runs) - 1 else (pieces[run[-1]][1] + pieces[runs[k + 1][0]][0]) / 2
+        start = g.start if k == 0 else _cut(pieces[runs[k - 1][-1]], pieces[run[0]], g.chunks)
+        end = g.end if k == len(runs) - 1 else _cut(pieces[run[-1]], pieces[runs[k + 1][0]], g.chunks)
         ps = [pieces[i] for i in run]
         yield Unit(start, end, [c for c in g.chunks if c[1] > start and c[0] < end], labels[run[0]][0],
-                   min(labels[i][1] for i in run), ps)
+                   min(labels[i][1] for i in run), ps, [sure[i] for i in run])
+
+
+def _cut(before: tuple[float, float], after: tuple[float, float], chunks) -> float:
+    """Where one unit ends and the next begins: at a chunk edge when the change falls between chunks
+    (the windows a single-language call would get), else in the middle of the pause."""
+    for c in chunks:
+        if before[1] <= c[0] <= after[0] + 1e-6:
+            return c[0]
+    return (before[1] + after[0]) / 2

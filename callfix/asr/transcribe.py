@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from callfix.asr.backends import load_backend
 from callfix.asr.cleanup import collapse_loops, to_simplified
-from callfix.asr.routing import Unit, pick_language, route, speech_chunks
+from callfix.asr.routing import LidOptions, Unit, pick_language, route, speech_chunks
 from callfix.asr.verify import (WORD_PAD, CheckOptions, compression_ratio, covered, failing_pieces, mean_probability,
                                 speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
@@ -36,14 +36,15 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
         return t
     fine = speech_chunks(audio, a["vad"], fine=True)
     backend = load_backend(cfg)
-    dec = _Decoder(audio, backend, a, hotwords)
+    dec = _Decoder(audio, backend, a, hotwords, sum(e - s for s, e in fine))
     units: list[Unit] = []
     report = progress if callable(progress) else None
     show = sys.stderr.isatty() if progress is None else (bool(progress) and report is None)
     bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
     speech: list[tuple[float, float]] = []
-    for u in route(audio, chunks, backend, list(a["languages"]), a["merge_max_seconds"],
-                   a["lid_confidence"], a.get("language_aliases"), fine, a.get("lid_min_piece_seconds", 1.0)):
+    lid = LidOptions(list(a["languages"]), a["merge_max_seconds"], a["lid_confidence"],
+                     a.get("lid_slice_confidence", 0.97), a.get("lid_min_piece_seconds", 1.0), a.get("language_aliases"))
+    for u in route(audio, chunks, backend, lid, fine):
         units.append(u)
         speech += u.pieces
         t.segments += dec.unit(u)
@@ -57,6 +58,7 @@ def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progr
     t.meta["asr"].update({
         "units": [_unit_meta(u) for u in units],
         "retries": [_unit_meta(u) for u in dec.retries],
+        "extra_language_passes": dec.lid_passes + lid.passes,
         "loops_removed": dec.loops,
         "suspect_segments": dict(Counter(s.suspect_reason for s in t.segments if s.suspect)),
         "speech_seconds": round(float(cov.speech_seconds), 2),
@@ -76,20 +78,26 @@ def _unit_meta(u: Unit) -> dict:
 class _Decoder:
     """Decodes units, checks them and decodes failing pieces again."""
 
-    def __init__(self, audio: Audio, backend, a: dict, hotwords: list[str] | None):
+    def __init__(self, audio: Audio, backend, a: dict, hotwords: list[str] | None, speech_seconds: float):
         self.audio, self.backend, self.a = audio, backend, a
         self.opt = CheckOptions.from_config(a)
         v = a.get("verify", {})
         self.retry = bool(v.get("retry", True))
         self.min_retry_seconds = float(v.get("min_retry_seconds", 0.6))
+        self.same_language_seconds = float(v.get("same_language_retry_seconds", 8.0))
+        self.retry_budget = float(v.get("max_retry_share", 0.1)) * speech_seconds
+        self.retried = 0.0
         self.prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
         self.hot = {_bare(h) for h in hotwords or []} if self.prompt else set()
         self.loops = 0
+        self.lid_passes = 0  # encoder passes spent identifying failing pieces again
         self.retries: list[Unit] = []
 
-    def decode(self, u: Unit) -> list[Segment]:
-        raw = self.backend.transcribe(self.audio.window(u.start, u.end), u.language, self.a,
-                                      self.prompt if u.language == "en" else None)
+    def decode(self, u: Unit, prompt: bool = True) -> list[Segment]:
+        # a second decoding skips the temperature fallback: where the first looped, sampling loops too
+        opts = {**self.a, "temperatures": list(self.a["temperatures"])[:1]} if u.retry else self.a
+        raw = self.backend.transcribe(self.audio.window(u.start, u.end), u.language, opts,
+                                      self.prompt if u.language == "en" and prompt else None)
         segs = [_segment(rs, u, self.a) for rs in raw]
         self.loops += _collapse_unit_loops(segs, self.a["max_repeats"])
         segs = [s for s in segs if s.text]
@@ -103,25 +111,44 @@ class _Decoder:
         segs = self.decode(u)
         if not self.retry:
             return segs
-        bad = [i for i in failing_pieces(u.pieces, segs, u.language, self.opt)
-               if u.pieces[i][1] - u.pieces[i][0] >= self.min_retry_seconds]
-        for run in _runs(bad):
-            segs = self._redo(u, run, segs)
+        bad = {i: why for i, why in failing_pieces(u.pieces, segs, u.language, self.opt).items()
+               if u.pieces[i][1] - u.pieces[i][0] >= self.min_retry_seconds}
+        for run in _runs(sorted(bad)):
+            segs = self._redo(u, run, segs, bad)
         return segs
 
-    def _redo(self, u: Unit, run: list[int], segs: list[Segment]) -> list[Segment]:
+    def _afford(self, piece: tuple[float, float]) -> bool:
+        """Decoding again in the same language is capped at a share of the call's speech."""
+        seconds = piece[1] - piece[0]
+        if self.retried + seconds > self.retry_budget:
+            return False
+        self.retried += seconds
+        return True
+
+    def _redo(self, u: Unit, run: list[int], segs: list[Segment], why: dict[int, str]) -> list[Segment]:
         """Identify each failing piece on its own audio, decode each same-language stretch alone, and
         keep the new words where they cover more of those pieces than the first decoding did."""
         a = self.a
         labels = []
         for i in run:
+            if why[i] == "uncovered" and i < len(u.sure) and u.sure[i]:
+                labels.append((u.language, u.language_prob))  # its language was clear: only the words went missing
+                continue
             s, e = _piece_window(u, i)
+            self.lid_passes += 1
             labels.append(pick_language(self.backend.language_probs(self.audio.window(s, e)), list(a["languages"]),
                                         a.get("language_aliases")))
+        # Decoding a piece again in the same language pays where the first decoding lost a short
+        # stretch (a sentence at a unit's end); unsure words or a long stretch would come out the same.
+        # A piece in another language is always decoded again; the same language only within a budget.
+        keep = [k for k, i in enumerate(run) if labels[k][0] != u.language or
+                (why[i] == "uncovered" and u.pieces[i][1] - u.pieces[i][0] <= self.same_language_seconds
+                 and self._afford(u.pieces[i]))]
+        run, labels = [run[k] for k in keep], [labels[k] for k in keep]
         k = 0
         while k < len(run):
             j = k
-            while j + 1 < len(run) and labels[j + 1][0] == labels[k][0]:
+            while j + 1 < len(run) and labels[j + 1][0] == labels[k][0] and run[j + 1] == run[j] + 1:
                 j += 1
             first, last = run[k], run[j]
             start, end = _piece_window(u, first)[0], _piece_window(u, last)[1]
@@ -129,6 +156,8 @@ class _Decoder:
             sub = Unit(start, end, [], labels[k][0], min(p for _, p in labels[k:j + 1]), pieces, retry=True)
             self.retries.append(sub)
             new = self.decode(sub)
+            if not _better(pieces, new, segs) and self.prompt and sub.language == "en":
+                new = self.decode(sub, prompt=False)  # on a short noisy stretch the glossary prompt can win out
             if _better(pieces, new, segs):
                 segs = _without(segs, start, end) + new
             k = j + 1

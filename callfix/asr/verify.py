@@ -149,21 +149,27 @@ def speech_coverage(speech: list[tuple[float, float]], segments: Iterable[Segmen
 
 
 def failing_pieces(pieces: list[tuple[float, float]], segments: list[Segment], language: str,
-                   opt: CheckOptions) -> list[int]:
-    """Indices of the pieces a unit's decoding left uncovered or covered in the other language's script."""
+                   opt: CheckOptions) -> dict[int, str]:
+    """The pieces a unit's decoding failed, by index, with why: ``uncovered`` (speech without
+    believable words), ``script`` (words in the other language's script) or ``unsure`` (words the
+    decoder was unsure of: worth decoding again only in another language)."""
     cover = word_cover(segments)
-    bad = []
+    bad: dict[int, str] = {}
     for i, (s, e) in enumerate(pieces):
         if e - s <= 0:
             continue
         got = covered((s, e), cover)
-        if got / (e - s) < opt.min_piece_coverage or (e - s) - got >= opt.max_uncovered_seconds:
-            bad.append(i)
-            continue
         words = words_in((s, e), segments)
-        if not script_matches("".join(w.text for w in words), language) or \
-                (words and mean_probability(words) < opt.min_piece_probability):
-            bad.append(i)
+        wrong_script = any(seg.suspect_reason == "script" and any(s - WORD_PAD <= (w.start + w.end) / 2 <= e + WORD_PAD
+                                                                   for w in seg.words) for seg in segments)
+        if wrong_script:
+            bad[i] = "script"
+        elif got / (e - s) < opt.min_piece_coverage or (e - s) - got >= opt.max_uncovered_seconds:
+            bad[i] = "uncovered"
+        elif not script_matches("".join(w.text for w in words), language):
+            bad[i] = "script"
+        elif words and mean_probability(words) < opt.min_piece_probability:
+            bad[i] = "unsure"
     return bad
 
 
