@@ -147,7 +147,8 @@ def _role(m: re.Match, *groups: str) -> str | None:
 
 def utterances_from_words(t: Transcript) -> list[Utterance]:
     out: list[Utterance] = []
-    for w in t.words:
+    # A segment the ASR flagged as likely made up gives no naming cue (a hallucinated "I'm …").
+    for w in (w for seg in t.segments if not seg.suspect for w in seg.words):
         if not w.speaker:
             continue
         if not (out and out[-1].speaker == w.speaker and out[-1].source == "asr" and out[-1].language == w.language):
