@@ -395,3 +395,18 @@ def test_suspect_segments_confirm_the_vendor_but_never_change_it():
     assert all(k.matched for k in out.paragraphs[1].tokens)
     # a made-up-looking segment cannot apply a change, even a glossary one
     assert not [e for e in out.edits if e.decision == "applied"]
+
+
+def test_doubted_mandarin_does_not_make_english_a_machine_translation():
+    zh = seg("每一段时间都变得太多了", 10.0, lang="zh", step=0.3)
+    zh.suspect, zh.suspect_reason = True, "low_confidence"
+    asr = Transcript(segments=[seg("Good day and welcome to the second quarter call of Ostara Energy.", 0.0), zh])
+    vendor = parse_vendor_text("Good day and welcome to the second quarter call of Ostara Energy.\n\n"
+                               "Sure, Tom. Churn in small business was in line with last year and pricing held.")
+    out = align_call(asr, vendor, CFG)
+    assert "machine_translation" not in out.paragraphs[1].flags
+    zh.suspect = False  # the same Mandarin, heard with confidence: the English is flagged
+    for w in zh.words:
+        w.probability = 0.8
+    out = align_call(Transcript(segments=[asr.segments[0], zh]), vendor, CFG)
+    assert "machine_translation" in out.paragraphs[1].flags

@@ -247,3 +247,9 @@ def test_a_number_needs_a_clear_margin_and_endings_do_not_ride_along():
     n = _decided({VENDOR: -20.0, ASR: -6.0}, vendor="205", asr="2025", decision="applied",
                  number={"vendor": ["205"], "audio": ["2025"], "digit_similarity": 0.86})
     assert n.decision == "applied"
+
+
+def test_unlike_digits_are_never_applied_on_the_number_alone():
+    n = _decided({VENDOR: -20.0, ASR: -13.0}, vendor="$12", asr="$111.2", decision="applied",
+                 number={"vendor": ["$12"], "audio": ["$111.2"], "digit_similarity": 0.57})
+    assert n.decision == "suggested"

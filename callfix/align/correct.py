@@ -15,7 +15,7 @@ from callfix.align.normalize import cjk_share, has_cjk, strip_punct, units
 from callfix.align.pieces import (Piece, flanking_words, gap_seconds, is_loop_copy, pieces, trim,
                                   units_of_tokens, units_of_words)
 from callfix.align.splice import apply_edits, edit_span  # noqa: F401  (re-exported: review splices with it)
-from callfix.align.timing import Alignment
+from callfix.align.timing import SUSPECT_PROBABILITY, Alignment
 from callfix.align.wording import join_words, replacement_text, same_when_normalised, with_vendor_edges
 from callfix.model import Edit, Paragraph, Token, Word
 
@@ -281,6 +281,8 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
         # The span, not the words' summed durations: Whisper gives garbled Mandarin near-zero word times
         if len(zh) < 3 or zh[-1].end - zh[0].start < 1.5:
             continue
+        if sum(w.probability for w in zh) / len(zh) <= SUSPECT_PROBABILITY:
+            continue  # Mandarin the ASR itself doubts (a suspect segment) cannot call the English a translation
         par = al.paragraphs[wk["paragraph"]]
         probs = [w.probability for w in zh]
         e = Edit(id="", paragraph=par.index, kind="resource", vendor=par.text, replacement=join_words(zh),

@@ -484,6 +484,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
         e.reason = f"the audio favours '{_short(st.wordings[best])}' over the vendor's wording by {m:.1f} nats"
     elif (supported or glossary) and m >= (opts.apply_margin if _number_only(e, glossary) else opts.supported_margin) \
+            and not (_number_only(e, glossary) and e.evidence["number"].get("digit_similarity", 0) < 0.75) \
             and not long and best != "redecode" \
             and (e.evidence.get("asr_probability_min", 1.0) >= rules.floor_p or m >= opts.apply_margin) \
             and e.replacement.strip():
