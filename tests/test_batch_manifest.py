@@ -137,10 +137,12 @@ def test_publish_swaps_whole_folder_and_marker_decides(tmp_path):
 
 
 def test_summary_and_journal(tmp_path):
-    rs = [CallResult("a", "done", 10.0, 100.0, 0.1, 0.2, 0.05, 3), CallResult("b", "failed", 0.1, error="b.flac: empty file (0 bytes)")]
+    rs = [CallResult("a", "done", 10.0, 100.0, 0.1, speech_coverage=0.98, wer_vendor=0.2, wer=0.05, edits_applied=3),
+          CallResult("b", "failed", 0.1, error="b.flac: empty file (0 bytes)")]
     write_summary(tmp_path, rs)
     rows = list(csv.DictReader((tmp_path / "summary.csv").open()))
     assert rows[0]["call_id"] == "a" and rows[0]["wer"] == "0.05" and rows[0]["rtf"] == "0.1"
+    assert rows[0]["speech_coverage"] == "0.98"
     assert rows[1]["status"] == "failed" and rows[1]["error"] == "b.flac: empty file (0 bytes)" and rows[1]["wer"] == ""
     j = Journal(tmp_path / "log.jsonl", "run1")
     j.write("a", "start")
