@@ -405,6 +405,11 @@ def test_doubted_mandarin_does_not_make_english_a_machine_translation():
                                "Sure, Tom. Churn in small business was in line with last year and pricing held.")
     out = align_call(asr, vendor, CFG)
     assert "machine_translation" not in out.paragraphs[1].flags
+    # nor inside a paragraph the English partly matches
+    mixed = parse_vendor_text("Good day and welcome to the second quarter call of Ostara Energy. Sure, Tom. "
+                              "Churn in small business was in line with last year and pricing held.")
+    out = align_call(asr, mixed, CFG)
+    assert "machine_translation" not in out.paragraphs[0].flags and not [e for e in out.edits if e.kind == "resource"]
     zh.suspect = False  # the same Mandarin, heard with confidence: the English is flagged
     for w in zh.words:
         w.probability = 0.8

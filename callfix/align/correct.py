@@ -138,13 +138,15 @@ def _new_edit(al: Alignment, st: Stretch, rules: Rules) -> Edit:
 def _judge_mandarin(edit: Edit, st: Stretch) -> Edit:
     """English text over Mandarin speech: a machine translation. Re-source, never word-replace."""
     edit.replacement = st.atext
-    if len(st.words) >= 3 or len(st.toks) >= 5:
+    doubted = sum(st.probs) / len(st.probs) <= SUSPECT_PROBABILITY  # the ASR's own suspect segment
+    if (len(st.words) >= 3 or len(st.toks) >= 5) and not doubted:
         edit.kind, edit.decision = "resource", "suggested"
         edit.confidence = round(st.zh_share * sum(st.probs) / len(st.probs), 3)
         edit.reason = "English text over Mandarin speech (machine translation): Mandarin transcript given beside it"
         edit.evidence["mandarin"] = True
     else:
-        edit.reason = "language differs (Mandarin audio under English text)"
+        edit.reason = "language differs (Mandarin audio under English text)" + (
+            "; the ASR doubts that Mandarin (a likely made-up segment)" if doubted else "")
     return edit
 
 
