@@ -189,12 +189,20 @@ def test_a_name_read_the_same_at_every_mention_is_recorded_but_names_need_a_trus
     assert not consistent_readings(mentions[:1], words, VerifyOptions())  # one mention is not a pattern
 
 
-def test_a_name_the_asr_hears_elsewhere_is_not_overruled_by_one_mention():
-    s = _stretch(0, 1, "Qiao", "Kyle", asr_probability_min=0.99)
-    s.attested = True
-    s.scores = {VENDOR: -20.0, ASR: -10.0}
+def _judged(vendor, asr, scores, p=0.95, wordings=None, **attrs):
+    """One stretch decided alone: ``attrs`` set what the verifier found about it."""
+    s = _stretch(0, 1, vendor, asr, asr_probability_min=p)
+    s.wordings.update(wordings or {})
+    for k, v in attrs.items():
+        setattr(s, k, v)
+    s.scores = scores
     decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
-    assert s.edit.decision == "suggested" and "elsewhere in the call" in s.edit.reason
+    return s.edit
+
+
+def test_a_name_the_asr_hears_elsewhere_is_not_overruled_by_one_mention():
+    e = _judged("Qiao", "Kyle", {VENDOR: -20.0, ASR: -10.0}, p=0.99, attested=True)
+    assert e.decision == "suggested" and "elsewhere in the call" in e.reason
 
 
 def test_known_confusions_are_read_with_the_words_around_an_edit():
@@ -210,17 +218,13 @@ def test_known_confusions_are_read_with_the_words_around_an_edit():
 
 
 def test_a_known_confusion_the_audio_favours_is_applied_whatever_the_asr_read():
-    s = _stretch(0, 1, "Google", "King's Office", asr_probability_min=0.27)
-    s.wordings["confusion:Google Cloud"] = "Kingsoft"
-    s.scores = {VENDOR: -19.7, ASR: -9.2, "confusion:Google Cloud": -11.1}
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
-    assert s.edit.decision == "applied" and s.edit.replacement == "Kingsoft"
+    known = {"confusion:Google Cloud": "Kingsoft"}
+    e = _judged("Google", "King's Office", {VENDOR: -19.7, ASR: -9.2, "confusion:Google Cloud": -11.1}, p=0.27,
+                wordings=known)
+    assert e.decision == "applied" and e.replacement == "Kingsoft"
     # the speaker really said "Google": the vendor's wording wins and stays
-    s = _stretch(0, 1, "Google", "Goo", asr_probability_min=0.5)
-    s.wordings["confusion:Google Cloud"] = "Kingsoft"
-    s.scores = {VENDOR: -6.0, ASR: -7.5, "confusion:Google Cloud": -15.0}
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
-    assert s.edit.decision == "kept"
+    e = _judged("Google", "Goo", {VENDOR: -6.0, ASR: -7.5, "confusion:Google Cloud": -15.0}, p=0.5, wordings=known)
+    assert e.decision == "kept"
 
 
 def test_small_words_riding_along_and_names_stay_with_the_editor():
@@ -230,11 +234,8 @@ def test_small_words_riding_along_and_names_stay_with_the_editor():
     assert not small_word_edges("in France", "inference")
     assert name_like("Stan Lee", skip_first=True) and name_like("Tomasz,", skip_first=True)
     assert not name_like("Attention", skip_first=True) and name_like("Attention")
-    s = _stretch(0, 1, "Tomasz,", "Thomas,", asr_probability_min=0.9)
-    s.name = True
-    s.scores = {VENDOR: -20.0, ASR: -8.0}
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
-    assert s.edit.decision == "suggested" and "trusted spelling" in s.edit.reason
+    e = _judged("Tomasz,", "Thomas,", {VENDOR: -20.0, ASR: -8.0}, p=0.9, name=True)
+    assert e.decision == "suggested" and "trusted spelling" in e.reason
 
 
 def test_a_number_needs_a_clear_margin_and_endings_do_not_ride_along():
