@@ -103,7 +103,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
              participants: list[dict] | None = None) -> Transcript:
     """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``."""
     from callfix.align import align_call, read_vendor
-    from callfix.align.callglossary import call_glossary
+    from callfix.align.callglossary import glossary_for
     from callfix.diarize import assign_speakers, name_speakers
     from callfix.io.subtitles import write_asr_outputs
     from callfix.io.writers import write_outputs
@@ -121,8 +121,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
         clock = now
 
     vendor = read_vendor(vendor_path)  # fail fast on a bad transcript, before any model runs
-    glossary = call_glossary(vendor, cfg["align"]["glossaries"], participants,
-                             companies=cfg["align"].get("company_glossaries", True))
+    glossary = glossary_for(vendor, cfg["align"], participants)
     audio = decode(audio_path, cache_dir / "audio", cfg["audio"]["max_duration_hours"])
     lap("decode")
     evidence = _speech_stages(audio, cfg, cache_dir, progress, timings, glossary)

@@ -28,9 +28,9 @@ def evaluate(demo: Path, asr_json: Path, verbose: bool = False, audio: Path | No
     vendor = read_vendor(demo / "vendor.txt")
     cfg = cfg or load_config()
     verifier = None
-    from callfix.align.callglossary import call_glossary
+    from callfix.align.callglossary import glossary_for
 
-    glossary = call_glossary(vendor, cfg["align"]["glossaries"], companies=cfg["align"].get("company_glossaries", True))
+    glossary = glossary_for(vendor, cfg["align"])
     if audio is not None:
         import tempfile
 

@@ -34,14 +34,14 @@ def reverified(call: Path) -> Transcript:
     import tempfile
 
     from callfix.align import align_call, read_vendor
-    from callfix.align.callglossary import call_glossary
+    from callfix.align.callglossary import glossary_for
     from callfix.audio import decode
     from callfix.config import load_config
     from callfix.pipeline import _verifier
 
     cfg = load_config()
     vendor = read_vendor(call / "vendor.txt")
-    gl = call_glossary(vendor, cfg["align"]["glossaries"])
+    gl = glossary_for(vendor, cfg["align"])
     audio = decode(call / "call.flac", Path(tempfile.mkdtemp()), cfg["audio"]["max_duration_hours"])
     return align_call(Transcript.load(call / "run" / "asr.json"), vendor, cfg, glossary=gl,
                       verifier=_verifier(audio, cfg, gl))

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 from callfix.align.correct import Rules, build_edits
-from callfix.align.callglossary import call_glossary
+from callfix.align.callglossary import glossary_for
 from callfix.align.glossary import Glossary
 from callfix.align.normalize import cjk_share
 from callfix.align.splice import apply_edits
@@ -24,8 +24,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
     acfg = cfg.get("align", cfg) if isinstance(cfg, dict) else {}
     t0 = time.perf_counter()
     out = _copy(evidence, vendor)
-    gl = glossary if glossary is not None else call_glossary(vendor, acfg.get("glossaries") or [],
-                                                             companies=acfg.get("company_glossaries", True))
+    gl = glossary if glossary is not None else glossary_for(vendor, acfg)
     words = flat_words(out)
     al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)), int(acfg.get("loop_min_repeats", 3)))
     time_tokens(al, out.turns, float(acfg.get("max_interp_gap", 30.0)))

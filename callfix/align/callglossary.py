@@ -71,3 +71,9 @@ def call_glossary(vendor: Transcript, shared: list[str] | None, participants: li
     known = {t.lower() for t in [*gl.canonical(), *people.names, *people.terms]}
     own.candidates = [n for n in people_and_companies(text) if n.lower() not in known]
     return merged(gl, people, own)
+
+
+def glossary_for(vendor: Transcript, acfg: dict, participants: list[dict] | None = None) -> Glossary:
+    """``call_glossary`` as the ``align`` config asks for it (its glossaries, company_glossaries)."""
+    return call_glossary(vendor, acfg.get("glossaries") or [], participants,
+                         companies=acfg.get("company_glossaries", True))

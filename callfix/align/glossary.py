@@ -1,6 +1,7 @@
 """Domain glossaries: canonical terms and names, and known confusions (wrong form -> right form)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,6 @@ def load_glossary(name_or_path: str) -> Glossary:
 
 def company_glossaries(text: str, folder: Path = COMPANY_DIR) -> list[str]:
     """Company glossaries whose company name or an alias the text names (whole words, any case)."""
-    import re
-
     low = text.lower()
     out = []
     for p in sorted(folder.glob("*.yaml")):
@@ -85,18 +84,11 @@ def company_glossaries(text: str, folder: Path = COMPANY_DIR) -> list[str]:
 
 def load_glossaries(names_or_paths: list[str] | None) -> Glossary:
     """Merge glossaries in order; a later confusion entry overrides an earlier one."""
-    out = Glossary()
-    for n in names_or_paths or []:
-        g = load_glossary(n)
-        out.terms += [t for t in g.terms if t not in out.terms]
-        out.names += [t for t in g.names if t not in out.names]
-        out.confusions.update(g.confusions)
-        out.sources += g.sources
-        out.priority += [t for t in g.priority if t not in out.priority]
-    return out
+    return merged(*(load_glossary(n) for n in names_or_paths or []))
 
 
 def merged(*glossaries: Glossary) -> Glossary:
+    """Glossaries in order: spellings once each, a later confusion entry over an earlier one."""
     out = Glossary()
     for g in glossaries:
         out.terms += [t for t in g.terms if t not in out.terms]
@@ -104,5 +96,5 @@ def merged(*glossaries: Glossary) -> Glossary:
         out.candidates += [t for t in g.candidates if t not in out.candidates]
         out.priority += [t for t in g.priority if t not in out.priority]
         out.confusions.update(g.confusions)
-        out.sources += [s for s in g.sources if s not in out.sources]
+        out.sources += g.sources
     return out
