@@ -165,14 +165,14 @@ def test_inflections_and_unsure_words_are_left_to_the_editor():
 
 
 def test_a_name_read_the_same_at_every_mention_is_recorded_but_names_need_a_trusted_spelling():
-    from callfix.align.verify import consistent_readings
+    from callfix.align.verify import consistent_readings, heard_text
 
     words = _words("Zhiyun grew and Zhiyun shipped while Zhiyun hired".split())
     mentions = [_stretch(3, 4, "Shiyun", "Zhiyun"), _stretch(6, 7, "Shiyun", "Zhiyun")]
     for m in mentions:
         m.scores = {VENDOR: -14.0, ASR: -6.0}
         m.name = True
-    found = consistent_readings(mentions, words, VerifyOptions())
+    found = consistent_readings(mentions, heard_text(words), VerifyOptions())
     assert set(found) == {id(m) for m in mentions}
     for m in mentions:
         m.edit.evidence["asr_probability_min"] = 0.9
@@ -185,8 +185,8 @@ def test_a_name_read_the_same_at_every_mention_is_recorded_but_names_need_a_trus
     decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), Rules())
     assert m.edit.decision == "applied"
     # the vendor's spelling heard elsewhere in the call: no witness
-    assert not consistent_readings(mentions, words[:6] + _words(["Shiyun"]), VerifyOptions())
-    assert not consistent_readings(mentions[:1], words, VerifyOptions())  # one mention is not a pattern
+    assert not consistent_readings(mentions, heard_text(words[:6] + _words(["Shiyun"])), VerifyOptions())
+    assert not consistent_readings(mentions[:1], heard_text(words), VerifyOptions())  # one mention is not a pattern
 
 
 def _judged(vendor, asr, scores, p=0.95, wordings=None, **attrs):
@@ -254,3 +254,21 @@ def test_unlike_digits_are_never_applied_on_the_number_alone():
     n = _decided({VENDOR: -20.0, ASR: -13.0}, vendor="$12", asr="$111.2", decision="applied",
                  number={"vendor": ["$12"], "audio": ["$111.2"], "digit_similarity": 0.57})
     assert n.decision == "suggested"
+
+
+@pytest.mark.slow
+def test_both_backends_score_wordings_alike(jfk):
+    """faster-whisper (CTranslate2 align) and openai-whisper (decoder logits) on the same weights:
+    the spoken wording wins on both, and by a similar margin."""
+    from callfix.asr.backends import load_backend
+    from callfix.config import merge
+
+    cfg, audio, _ = jfk
+    x = audio.window(0, audio.duration)
+    texts = [JFK, JFK.replace("your country can", "your county can")]
+    fast = load_backend(cfg).score_texts(x, texts, "en")
+    slow = load_backend(merge(cfg, {"asr": {"backend": "openai-whisper"}})).score_texts(x, texts, "en")
+    for sc in (fast, slow):
+        assert sc[0].logprob - sc[1].logprob > 5.0
+        assert sc[0].token_ends[-1] == len(JFK) and sc[0].span(0, len(JFK)) == pytest.approx(sc[0].logprob)
+    assert abs(fast[0].logprob - slow[0].logprob) < 2.0

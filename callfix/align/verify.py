@@ -105,7 +105,7 @@ class AcousticVerifier:
         for win in windows:
             self._redecode(words, win)
             self._score(words, win)
-        mentions = consistent_readings([st for w in windows for st in w.stretches], words, self.opts)
+        mentions = consistent_readings([st for w in windows for st in w.stretches], heard, self.opts)
         for win in windows:
             for st in win.stretches:
                 decide(st, win, self.opts, rules, mentions.get(id(st)))
@@ -146,7 +146,7 @@ class AcousticVerifier:
             t1 = words[st.w1].start if st.w1 < len(words) else win.end
             if t1 - t0 < self.opts.redecode_gap:
                 continue
-            st.gap_speech = speech_seconds(self.audio.window(t0, t1))
+            st.gap_speech = speech_seconds(self.audio.window(t0, t1), self.transcribe_opts["vad"])
             st.edit.evidence["gap_speech_seconds"] = round(st.gap_speech, 2)
             if st.gap_speech < 0.3:
                 continue  # nothing was said there: nothing to decode
@@ -191,14 +191,19 @@ def spelled_name(gl: Glossary, text: str) -> str | None:
     return None
 
 
-def speech_seconds(samples) -> float:
-    """Seconds of speech Silero VAD (faster-whisper's) finds in a stretch of audio."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+def speech_seconds(samples, vad: dict) -> float:
+    """Seconds of speech the ASR's voice activity detector (``asr.vad``) finds in a stretch of audio,
+    unpadded: padding would count silence around a cough as speech."""
+    from dataclasses import replace
+
+    from faster_whisper.vad import get_speech_timestamps
+
+    from callfix.asr.routing import vad_options
 
     if len(samples) < 1600:
         return 0.0
-    spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=300, speech_pad_ms=0))
-    return sum(s["end"] - s["start"] for s in spans) / 16000
+    opts = replace(vad_options(vad), min_silence_duration_ms=300, speech_pad_ms=0)
+    return sum(s["end"] - s["start"] for s in get_speech_timestamps(samples, opts)) / 16000
 
 
 def confusion_wordings(gl: Glossary, left: str, vendor: str, right: str) -> list[tuple[str, str]]:
@@ -414,10 +419,10 @@ def sentence_start(text: str, at: int) -> bool:
     return not before or before[-1] in ".?!:\"\u201c"
 
 
-def consistent_readings(stretches: list[Stretch], words: list[Word], opts: VerifyOptions) -> dict[int, str]:
+def consistent_readings(stretches: list[Stretch], heard: str, opts: VerifyOptions) -> dict[int, str]:
     """A name the audio reads the same way at every mention, differently from the vendor, and the
-    vendor's spelling nowhere in the ASR's words: a witness beside each mention's margin."""
-    heard = heard_text(words)
+    vendor's spelling nowhere in the ASR's words (``heard``, from ``heard_text``): recorded as
+    evidence for the editor."""
     groups: dict[tuple, list[Stretch]] = {}
     for st in stretches:
         sc = st.scores
@@ -477,7 +482,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         e.replacement = st.wordings[known]
         e.decision = "applied"
         e.confidence = round(max(e.confidence, margin_confidence(confused[known], opts.apply_margin)), 3)
-        e.reason = (f"known confusion '{known.split(':', 1)[1]}' -> '{gl_target(st, known)}'; the audio favours "
+        e.reason = (f"known confusion '{known.split(':', 1)[1]}'; the audio favours "
                     f"'{_short(e.replacement)}' over the vendor's wording by {confused[known]:.1f} nats")
     elif m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
         e.decision = "applied"
@@ -505,10 +510,6 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             e.decision = "suggested"
         e.confidence = round(min(e.confidence, 0.79), 3)
         e.reason += f"; the audio cannot tell the wordings apart ({m:+.1f} nats)"
-
-
-def gl_target(st: Stretch, label: str) -> str:
-    return st.wordings[label]
 
 
 def glossary_support(e: Edit) -> str | None:
@@ -563,8 +564,10 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
 
     Whisper's reading is the decoder's own best guess, so on audio it hears badly it wins by many
     nats even where it is wrong. What else the edit must show: the vendor's words are not a
-    glossary spelling the candidate drops, a vendor number is not traded for words, the two
-    wordings sound alike (vendor errors are mishearings), and the ASR heard its words clearly."""
+    glossary spelling the candidate drops, nor a name the ASR hears elsewhere, the vendor text
+    introduces, or only a trusted spelling may replace; a vendor number is not traded for unlike
+    digits, nor an acronym for words; the wordings sound alike (vendor errors are mishearings) and
+    differ in more than an ending or a small word at the edge; and the ASR heard its words clearly."""
     v, c = st.wordings[VENDOR], st.wordings[best]
     gev = e.evidence.get("glossary") or {}
     term = gev.get("vendor_term") or st.vendor_name

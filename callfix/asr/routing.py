@@ -34,15 +34,20 @@ class Unit:
     retry: bool = False  # decoded again after its first decoding failed the check
 
 
-def speech_chunks(audio: Audio, vad: dict, fine: bool = False) -> list[tuple[float, float]]:
-    """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces)."""
-    opts = VadOptions(
+def vad_options(vad: dict, fine: bool = False) -> VadOptions:
+    """Silero VAD settings of the ``asr.vad`` config; ``fine`` cuts at the shorter pauses between turns."""
+    return VadOptions(
         threshold=vad["threshold"],
         min_speech_duration_ms=vad["min_speech_duration_ms"],
         min_silence_duration_ms=vad.get("piece_silence_ms", 200) if fine else vad["min_silence_duration_ms"],
         speech_pad_ms=vad.get("piece_pad_ms", 100) if fine else vad["speech_pad_ms"],
         max_speech_duration_s=30,
     )
+
+
+def speech_chunks(audio: Audio, vad: dict, fine: bool = False) -> list[tuple[float, float]]:
+    """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces)."""
+    opts = vad_options(vad, fine)
     chunks: list[tuple[float, float]] = []
     t = 0.0
     while t < audio.duration:
