@@ -138,7 +138,7 @@ def _new_edit(al: Alignment, st: Stretch, rules: Rules) -> Edit:
 def _judge_mandarin(edit: Edit, st: Stretch) -> Edit:
     """English text over Mandarin speech: a machine translation. Re-source, never word-replace."""
     edit.replacement = st.atext
-    doubted = sum(st.probs) / len(st.probs) <= SUSPECT_PROBABILITY  # the ASR's own suspect segment
+    doubted = _doubted(st.words)
     if (len(st.words) >= 3 or len(st.toks) >= 5) and not doubted:
         edit.kind, edit.decision = "resource", "suggested"
         edit.confidence = round(st.zh_share * sum(st.probs) / len(st.probs), 3)
@@ -275,6 +275,11 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
     return edit
 
 
+def _doubted(words: list[Word]) -> bool:
+    """Mandarin the ASR itself doubts (a suspect segment): it cannot call the English a translation."""
+    return sum(w.probability for w in words) / len(words) <= SUSPECT_PROBABILITY
+
+
 def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
     """English paragraphs over Mandarin speech: flag as machine translation and give the Mandarin."""
     out = []
@@ -283,8 +288,8 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
         # The span, not the words' summed durations: Whisper gives garbled Mandarin near-zero word times
         if len(zh) < 3 or zh[-1].end - zh[0].start < 1.5:
             continue
-        if sum(w.probability for w in zh) / len(zh) <= SUSPECT_PROBABILITY:
-            continue  # Mandarin the ASR itself doubts (a suspect segment) cannot call the English a translation
+        if _doubted(zh):
+            continue
         par = al.paragraphs[wk["paragraph"]]
         probs = [w.probability for w in zh]
         e = Edit(id="", paragraph=par.index, kind="resource", vendor=par.text, replacement=join_words(zh),

@@ -34,12 +34,17 @@ class TextScore:
         return sum(lp for lp, e in zip(self.token_logprobs, self.token_ends) if start < e <= end)
 
 
-def _ends(decode, ids: list[int], text: str) -> list[int]:
-    """Character offsets in ``text`` where each token ends (the text is encoded with a leading space)."""
-    out = []
-    for i in range(1, len(ids) + 1):
-        out.append(min(len(text), max(0, len(decode(ids[:i])) - 1)))
-    return out
+def _encoded(tok, texts: list[str]) -> tuple[list[list[int]], list[int], list[TextScore]]:
+    """Each text's tokens (encoded with the leading space Whisper writes), the indices of the
+    non-empty ones, and the empty scores every text starts from."""
+    ids = [tok.encode(" " + t) if t.strip() else [] for t in texts]
+    return ids, [i for i, x in enumerate(ids) if x], [TextScore(t, [], []) for t in texts]
+
+
+def _ends(tok, ids: list[int], text: str) -> list[int]:
+    """Character offsets in ``text`` where each token ends (``ids`` encode " " + text)."""
+    decoded, starts = tok.encoding.decode_with_offsets(ids)
+    return [min(len(text), max(0, e - 1)) for e in [*starts[1:], len(decoded)]]
 
 
 def _log(p: float) -> float:
@@ -72,17 +77,15 @@ def score_faster_whisper(model, audio: np.ndarray, texts: list[str], language: s
     features = model.feature_extractor(audio)
     frames = min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)
     encoded = model.encode(pad_or_trim(features[:, :frames]))
-    ids = [tok.encode(" " + t) if t.strip() else [] for t in texts]
-    batch = [i for i, x in enumerate(ids) if x]
-    out = [TextScore(t, [], []) for t in texts]
+    ids, batch, out = _encoded(tok, texts)
     if not batch:
         return out
-    # The decoder attends only to the encoder frames of the window's own audio (plus a little of
-    # the padding): the scores barely move and the cross-attention costs a fraction of 30 s.
-    keep = min(int(np.asarray(encoded).shape[1]) if model.model.device == "cpu" else 1500, frames // 2 + 25)
     if model.model.device == "cpu":
-        rows = np.ascontiguousarray(np.repeat(np.asarray(encoded)[:, :keep], len(batch), axis=0))
-        encoded = ctranslate2.StorageView.from_array(rows)
+        # The decoder attends only to the encoder frames of the window's own audio (plus a little
+        # of the padding): the scores barely move and the cross-attention costs a fraction of 30 s.
+        enc = np.asarray(encoded)
+        keep = min(enc.shape[1], frames // 2 + 25)
+        encoded = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc[:, :keep], len(batch), axis=0)))
         frames = min(frames, 2 * keep)
     elif len(batch) > 1:  # a GPU copy is re-encoded per row rather than moved to the host
         encoded = model.encode(np.repeat(pad_or_trim(features[:, :frames])[None], len(batch), axis=0))
@@ -90,7 +93,7 @@ def score_faster_whisper(model, audio: np.ndarray, texts: list[str], language: s
                                 [frames] * len(batch))
     for i, r in zip(batch, results):
         probs = list(r.text_token_probs)[: len(ids[i])]
-        out[i] = TextScore(texts[i], [_log(p) for p in probs], _ends(tok.decode, ids[i], texts[i]))
+        out[i] = TextScore(texts[i], [_log(p) for p in probs], _ends(tok, ids[i], texts[i]))
     return out
 
 
@@ -106,9 +109,7 @@ def score_openai_whisper(model, audio: np.ndarray, texts: list[str], language: s
     device = next(model.parameters()).device
     mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio.astype(np.float32)), model.dims.n_mels).to(device)
     prefix = _prefix(tok, prompt)
-    ids = [tok.encode(" " + t) if t.strip() else [] for t in texts]
-    out = [TextScore(t, [], []) for t in texts]
-    batch = [i for i, x in enumerate(ids) if x]
+    ids, batch, out = _encoded(tok, texts)
     if not batch:
         return out
     width = max(len(ids[i]) for i in batch) + len(prefix) + 1
@@ -125,5 +126,5 @@ def score_openai_whisper(model, audio: np.ndarray, texts: list[str], language: s
         n = len(ids[i])
         steps = logp[r, len(prefix) - 1: len(prefix) - 1 + n]
         lp = steps.gather(1, torch.tensor(ids[i], device=steps.device)[:, None])[:, 0].tolist()
-        out[i] = TextScore(texts[i], [float(x) for x in lp], _ends(tok.decode, ids[i], texts[i]))
+        out[i] = TextScore(texts[i], [float(x) for x in lp], _ends(tok, ids[i], texts[i]))
     return out
