@@ -19,6 +19,7 @@ import numpy as np
 
 from callfix.errors import InputError, OutputError
 from callfix.io.atomic import atomic_path
+from callfix.io.hashing import sha256_memo
 
 SAMPLE_RATE = 16000
 WAV_HEADER = 44
@@ -165,17 +166,9 @@ def probe(path: str | Path) -> AudioInfo:
 _RECIPE = f"pcm_s16le|ac=1|ar={SAMPLE_RATE}|map=0:a:0|v2"
 
 
-def source_hash(p: Path, _memo: dict[tuple, str] = {}) -> str:
-    """sha256 of the source file's bytes (memoised per path, size and mtime within a process)."""
-    st = p.stat()
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _memo:
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            while chunk := f.read(1 << 22):
-                h.update(chunk)
-        _memo[key] = h.hexdigest()
-    return _memo[key]
+def source_hash(p: Path) -> str:
+    """sha256 of the source file's bytes (memoised per path, size, mtime and inode within a process)."""
+    return sha256_memo(p)
 
 
 def decode_command(src: Path, dst: Path, limit: float):

@@ -21,6 +21,7 @@ from pathlib import Path
 from callfix.config import CONFIG_DIR, read_yaml
 from callfix.errors import CallfixError, ModelMissingError, OutputError
 from callfix.io.atomic import atomic_path
+from callfix.io.hashing import sha256_file, sha256_memo  # noqa: F401  (sha256_memo: diarize reads it here)
 
 PULL_HINT = "callfix models pull"
 
@@ -40,26 +41,6 @@ class ModelStatus:
     state: str  # "ok" | "missing" | "corrupt"
     size: int
     detail: str = ""
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-_VERIFIED: dict[tuple, str] = {}
-
-
-def sha256_memo(path: Path) -> str:
-    """sha256 of ``path``, hashed once per process for as long as its size and mtime stay the same."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-    if key not in _VERIFIED:
-        _VERIFIED[key] = sha256_file(path)
-    return _VERIFIED[key]
 
 
 def model_dir(name: str) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 
 from callfix.batch.manifest import CallSpec
 from callfix.io.atomic import atomic_write_text
+from callfix.io.hashing import sha256_memo
 
 MARKER = "DONE.json"
 PARTIAL = ".partial"
@@ -25,17 +26,9 @@ RUNTIME_ONLY = [("batch",), ("run", "parallel_stages"), ("asr", "cpu_threads"), 
                 ("diarize", "torch_threads"), ("models", "home")]
 
 
-def file_hash(path: Path, _memo: dict[tuple, str] = {}) -> str:
-    """sha256 of a file's bytes (memoised per path/size/mtime within a process)."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _memo:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-        _memo[key] = h.hexdigest()
-    return _memo[key]
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes (memoised per path, size, mtime and inode within a process)."""
+    return sha256_memo(path)
 
 
 def config_hash(cfg: dict) -> str:
