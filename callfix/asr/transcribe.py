@@ -85,7 +85,9 @@ class _Decoder:
         self.retry = bool(v.get("retry", True))
         self.min_retry_seconds = float(v.get("min_retry_seconds", 0.6))
         self.same_language_seconds = float(v.get("same_language_retry_seconds", 8.0))
-        self.retry_budget = float(v.get("max_retry_share", 0.1)) * speech_seconds
+        # A share of the call's speech, but never less than one longest retry: on a short call a
+        # share alone would leave a whole lost sentence at a unit's end undecoded.
+        self.retry_budget = max(float(v.get("max_retry_share", 0.1)) * speech_seconds, self.same_language_seconds)
         self.retried = 0.0
         self.prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
         self.hot = {_bare(h) for h in hotwords or []} if self.prompt else set()
