@@ -74,7 +74,17 @@ def build(call: Path, channel: str, dest: Path) -> float:
     return time.perf_counter() - t0
 
 
-def run(dest: Path, config: str | None, sets: list[str], keep_cache: bool = False) -> tuple[Path, float]:
+def write_participants(call: Path, dest: Path) -> Path:
+    """The call's participants as an IR team would list them (name, role, firm): the script's speakers."""
+    people = [{k: v for k, v in (("name", sp.name), ("role", sp.role), ("organization", sp.organization)) if v}
+              for sp in load_script(call / "script.yaml").speakers.values() if (sp.role or "").lower() != "operator"]
+    path = dest / "participants.json"
+    atomic_write_text(path, json.dumps(people, ensure_ascii=False, indent=1) + "\n")
+    return path
+
+
+def run(dest: Path, config: str | None, sets: list[str], keep_cache: bool = False,
+        participants: Path | None = None) -> tuple[Path, float]:
     """`callfix run` afresh (its stage cache is keyed by config, not by code: a stale ASR would hide a change)."""
     out = dest / "run"
     if not keep_cache:
@@ -83,6 +93,8 @@ def run(dest: Path, config: str | None, sets: list[str], keep_cache: bool = Fals
            "-o", str(out), "-q"]
     if config:
         cmd += ["--config", config]
+    if participants:
+        cmd += ["--participants", str(participants)]
     for s in sets:
         cmd += ["--set", s]
     t0 = time.perf_counter()
@@ -168,6 +180,8 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to callfix run")
     ap.add_argument("-o", "--out", type=Path, default=ROOT / "out" / "heldout")
     ap.add_argument("--keep-cache", action="store_true", help="reuse the previous run's ASR/diarization cache")
+    ap.add_argument("--participants", action="store_true", help="give `callfix run` the call's participants "
+                    "(name, role, firm of each speaker but the operator), as an IR team knows them")
     a = ap.parse_args()
     command = "python scripts/heldout.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     try:
@@ -180,7 +194,8 @@ def main() -> int:
                 took = build(call, ch, dest)
                 if took:
                     print(f"built {dest} in {took:.0f} s", file=sys.stderr)
-                out, secs = run(dest, a.config, a.set, a.keep_cache)
+                people = write_participants(call, dest) if a.participants else None
+                out, secs = run(dest, a.config, a.set, a.keep_cache, people)
                 r = score(dest, out)
                 r["run_seconds"] = round(secs, 1)
                 r["split"] = load_script(call / "script.yaml").split

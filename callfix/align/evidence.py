@@ -9,7 +9,7 @@ import jellyfish
 from rapidfuzz import fuzz
 
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import phrase_units
+from callfix.align.normalize import phrase_units, strip_punct
 
 _NUM_RE = re.compile(r"\d")
 
@@ -20,6 +20,11 @@ def metaphone_similarity(a: str, b: str) -> float:
     if not ka or not kb:
         return 0.0
     return fuzz.ratio(ka, kb) / 100.0
+
+
+def sounds_alike(a: str, b: str) -> float:
+    """How alike two wordings sound (metaphone keys) or are spelled, 0..1."""
+    return max(metaphone_similarity(a, b), fuzz.ratio(strip_punct(a).lower(), strip_punct(b).lower()) / 100)
 
 
 def text_similarity(a: list[str], b: list[str]) -> float:
@@ -43,6 +48,27 @@ def number_evidence(vendor_units: list[str], asr_units: list[str]) -> dict | Non
         ai = [i for i, u in enumerate(asr_units) if u in an]
         out["_span"] = (vi[0], vi[-1] + 1, ai[0], ai[-1] + 1)
     return out
+
+
+def number_relation(vendor: str, audio: str) -> str | None:
+    """How the audio's digits come from the vendor's by one slip of a typist: two digits swapped
+    ("64" / "46"), one digit dropped or added ("205" / "2025"), a decimal point lost or moved
+    ("21" / "2.1"). None when they are unlike or the same."""
+    v = "".join(ch for ch in vendor if ch.isdigit() or ch == ".").strip(".")
+    a = "".join(ch for ch in audio if ch.isdigit() or ch == ".").strip(".")
+    if not v or not a or v == a:
+        return None
+    vd, ad = v.replace(".", ""), a.replace(".", "")
+    if vd == ad:
+        return "a decimal point differs"
+    if len(vd) == len(ad) and sorted(vd) == sorted(ad):
+        diff = [i for i in range(len(vd)) if vd[i] != ad[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1:
+            return "two digits swapped"
+    short, long_ = sorted((vd, ad), key=len)
+    if len(long_) == len(short) + 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_))):
+        return "one digit dropped"
+    return None
 
 
 def repetition_loop(us: list[str], min_count: int = 3) -> dict | None:

@@ -23,6 +23,9 @@ class Glossary:
     company: str | None = None
     aliases: list[str] = field(default_factory=list)
     priority: list[str] = field(default_factory=list)  # the call's company and its firms' names
+    # Trusted spellings too many for a decoder prompt (the sell-side firms whose analysts ask
+    # questions): witnesses and candidates, not hotwords.
+    firms: list[str] = field(default_factory=list)
 
     def hotwords(self) -> list[str]:
         """Spellings worth biasing a decoder towards, rarest first: the company's own terms, full
@@ -35,7 +38,7 @@ class Glossary:
 
     def canonical(self) -> list[str]:
         """Every canonical spelling (terms, names and confusion targets), longest first."""
-        out = {*self.terms, *self.names, *self.confusions.values()}
+        out = {*self.terms, *self.names, *self.firms, *self.confusions.values()}
         return sorted(out, key=lambda s: (-len(s), s))
 
 
@@ -56,9 +59,9 @@ def load_glossary(name_or_path: str) -> Glossary:
     if not isinstance(data, dict):
         raise InputError(f"{p}: a glossary is a mapping with lists 'terms', 'names' and a mapping 'confusions'")
     terms, names, conf = data.get("terms") or [], data.get("names") or [], data.get("confusions") or {}
-    aliases = data.get("aliases") or []
-    if not all(isinstance(x, list) for x in (terms, names, aliases)) or not isinstance(conf, dict):
-        raise InputError(f"{p}: glossary needs lists 'terms', 'names' and a mapping 'confusions'")
+    aliases, firms = data.get("aliases") or [], data.get("firms") or []
+    if not all(isinstance(x, list) for x in (terms, names, aliases, firms)) or not isinstance(conf, dict):
+        raise InputError(f"{p}: glossary needs lists 'terms', 'names', 'firms' and a mapping 'confusions'")
     return Glossary(
         terms=[str(t) for t in terms],
         names=[str(n) for n in names],
@@ -66,6 +69,7 @@ def load_glossary(name_or_path: str) -> Glossary:
         sources=[str(p)],
         company=str(data["company"]) if data.get("company") else None,
         aliases=[str(a) for a in aliases],
+        firms=[str(f) for f in firms],
         priority=[str(t) for t in terms] if data.get("company") else [],
     )
 
@@ -95,6 +99,7 @@ def merged(*glossaries: Glossary) -> Glossary:
         out.names += [t for t in g.names if t not in out.names]
         out.candidates += [t for t in g.candidates if t not in out.candidates]
         out.priority += [t for t in g.priority if t not in out.priority]
+        out.firms += [t for t in g.firms if t not in out.firms]
         out.confusions.update(g.confusions)
         out.sources += g.sources
     return out

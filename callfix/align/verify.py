@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from callfix.align.evidence import metaphone_similarity, number_evidence
+from callfix.align.candidates import Candidate, core, merges, number_candidates, parts, spellings
+from callfix.align.evidence import metaphone_similarity, number_evidence, number_relation, sounds_alike
 from callfix.align.glossary import Glossary
 from callfix.align.normalize import has_cjk, phrase_units, strip_punct
 from callfix.align.wording import join_words, with_vendor_edges
@@ -45,6 +46,8 @@ class VerifyOptions:
     max_redecodes: int = 40
     max_candidates: int = 1  # glossary spellings tried per stretch
     min_asr_probability: float = 0.3  # a stretch with nothing but an ASR reading less sure than this is not scored
+    max_vendor_candidates: int = 5  # wordings one change from the vendor's (a join, a number, a part) per stretch
+    merge_min_zipf: float = 1.5  # a join of two vendor words must be a word at least this common (wordfreq)
 
     @classmethod
     def from_config(cls, vcfg: dict | None) -> "VerifyOptions":
@@ -69,6 +72,9 @@ class Stretch:
     introduced: str | None = None  # a name the vendor text introduces or repeats (the call's own candidates)
     gap_speech: float | None = None  # seconds of VAD speech where a deletion's vendor words would be
     name: bool = False  # the vendor's wording holds a capitalised word that does not start a sentence
+    candidates: dict[str, Candidate] = field(default_factory=dict)  # label -> why a further wording is scored
+    trusted_words: frozenset = frozenset()  # words of the call's trusted spellings (glossary, participants)
+    probs: list[float] = field(default_factory=list)  # the ASR's word probabilities over [w1, w2)
 
 
 @dataclass
@@ -127,13 +133,24 @@ class AcousticVerifier:
             text = paragraphs[e.paragraph].text
             for wrong, alt in confusion_wordings(gl, text[:e.char_start], vtext, text[e.char_end:]):
                 wordings[f"confusion:{wrong}"] = alt
-        if len(wordings) == 2 and e.kind != "delete" \
+        found = vendor_candidates(vtext, atext, [w.text for w in words[w1:w2]], e.kind, self.opts, gl)
+        own = [c for c in found if c.kind != "part"]
+        if len(wordings) == 2 and not own and e.kind != "delete" \
                 and e.evidence.get("asr_probability_min", 1.0) < self.opts.min_asr_probability:
             return None  # a garbled reading alone: the audio could only confirm what the ASR misheard
+        if e.evidence.get("asr_probability_min", 1.0) < self.opts.min_asr_probability:
+            found = own  # pieces of a garbled reading are garbled too
+        cands: dict[str, Candidate] = {}
+        for c in found:
+            label = ASR if phrase_units(c.text) == phrase_units(atext) else f"{c.kind}:{c.text}"
+            if label == ASR or label not in wordings:
+                wordings.setdefault(label, c.text)
+                cands.setdefault(label, c)
         start = paragraphs is None or sentence_start(paragraphs[e.paragraph].text, e.char_start)
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext),
-                       name=name_like(vtext, skip_first=start))
+                       name=name_like(vtext, skip_first=start), candidates=cands,
+                       trusted_words=trusted_words(gl), probs=[w.probability for w in words[w1:w2]])
 
     def _redecode(self, words: list[Word], win: Window) -> None:
         """Audio the ASR left empty under vendor words is decoded once more on its own."""
@@ -178,13 +195,42 @@ class AcousticVerifier:
                 st.scores.setdefault(label, sc.span(a, b))
 
 
+def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, opts: VerifyOptions,
+                      gl: Glossary | None = None) -> list[Candidate]:
+    """Wordings one change away from the vendor's: a run of words in a trusted spelling it sounds
+    like, a split word joined, a number in a near form, one piece of the ASR's reading
+    (callfix.align.candidates)."""
+    if kind != "replace" or not vendor.strip():
+        return []
+    found = [*(spellings(vendor, gl.canonical()) if gl is not None else []), *merges(vendor, opts.merge_min_zipf)[:2],
+             *number_candidates(vendor, asr, limit=2), *parts(vendor, asr_words)]
+    return found[:opts.max_vendor_candidates]
+
+
+@lru_cache(maxsize=64)
+def _trusted_words(spellings: tuple[str, ...]) -> frozenset:
+    from callfix.align.candidates import word_frequency
+
+    # common words of firm names ("Bank", "Capital", "Key") vouch for no spelling
+    return frozenset(k for t in spellings for w in t.split() if w[:1].isupper()
+                     and word_frequency(k := strip_punct(w).lower()) < 4.5)
+
+
+def trusted_words(gl: Glossary) -> frozenset:
+    """Capitalised words of the trusted spellings: "Sandler" of "Piper Sandler", "Stanley" of
+    "Morgan Stanley"."""
+    return _trusted_words(tuple(gl.canonical()))
+
+
 def spelled_name(gl: Glossary, text: str) -> str | None:
     """A capitalised word of ``text`` that is a glossary entry or a word of a multi-word name."""
     words = {w for w in (strip_punct(x) for x in text.split()) if w[:1].isupper() or w.isupper()}
     if not words:
         return None
+    firms = set(gl.firms)
     for term in gl.canonical():
-        parts = set(term.split())
+        # a firm's words are common ones ("Key", "Bank", "Capital"): only its whole name counts
+        parts = set(term.split()) if term not in firms else set()
         hit = words & ({term} | parts if len(term) >= 2 else set())
         if hit:
             return sorted(hit, key=len)[-1]
@@ -388,10 +434,6 @@ def window_text(words: list[Word], win: Window, label: str | list[str]) -> tuple
     return text, spans
 
 
-def sounds_alike(a: str, b: str) -> float:
-    return max(metaphone_similarity(a, b), fuzz.ratio(strip_punct(a).lower(), strip_punct(b).lower()) / 100)
-
-
 def heard_text(words: list[Word]) -> str:
     return " " + " ".join(u for w in words for u in phrase_units(w.text)) + " "
 
@@ -453,7 +495,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
     best = max(others, key=lambda k: (others[k], k == ASR))
     # a trusted spelling as good as the best reading is the one to write (the ASR's may be the same
     # sounds spelled otherwise)
-    trusted = [k for k in others if k.startswith("glossary:") and others[k] >= others[best] - 0.5]
+    trusted = [k for k in others if k.startswith(("glossary:", "spelling:")) and others[k] >= others[best] - 0.5]
     best = max(trusted, key=others.get) if trusted else best
     m = others[best] - sc[VENDOR]
     e.evidence["acoustic"] = {"margin": round(m, 2), "best": best, "window": [round(win.start, 2), round(win.end, 2)],
@@ -470,7 +512,23 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         text = st.wordings[best]
         if best == "redecode" or best.startswith("glossary:"):
             e.replacement = _restyle(text, e.vendor) if e.kind == "replace" else text
+        elif best in st.candidates:
+            e.replacement = text
+    cand = st.candidates.get(best)
+    if cand is not None:
+        e.evidence["acoustic"]["candidate"] = cand.why
+        # one change to the vendor's wording: only the change need be short
+        long = bool(e.evidence.get("cross_paragraph")) \
+            or len(core(st.wordings[VENDOR], st.wordings[best])[0].split()) > rules.max_tokens
     alone = acoustic_alone(e, st, best, rules, m)
+    if cand is not None and cand.kind in ("merge", "number", "spelling") and not long and e.replacement.strip() \
+            and m >= (opts.apply_margin if cand.kind == "number" else opts.supported_margin) \
+            and not _keeps_glossary_spelling(e, st, best):
+        # A join or a near number changes nothing the audio could have misheard but the one slip.
+        e.decision = "applied"
+        e.confidence = round(max(e.confidence, margin_confidence(m + opts.apply_margin / 2, opts.apply_margin)), 3)
+        e.reason = f"{cand.why}; the audio favours '{_short(st.wordings[best])}' by {m:.1f} nats"
+        return
     glossary = glossary_support(e) or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:")
                                        and sounds_alike(st.wordings[VENDOR], st.wordings[best]) >= 0.6 else None)
     if consistent:
@@ -569,38 +627,57 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
     digits, nor an acronym for words; the wordings sound alike (vendor errors are mishearings) and
     differ in more than an ending or a small word at the edge; and the ASR heard its words clearly."""
     v, c = st.wordings[VENDOR], st.wordings[best]
-    gev = e.evidence.get("glossary") or {}
-    term = gev.get("vendor_term") or st.vendor_name
-    if term and term.lower() not in c.lower():
+    if _keeps_glossary_spelling(e, st, best):
+        term = (e.evidence.get("glossary") or {}).get("vendor_term") or st.vendor_name
         return f"the vendor's '{term}' is a glossary spelling"
     if st.attested:
         return f"the ASR hears the vendor's '{strip_punct(v)}' elsewhere in the call"
     if st.introduced and st.introduced.lower() not in c.lower():
         return f"'{st.introduced}' is a name the vendor text introduces; the audio alone does not respell it"
-    if st.name and not best.startswith("glossary:") and name_like(c):
+    vc, cc = core(v, c)  # what the wording changes: the guards below weigh only that
+    trusted = all(strip_punct(w).lower() in st.trusted_words for w in cc.split() if w[:1].isupper())
+    if st.name and (vc == v or name_like(vc)) and not best.startswith("glossary:") and name_like(cc) and not trusted:
         # Whisper base rewrites rare names into common ones ("Tomasz" -> "Thomas", "Qiao" -> "Kyle")
         # as readily as it undoes a vendor's split ("Stan Lee" -> "Stanley"): a name changes only
         # to a trusted spelling (glossary, company, participants). A name heard as plain words
         # ("in France" -> "inference") is a homophone, judged as any other.
         return "a name: only a trusted spelling (glossary, participants) replaces it"
-    if any(ch.isdigit() for ch in v):
-        num = number_evidence(list(phrase_units(v)), list(phrase_units(c)))
-        if not num or num["digit_similarity"] < 0.75:
+    slip = number_relation(vc, cc) if any(ch.isdigit() for ch in vc) else None
+    if any(ch.isdigit() for ch in vc):
+        num = number_evidence(list(phrase_units(vc)), list(phrase_units(cc)))
+        if not num or (num["digit_similarity"] < 0.75 and not slip):
             return "the vendor's number does not resemble the audio's"
-    acronyms = [w for w in v.split() if sum(ch.isupper() for ch in w) >= 2]
-    if acronyms and not any(sum(ch.isupper() for ch in w) >= 2 for w in c.split()):
+    acronyms = [w for w in vc.split() if sum(ch.isupper() for ch in w) >= 2]
+    if acronyms and not any(sum(ch.isupper() for ch in w) >= 2 for w in cc.split()):
         return f"the vendor's '{strip_punct(acronyms[0])}' is an acronym the ASR may have heard as words"
-    sound = sounds_alike(v, c)
-    if sound < 0.6:
+    sound = sounds_alike(vc, cc)
+    if sound < 0.6 and not slip:
         return "the wordings do not sound alike"
-    if inflection_only(v, c):
+    if inflection_only(vc, cc):
         return "only a word ending differs (the ASR often hears those wrong)"
-    if small_word_edges(v, c):
+    if small_word_edges(vc, cc):
         return "the readings also differ in a small word at the edge (the ASR often hears those wrong)"
-    p = e.evidence.get("asr_probability_min", 1.0)
-    if best == ASR and p < rules.min_p and not (sound >= 0.9 and p >= 0.3 and margin >= 10.0):
+    cand = st.candidates.get(best)
+    p = e.evidence.get("asr_probability_min", 1.0) if best == ASR else part_probability(st, cand)
+    if p is not None and p < rules.min_p and not ((sound >= 0.9 or slip) and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
     return None
+
+
+def part_probability(st: Stretch, cand: Candidate | None) -> float | None:
+    """The least sure ASR word among those a part of the ASR's reading takes (None: not a part)."""
+    if cand is None or cand.kind != "part" or cand.asr_words is None:
+        return None
+    j1, j2 = cand.asr_words
+    probs = st.probs[j1:j2]
+    return min(probs) if probs else 1.0
+
+
+def _keeps_glossary_spelling(e: Edit, st: Stretch, best: str) -> bool:
+    """The vendor's wording spells a glossary name or term that wording ``best`` drops."""
+    gev = e.evidence.get("glossary") or {}
+    term = gev.get("vendor_term") or st.vendor_name
+    return bool(term) and term.lower() not in st.wordings[best].lower()
 
 
 def _decide_deletion(e: Edit, st: Stretch, m: float, best: str, opts: VerifyOptions) -> None:

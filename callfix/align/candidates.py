@@ -1,0 +1,218 @@
+"""Wordings worth scoring beside the vendor's and the ASR's, built from the vendor's own words.
+
+On audio the ASR hears badly its reading is often wrong where the vendor's is wrong too; the right
+wording may still be one small change away from the vendor's: two words that are one word split
+("bio marker"), a number with two digits swapped or one dropped ("64%" for 46 %, "205" for 2025),
+or, in a stretch where the ASR reads several words differently, only one part of its reading
+("Piper Sander." / "Pike or Sandler." → "Piper Sandler."). Each candidate changes one thing, so
+the audio's margin speaks for that one change.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from callfix.align.evidence import metaphone_similarity, sounds_alike
+from callfix.align.normalize import edge_punct, phrase_units, strip_punct
+
+_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A wording of a stretch and what makes it worth scoring."""
+
+    text: str
+    kind: str  # "merge", "number", "part" or "spelling"
+    why: str
+    asr_words: tuple[int, int] | None = None  # for "part": the stretch's ASR words it takes
+
+
+@lru_cache(maxsize=1)
+def _zipf():
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency
+
+
+def word_frequency(word: str) -> float:
+    """Zipf frequency of an English word (wordfreq: 0 unknown, 3 about once per million words)."""
+    return _zipf()(word, "en")
+
+
+def merges(vendor: str, min_zipf: float = 1.5) -> list[Candidate]:
+    """The vendor's wording with two neighbouring words joined where the joined form is a word
+    ("run way" → "runway"; "Ever Core" → "Evercore")."""
+    toks = vendor.split()
+    out = []
+    for i in range(len(toks) - 1):
+        a, b = toks[i], toks[i + 1]
+        ca, cb = strip_punct(a), strip_punct(b)
+        if not (ca.isalpha() and cb.isalpha()) or edge_punct(a)[1] or edge_punct(b)[0]:
+            continue
+        joined = ca + (cb.lower() if ca[:1].isupper() and cb[:1].isupper() and not cb.isupper() else cb)
+        f = word_frequency(joined.lower())
+        if f < min_zipf:
+            continue
+        lead, _ = edge_punct(a)
+        _, trail = edge_punct(b)
+        text = " ".join([*toks[:i], lead + joined + trail, *toks[i + 2:]])
+        out.append(Candidate(text, "merge", f"'{ca} {cb}' is the word '{joined}' split in two"))
+    return out
+
+
+def number_forms(token: str) -> list[tuple[str, str]]:
+    """Near forms of one number, as (form, how it differs): neighbouring digits swapped, a year
+    with a digit dropped (205 → 2025), a decimal point lost or added (21 → 2.1)."""
+    m = _DIGITS.search(token)
+    if not m:
+        return []
+    num = m.group().replace(",", "")
+    forms: list[tuple[str, str]] = []
+    if "." not in num and 2 <= len(num) <= 3:
+        for i in range(len(num) - 1):
+            sw = num[:i] + num[i + 1] + num[i] + num[i + 2:]
+            if sw != num and sw[0] != "0":
+                forms.append((sw, "two digits swapped"))
+        if len(num) == 2 and num[1] != "0":
+            forms.append((num[0] + "." + num[1], "a decimal point lost"))
+    if len(num) == 3 and num.startswith("20"):
+        forms += [("20" + d + num[2], "a year's digit dropped") for d in "12"]
+    if "." in num and len(num) <= 5:
+        forms.append((num.replace(".", ""), "a decimal point added"))
+    return [(token[:m.start()] + f + token[m.end():], why) for f, why in forms]
+
+
+def number_candidates(vendor: str, asr: str, limit: int = 4) -> list[Candidate]:
+    """The vendor's wording with one number in a near form; forms whose digits the ASR's reading
+    holds come first."""
+    toks = vendor.split()
+    heard = {u.replace(",", "") for u in phrase_units(asr)}
+    out = []
+    for i, t in enumerate(toks):
+        for form, why in number_forms(t):
+            digits = _DIGITS.search(form).group().replace(",", "")
+            text = " ".join([*toks[:i], form, *toks[i + 1:]])
+            out.append((digits not in heard, Candidate(text, "number", f"'{strip_punct(t)}' with {why}")))
+    out.sort(key=lambda x: x[0])
+    return [c for _, c in out[:limit]]
+
+
+def pieces(vendor: list[str], asr: list[str], max_len: int = 3) -> list[tuple[int, int, int, int]]:
+    """The vendor's and the ASR's words of one stretch cut into pairs of pieces that sound alike,
+    in order (vendor [i1, i2) with ASR [j1, j2)): the segmentation with the most similar pieces."""
+    n, m = len(vendor), len(asr)
+    neg = float("-inf")
+    best = [[neg] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if best[i][j] == neg:
+                continue
+            for di in range(0, max_len + 1):
+                for dj in range(0, max_len + 1):
+                    if (di == 0 and dj == 0) or i + di > n or j + dj > m:
+                        continue
+                    if di and dj:
+                        gain = sounds_alike(" ".join(vendor[i:i + di]), " ".join(asr[j:j + dj])) - 0.5
+                    else:
+                        gain = -0.6 * (di + dj)
+                    if best[i][j] + gain > best[i + di][j + dj]:
+                        best[i + di][j + dj] = best[i][j] + gain
+                        back[i + di][j + dj] = (i, j)
+    out = []
+    i, j = n, m
+    while (i, j) != (0, 0):
+        pi, pj = back[i][j]
+        out.append((pi, i, pj, j))
+        i, j = pi, pj
+    return out[::-1]
+
+
+def parts(vendor: str, asr_words: list[str], limit: int = 3) -> list[Candidate]:
+    """The vendor's wording with one piece in the ASR's reading, where the ASR reads more than one
+    piece differently."""
+    v = vendor.split()
+    if len(v) < 2 and len(asr_words) < 2:
+        return []
+    cut = pieces(v, asr_words)
+    differ = [p for p in cut if phrase_units(" ".join(v[p[0]:p[1]])) != phrase_units(" ".join(asr_words[p[2]:p[3]]))]
+    if len(differ) < 2:
+        return []
+    out = []
+    for i1, i2, j1, j2 in differ[:limit]:
+        said = " ".join(asr_words[j1:j2])
+        said = respaced(" ".join(v[i1:i2]), said) or said
+        if i1 < i2 and said:
+            lead, _ = edge_punct(v[i1])
+            _, trail = edge_punct(v[i2 - 1])
+            said = lead + strip_punct(said) + trail
+        text = " ".join(x for x in [*v[:i1], said, *v[i2:]] if x)
+        out.append(Candidate(text, "part", f"only '{strip_punct(' '.join(v[i1:i2])) or '(nothing)'}' "
+                                           f"read as '{strip_punct(' '.join(asr_words[j1:j2])) or '(nothing)'}'", (j1, j2)))
+    return out
+
+
+def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
+    """The vendor's wording with one run of its words in a trusted spelling it sounds like
+    ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,")."""
+    v = vendor.split()
+    keys = ["".join(phrase_units(w)) for w in v]
+    found: dict[str, tuple[float, Candidate]] = {}
+    for term in terms:
+        tkey = "".join(phrase_units(term))
+        if len(tkey) < 4:
+            continue
+        k = len(term.split())
+        capital = all(w[:1].isupper() for w in term.split())
+        for n in range(max(1, k - 1), k + 3):
+            for i in range(len(v) - n + 1):
+                piece = "".join(keys[i:i + n])
+                if not piece or piece == tkey or abs(len(piece) - len(tkey)) > max(3, len(tkey) // 2):
+                    continue
+                if capital and not (v[i].lstrip("\"'(\u201c")[:1].isupper() and strip_punct(v[i + n - 1])[:1].isupper()):
+                    continue  # a name's run starts and ends with capitalised words
+                said = " ".join(v[i:i + n])
+                sim = max(fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term))
+                if sim < 0.8 or (term in found and found[term][0] >= sim):
+                    continue
+                lead, _ = edge_punct(v[i])
+                _, trail = edge_punct(v[i + n - 1])
+                if re.search(r"['\u2019]s$", strip_punct(v[i + n - 1])) and not term.endswith("s"):
+                    trail = "'s" + trail  # the possessive stays
+                text = " ".join([*v[:i], lead + term + trail, *v[i + n:]])
+                found[term] = (sim, Candidate(text, "spelling", f"'{strip_punct(said)}' sounds like the "
+                                                                f"trusted spelling '{term}'"))
+    out: dict[str, Candidate] = {}
+    for _, c in sorted(found.values(), key=lambda x: -x[0]):
+        out.setdefault(c.text, c)
+    return list(out.values())[:limit]
+
+
+def respaced(vendor_piece: str, asr_piece: str) -> str | None:
+    """The ASR's letters cut where the vendor cuts its words, when both have as many letters
+    ("cash slow" / "cashflow" → "cash flow"): spacing is the vendor's to keep, not the audio's."""
+    vw = [strip_punct(w) for w in vendor_piece.split()]
+    a = strip_punct(asr_piece).replace(" ", "")
+    if len(vw) < 2 or len(asr_piece.split()) != 1 or not a.isalpha() or sum(map(len, vw)) != len(a):
+        return None
+    out, i = [], 0
+    for w in vw:
+        out.append(a[i:i + len(w)])
+        i += len(w)
+    return " ".join(out)
+
+
+def core(a: str, b: str) -> tuple[str, str]:
+    """Two wordings without the words they share at either edge (case and punctuation aside)."""
+    x, y = a.split(), b.split()
+    key = lambda w: strip_punct(w).lower()  # noqa: E731
+    while len(x) > 1 and len(y) > 1 and key(x[0]) == key(y[0]):
+        x, y = x[1:], y[1:]
+    while len(x) > 1 and len(y) > 1 and key(x[-1]) == key(y[-1]):
+        x, y = x[:-1], y[:-1]
+    return " ".join(x), " ".join(y)
