@@ -19,6 +19,8 @@ from callfix.align.evidence import metaphone_similarity, sounds_alike
 from callfix.align.normalize import edge_punct, phrase_units, strip_punct
 
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_FUNCTION = frozenset("the and but for with from into onto upon over under any some every each one out off "
+                      "not all how who what where when your our their this that there here".split())
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,9 @@ def merges(vendor: str, min_zipf: float = 1.5) -> list[Candidate]:
     for i in range(len(toks) - 1):
         a, b = toks[i], toks[i + 1]
         ca, cb = strip_punct(a), strip_punct(b)
-        if not (ca.isalpha() and cb.isalpha()) or edge_punct(a)[1] or edge_punct(b)[0]:
-            continue
+        if not (ca.isalpha() and cb.isalpha()) or edge_punct(a)[1] or edge_punct(b)[0] \
+                or min(len(ca), len(cb)) < 3 or {ca.lower(), cb.lower()} & _FUNCTION:
+            continue  # "a new" is not "anew": splits of function words are the writer's grammar
         joined = ca + (cb.lower() if ca[:1].isupper() and cb[:1].isupper() and not cb.isupper() else cb)
         f = word_frequency(joined.lower())
         if f < min_zipf:

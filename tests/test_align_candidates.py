@@ -1,0 +1,97 @@
+"""Wordings one change from the vendor's (pure logic), and how the audio's margin decides them."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from callfix.align.candidates import core, merges, number_candidates, number_forms, parts, respaced, spellings
+from callfix.align.correct import Rules
+from callfix.align.evidence import number_relation
+from callfix.align.glossary import load_glossaries
+from callfix.align.verify import (ASR, VENDOR, Stretch, VerifyOptions, Window, decide, name_like, trusted_words,
+                                  vendor_candidates)
+from callfix.model import Edit
+
+
+def test_two_vendor_words_are_joined_only_into_a_word():
+    assert [c.text for c in merges("we have the run way to reach data")] == ["we have the runway to reach data"]
+    assert [c.text for c in merges("a new bio marker,")] == ["a new biomarker,"]
+    assert merges("our partner in France") == []  # "inFrance" is no word: a homophone, not a split
+    assert merges("the end. Point") == []  # punctuation between them: two words
+
+
+def test_number_forms_undo_one_typists_slip():
+    forms = {f for f, _ in number_forms("64%")}
+    assert {"46%", "6.4%"} <= forms
+    assert "2025" in {f for f, _ in number_forms("205")}
+    assert "21" in {f for f, _ in number_forms("2.1")}
+    # the forms the ASR's reading holds come first
+    assert number_candidates("up 64% from", "about 46% so")[0].text == "up 46% from"
+    assert number_relation("64%", "46%") == "two digits swapped"
+    assert number_relation("205", "2025") == "one digit dropped"
+    assert number_relation("21", "2.1") == "a decimal point differs"
+    assert number_relation("40", "14") is None and number_relation("600", "500") is None
+
+
+def test_one_piece_of_the_asrs_reading_at_a_time():
+    texts = [c.text for c in parts("Piper Sander.", ["Pike", "or", "Sandler."])]
+    assert "Piper Sandler." in texts and "Pike or Sander." in texts
+    # the ASR's letters with the vendor's spacing: "cashflow" under "cash slow" is "cash flow"
+    assert "Operating cash flow was" in [c.text for c in parts("Operating cash slow was", ["Aparaching", "cashflow", "is"])]
+    assert respaced("cash slow", "cashflow") == "cash flow" and respaced("cash", "cashflow") is None
+    assert parts("attention", ["retention"]) == []  # one piece: that is the ASR's reading itself
+
+
+def test_a_run_of_vendor_words_in_a_trusted_spelling():
+    got = spellings("Morgan Stan Lee. Your line is", ["Morgan Stanley", "Evercore"])
+    assert [c.text for c in got] == ["Morgan Stanley. Your line is"]
+    # a name's run starts and ends with capitalised words: "are" is not swallowed
+    assert [c.text for c in spellings("are Thomas Brendan,", ["Tomasz Brennan"])] == ["are Tomasz Brennan,"]
+    assert spellings("Morgan Stanley", ["Morgan Stanley"]) == []
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c", "d."]), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["a", "b", "x", "d."]), min_size=1, max_size=6))
+def test_core_drops_only_shared_edge_words(a, b):
+    ca, cb = core(" ".join(a), " ".join(b))
+    assert ca and cb
+    assert f" {ca} " in f" {' '.join(a)} " and f" {cb} " in f" {' '.join(b)} "
+
+
+def _candidate_stretch(vendor, asr, scores, label, **ev):
+    e = Edit(id="e", paragraph=0, kind="replace", vendor=vendor, replacement=asr, decision="suggested",
+             evidence=dict(ev))
+    cands = {c.text: c for c in vendor_candidates(vendor, asr, asr.split(), "replace", VerifyOptions(),
+                                                  load_glossaries(["earnings"]))}
+    wordings = {VENDOR: vendor, ASR: asr}
+    s = Stretch(e, 0, len(asr.split()), wordings, trusted_words=trusted_words(load_glossaries(["earnings"])),
+                probs=[0.9] * len(asr.split()), name=name_like(vendor))
+    for text, c in cands.items():
+        key = f"{c.kind}:{text}"
+        wordings[key] = text
+        s.candidates[key] = c
+    s.scores = {VENDOR: scores[0], ASR: scores[1]}
+    if label:
+        s.scores[next(k for k in wordings if k.startswith(label))] = scores[2]
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    return e
+
+
+def test_a_join_needs_a_witness_margin_and_a_number_slip_a_clear_one():
+    e = _candidate_stretch("the run way", "the run a", (-10.0, -11.0, -8.0), "merge:")
+    assert e.decision == "applied" and e.replacement == "the runway"
+    e = _candidate_stretch("up 64% from", "about 425% so", (-10.0, -9.0, -7.0), "number:")
+    assert e.decision != "applied"  # 3 nats: a wrong number costs most
+    e = _candidate_stretch("up 64% from", "about 425% so", (-10.0, -9.0, -4.0), "number:")
+    assert e.decision == "applied" and e.replacement == "up 46% from"
+    e = _candidate_stretch("the run way", "the run a", (-10.0, -11.0, -10.5), "merge:")
+    assert e.decision != "applied"  # the vendor's wording fits as well: ties go to the vendor
+
+
+def test_a_part_is_judged_by_what_it_changes():
+    # "Sander" -> "Sandler" is a name change, vouched for by the trusted firm name Piper Sandler
+    e = _candidate_stretch("Piper Sander.", "Pike or Sandler.", (-20.0, -18.0, -12.0), "part:Piper Sandler")
+    assert e.decision == "applied" and e.replacement == "Piper Sandler."
+    # the same margin for an untrusted name respelling stays with the editor
+    e = _candidate_stretch("Piper Brendan.", "Pike or Brennan.", (-20.0, -18.0, -12.0), "part:Piper Brennan")
+    assert e.decision != "applied"
