@@ -95,3 +95,15 @@ def test_a_part_is_judged_by_what_it_changes():
     # the same margin for an untrusted name respelling stays with the editor
     e = _candidate_stretch("Piper Brendan.", "Pike or Brennan.", (-20.0, -18.0, -12.0), "part:Piper Brennan")
     assert e.decision != "applied"
+
+
+def test_where_the_best_reading_is_not_allowed_the_one_change_it_supports_is_applied():
+    # the ASR respells a name (only a trusted spelling may do that) but agrees on the number
+    e = _candidate_stretch("Oh Stara delivered 21", "I started to deliver 2.1", (-35.8, -2.4, -26.5),
+                           "number:Oh Stara delivered 2.1")
+    assert e.decision == "applied" and e.replacement == "Oh Stara delivered 2.1"
+    assert e.evidence["acoustic"]["applied_wording"].startswith("number:")
+    # ... and only when that one change has its own margin
+    e = _candidate_stretch("Oh Stara delivered 21", "I started to deliver 2.1", (-35.8, -2.4, -33.0),
+                           "number:Oh Stara delivered 2.1")
+    assert e.decision != "applied"
