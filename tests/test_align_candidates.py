@@ -83,7 +83,11 @@ def test_a_join_needs_a_witness_margin_and_a_number_slip_a_clear_one():
     e = _candidate_stretch("up 64% from", "about 425% so", (-10.0, -9.0, -7.0), "number:")
     assert e.decision != "applied"  # 3 nats: a wrong number costs most
     e = _candidate_stretch("up 64% from", "about 425% so", (-10.0, -9.0, -4.0), "number:")
+    assert e.decision != "applied"  # 6 nats for digits the ASR did not read: the right one may be untried
+    e = _candidate_stretch("up 64% from", "about 425% so", (-15.0, -9.0, -4.0), "number:")
     assert e.decision == "applied" and e.replacement == "up 46% from"
+    e = _candidate_stretch("up 64% from", "about 46% so", (-10.0, -9.0, -4.0), "number:")
+    assert e.decision == "applied" and e.replacement == "up 46% from"  # the ASR read these digits
     e = _candidate_stretch("the run way", "the run a", (-10.0, -11.0, -10.5), "merge:")
     assert e.decision != "applied"  # the vendor's wording fits as well: ties go to the vendor
 
@@ -107,3 +111,14 @@ def test_where_the_best_reading_is_not_allowed_the_one_change_it_supports_is_app
     e = _candidate_stretch("Oh Stara delivered 21", "I started to deliver 2.1", (-35.8, -2.4, -33.0),
                            "number:Oh Stara delivered 2.1")
     assert e.decision != "applied"
+
+
+def test_a_hotword_the_decoder_hears_in_noise_is_no_witness_for_unlike_words():
+    # phone audio: the ASR, prompted with the participants' firm, "hears" it over other words
+    e = _candidate_stretch("fourth quarter 2025", "Corvane Therapeutics", (-25.7, -13.9, 0.0), None,
+                           glossary={"term": "Corvane Therapeutics"})
+    assert e.decision != "applied"
+    # the same witness for a mishearing of the term is enough
+    e = _candidate_stretch("Corvain Therapeutics", "Corvane Therapeutics", (-15.7, -13.9, 0.0), None,
+                           glossary={"term": "Corvane Therapeutics"})
+    assert e.decision == "applied"

@@ -31,6 +31,7 @@ class Candidate:
     kind: str  # "merge", "number", "part" or "spelling"
     why: str
     asr_words: tuple[int, int] | None = None  # for "part": the stretch's ASR words it takes
+    heard: bool = False  # for "number": the ASR's reading holds its digits
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +100,8 @@ def number_candidates(vendor: str, asr: str, limit: int = 4) -> list[Candidate]:
         for form, why in number_forms(t):
             digits = _DIGITS.search(form).group().replace(",", "")
             text = " ".join([*toks[:i], form, *toks[i + 1:]])
-            out.append((digits not in heard, Candidate(text, "number", f"'{strip_punct(t)}' with {why}")))
+            said = digits in heard
+            out.append((not said, Candidate(text, "number", f"'{strip_punct(t)}' with {why}", heard=said)))
     out.sort(key=lambda x: x[0])
     return [c for _, c in out[:limit]]
 

@@ -514,6 +514,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             e.replacement = _restyle(text, e.vendor) if e.kind == "replace" else text
         elif best in st.candidates:
             e.replacement = text
+    if best == ASR and best in st.candidates:
+        e.replacement = st.candidates[best].text  # the ASR's reading in the vendor's own form
     cand = st.candidates.get(best)
     if cand is not None:
         e.evidence["acoustic"]["candidate"] = cand.why
@@ -522,7 +524,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             or len(core(st.wordings[VENDOR], st.wordings[best])[0].split()) > rules.max_tokens
     alone = acoustic_alone(e, st, best, rules, m)
     if cand is not None and cand.kind in ("merge", "number", "spelling") and not long and e.replacement.strip() \
-            and m >= (opts.apply_margin if cand.kind == "number" else opts.supported_margin) \
+            and m >= one_change_margin(cand, opts) \
             and not _keeps_glossary_spelling(e, st, best):
         # A join or a near number changes nothing the audio could have misheard but the one slip.
         e.decision = "applied"
@@ -530,7 +532,10 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         e.reason = f"{cand.why}; the audio favours '{_short(st.wordings[best])}' by {m:.1f} nats"
         return
     glossary = glossary_support(e) or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:")
-                                       and sounds_alike(st.wordings[VENDOR], st.wordings[best]) >= 0.6 else None)
+                                       else None)
+    if glossary and sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < 0.6:
+        # a decoder biased to its hotwords hears them in noise: a witness too needs a mishearing
+        glossary = None
     if consistent:
         e.evidence["consistent_reading"] = consistent
     confused = {k: v - sc[VENDOR] for k, v in sc.items() if k.startswith("confusion:")}
@@ -542,7 +547,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         e.confidence = round(max(e.confidence, margin_confidence(confused[known], opts.apply_margin)), 3)
         e.reason = (f"known confusion '{known.split(':', 1)[1]}'; the audio favours "
                     f"'{_short(e.replacement)}' over the vendor's wording by {confused[known]:.1f} nats")
-    elif m >= opts.apply_margin and alone is None and not long and e.replacement.strip():
+    elif m >= opts.apply_margin and alone is None and not long and e.replacement.strip() \
+            and (cand is None or cand.kind == "part"):  # the others have their own rule, above
         e.decision = "applied"
         e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
         e.reason = f"the audio favours '{_short(st.wordings[best])}' over the vendor's wording by {m:.1f} nats"
@@ -572,6 +578,17 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         apply_one_change(e, st, opts, rules)
 
 
+def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
+    """The margin a wording one change from the vendor's needs: a join or a trusted spelling is its
+    own witness; a number form needs a clear margin, twice that where the ASR did not read those
+    digits (the right number may be none of the forms tried)."""
+    if c.kind in ("merge", "spelling"):
+        return opts.supported_margin
+    if c.kind == "number" and not c.heard:
+        return 2 * opts.apply_margin
+    return opts.apply_margin
+
+
 def apply_one_change(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
     """Where the best wording is not allowed, the best wording one change from the vendor's that is:
     the audio supports that one change even where it hears more ("Oh Stara delivered 2.1" when it
@@ -585,7 +602,7 @@ def apply_one_change(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
         if e.evidence.get("cross_paragraph") or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
                 or _keeps_glossary_spelling(e, st, label) or not text.strip():
             continue
-        if c.kind in ("number", "part") and m < opts.apply_margin:
+        if m < one_change_margin(c, opts):
             continue
         if c.kind == "part" and acoustic_alone(e, st, label, rules, m) is not None:
             continue
@@ -639,6 +656,8 @@ def inflection_only(a: str, b: str) -> bool:
         if x == y:
             continue
         short, long_ = sorted((x, y), key=len)
+        if short.endswith("y") and long_[:len(short) - 1] == short[:-1] and long_[len(short) - 1:] in ("ies", "ied"):
+            continue  # "study" / "studies"
         if not (long_.startswith(short) and long_[len(short):] in ("s", "es", "d", "ed", "ing", "'s")):
             return False
     return True
@@ -662,7 +681,8 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
     if st.introduced and st.introduced.lower() not in c.lower():
         return f"'{st.introduced}' is a name the vendor text introduces; the audio alone does not respell it"
     vc, cc = core(v, c)  # what the wording changes: the guards below weigh only that
-    trusted = all(strip_punct(w).lower() in st.trusted_words for w in cc.split() if w[:1].isupper())
+    trusted = all(strip_punct(w).lower() in st.trusted_words for w in cc.split() if w[:1].isupper()) \
+        and _plain_words(vc) == _plain_words(cc)  # only the name changes
     if st.name and (vc == v or name_like(vc)) and not best.startswith("glossary:") and name_like(cc) and not trusted:
         # Whisper base rewrites rare names into common ones ("Tomasz" -> "Thomas", "Qiao" -> "Kyle")
         # as readily as it undoes a vendor's split ("Stan Lee" -> "Stanley"): a name changes only
@@ -689,6 +709,10 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
     if p is not None and p < rules.min_p and not ((sound >= 0.9 or slip) and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
     return None
+
+
+def _plain_words(text: str) -> list[str]:
+    return [strip_punct(w).lower() for w in text.split() if not w[:1].isupper()]
 
 
 def part_probability(st: Stretch, cand: Candidate | None) -> float | None:
