@@ -29,7 +29,7 @@ COMMAND_MODULES = [
 
 def add_config_flags(p: argparse.ArgumentParser) -> None:
     """Flags every model-running command shares."""
-    p.add_argument("--config", help="profile name (cpu, gpu) or a YAML file merged over configs/default.yaml")
+    p.add_argument("--config", help="profile name (cpu, gpu) or a YAML file merged over callfix/configs/default.yaml")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config key, e.g. --set asr.beam_size=1 (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")

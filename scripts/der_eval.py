@@ -229,7 +229,7 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, action="append", default=[], help="audio + RTTM pairs (repeatable)")
     ap.add_argument("--call", nargs=2, action="append", default=[], metavar=("AUDIO", "RTTM"))
     ap.add_argument("--no-synthetic", action="store_true")
-    ap.add_argument("--config", help="profile (cpu, gpu, fast) or YAML file over configs/default.yaml")
+    ap.add_argument("--config", help="profile (cpu, gpu, fast) or YAML file over callfix/configs/default.yaml")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--sweep", help="KEY=V1,V2,… evaluate each value")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=V;KEY=V",

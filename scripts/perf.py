@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "kingsoft-q4-demo"
 PARTS = ("pipeline", "plain", "align", "batch")
-PROFILES = ("default", "fast")  # configs/<name>.yaml; "default" is configs/default.yaml alone
+PROFILES = ("default", "fast")  # callfix/configs/<name>.yaml; "default" is callfix/configs/default.yaml alone
 SEQUENTIAL = ("decode", "speech", "align", "outputs")  # run_call's stages in order; speech = transcribe || diarize
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")

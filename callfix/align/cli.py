@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
     p.add_argument("--transcript", required=True, help="the vendor transcript (plain or EarningsCall text, \"Speaker: text\", SRT, VTT, .docx)")
     p.add_argument("-o", "--out", help="output folder (default: the folder of --asr)")
     p.add_argument("--glossary", action="append", metavar="NAME_OR_PATH",
-                   help="glossary name under configs/glossaries or a YAML path (repeatable; replaces the configured list)")
+                   help="glossary name under callfix/configs/glossaries or a YAML path (repeatable; replaces the configured list)")
     p.add_argument("--no-review", action="store_true", help="do not render review.html")
     add_config_flags(p)
     p.set_defaults(func=run)
