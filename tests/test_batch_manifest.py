@@ -179,7 +179,7 @@ def test_csv_round_trip_property(tmp_path_factory, rows):
 
 
 def test_a_calls_line_shows_diarization_beside_transcription():
-    from callfix.batch.runner import StageReporter
+    from callfix.batch.progress import StageReporter
 
     events = []
     report = StageReporter("c1", events.append, min_interval=0)

@@ -161,3 +161,17 @@ def _log_failure(out_root: Path, spec: CallSpec, e: BaseException) -> None:
         atomic_write_text(out_root / LOG_DIR / f"{spec.id}.log", text)
     except CallfixError:
         pass  # the disk that refused the outputs may refuse the log too
+
+
+def call_timeout(cfg: dict) -> float:
+    """batch.call_timeout_seconds as a number (0: no limit)."""
+    v = cfg.get("batch", {}).get("call_timeout_seconds")
+    try:
+        return max(0.0, float(v or 0))
+    except (TypeError, ValueError):
+        raise CallfixError(f"batch.call_timeout_seconds={v!r}: expected a number of seconds (0: no limit)") from None
+
+
+def timed_out(spec: CallSpec, seconds: float, limit: float, worker: str = "") -> CallResult:
+    return CallResult(spec.id, "failed", round(seconds, 2), worker=worker,
+                      error=f"timed out after {limit:g} s (batch.call_timeout_seconds); the call was stopped")

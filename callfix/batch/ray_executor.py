@@ -11,8 +11,9 @@ import os
 import time
 from pathlib import Path
 
-from callfix.batch.job import CallResult, model_load_counts, process_call
+from callfix.batch.job import CallResult, call_timeout, model_load_counts, process_call, timed_out
 from callfix.batch.manifest import CallSpec
+from callfix.batch.progress import StageReporter
 from callfix.errors import CallfixError
 
 
@@ -75,8 +76,6 @@ class CallWorker:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
     def run(self, spec: dict) -> dict:
-        from callfix.batch.runner import StageReporter
-
         s = CallSpec.from_dict(spec)
         sink = self.queue.put_nowait if self.queue is not None else (lambda ev: None)
         return process_call(s, self.out, self.cfg, self.cache, StageReporter(s.id, sink, 1.0), self.name).to_dict()
@@ -121,8 +120,6 @@ class RayExecutor:
         self.actors = [self._new_actor() for _ in range(workers)]
         self._idle = list(self.actors)
         self._running: dict = {}  # ObjectRef -> (spec, actor)
-        from callfix.batch.runner import call_timeout
-
         self.limit = call_timeout(cfg)
         self._started: dict = {}  # ObjectRef -> when its call was handed to its actor
         self._stopped: set = set()  # refs whose actor this executor killed for running over the limit
@@ -167,8 +164,6 @@ class RayExecutor:
                 self._idle.append(actor)
             except Exception as e:  # RayActorError: the actor's process died mid-call
                 if ref in self._stopped:
-                    from callfix.batch.runner import timed_out
-
                     self._stopped.discard(ref)
                     out.append(timed_out(spec, time.monotonic() - started, self.limit, "ray"))
                 else:

@@ -25,7 +25,8 @@ from typing import Iterator
 
 from callfix.batch import resume
 from callfix.batch.display import Display
-from callfix.batch.job import LOG_DIR, CallResult, call_config, process_call, skipped
+from callfix.batch.job import LOG_DIR, CallResult, call_config, call_timeout, process_call, skipped, timed_out
+from callfix.batch.progress import StageReporter
 from callfix.batch.manifest import CallSpec, load_manifest
 from callfix.errors import CallfixError, OutputError
 from callfix.io.atomic import atomic_write_text
@@ -88,20 +89,6 @@ def run_batch(
         finally:
             display.close()
         return [results[s.id] for s in specs]
-
-
-def call_timeout(cfg: dict) -> float:
-    """batch.call_timeout_seconds as a number (0: no limit)."""
-    v = cfg.get("batch", {}).get("call_timeout_seconds")
-    try:
-        return max(0.0, float(v or 0))
-    except (TypeError, ValueError):
-        raise CallfixError(f"batch.call_timeout_seconds={v!r}: expected a number of seconds (0: no limit)") from None
-
-
-def timed_out(spec: CallSpec, seconds: float, limit: float, worker: str = "") -> CallResult:
-    return CallResult(spec.id, "failed", round(seconds, 2), worker=worker,
-                      error=f"timed out after {limit:g} s (batch.call_timeout_seconds); the call was stopped")
 
 
 def make_executor(kind: str, workers: int, cfg: dict, out: Path, cache: Path, ray_address: str | None,
@@ -311,49 +298,6 @@ def worker_config(cfg: dict, workers: int) -> dict:
     per = cfg.get("batch", {}).get("threads_per_worker") or "auto"
     threads = max(1, (os.cpu_count() or 1) // max(1, workers)) if per == "auto" else int(per)
     return merge(cfg, {"asr": {"cpu_threads": threads}})
-
-
-class StageReporter:
-    """The ``progress`` a call's pipeline reports to: forwards (call id, stage, fraction) events.
-
-    Diarization runs beside transcription, so its steps are shown next to the transcription's
-    fraction instead of taking turns with it on the call's line.
-    """
-
-    BESIDE = {"segmentation", "embeddings"}  # diarization's steps (pyannote hook names)
-
-    def __init__(self, call_id: str, sink, min_interval: float = 0.5):
-        self.call_id, self.sink, self.min_interval = call_id, sink, min_interval
-        self._last = (None, 0.0)
-        self._main: tuple[str, float | None] | None = None
-        self._beside: str | None = None
-
-    def __call__(self, stage, completed=None, total=None, *args, **kwargs) -> None:
-        # Stages report either a fraction, or (completed, total) steps, or nothing.
-        fraction = None
-        if isinstance(completed, (int, float)) and isinstance(total, (int, float)) and total > 0:
-            fraction = completed / total
-        elif isinstance(completed, float) and 0.0 <= completed <= 1.0:
-            fraction = completed
-        stage = str(stage)
-        if stage in self.BESIDE:
-            self._beside = f"diarize: {stage}" + (f" {fraction:.0%}" if fraction is not None else "")
-        else:
-            self._main = (stage, fraction)
-        now = time.monotonic()
-        # Forward every stage change, but throttle updates within a stage.
-        if stage == self._last[0] and now - self._last[1] < self.min_interval and (fraction or 0) < 1:
-            return
-        self._last = (stage, now)
-        if self._main is None:
-            label, shown = self._beside, None
-        else:
-            (label, shown), beside = self._main, self._beside
-            label = f"{label} | {beside}" if beside else label
-        try:
-            self.sink((self.call_id, label, shown))
-        except Exception:
-            pass  # progress must never fail a call
 
 
 _Q = None
