@@ -1,6 +1,7 @@
 """Diarization: who spoke when (pyannote.audio), speaker → word, speaker names from cues."""
-from callfix.diarize.assign import assign_speakers, exclusive_turns
+from callfix.diarize.assign import assign_speakers
 from callfix.diarize.naming import name_speakers
+from callfix.diarize.turns import exclusive_turns
 
 
 def diarize_audio(audio, cfg, progress=None, cancel=None):

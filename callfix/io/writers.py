@@ -68,7 +68,7 @@ _EXCL: dict = {}
 
 def _exclusive(t: Transcript):
     """Exclusive turns of the transcript and their starts, computed once per turn list."""
-    from callfix.diarize.assign import exclusive_turns
+    from callfix.diarize.turns import exclusive_turns
 
     key = (id(t.turns), len(t.turns), t.turns[0].start if t.turns else None, t.turns[-1].end if t.turns else None)
     if _EXCL.get("key") != key:
@@ -82,7 +82,7 @@ def _held(t: Transcript | None, toks: list[Token]):
     """Seconds of the tokens' speech each speaker holds (empty without turns or times)."""
     if t is None or not t.turns:
         return {}
-    from callfix.diarize.assign import time_held
+    from callfix.diarize.turns import time_held
 
     excl, starts = _exclusive(t)
     return time_held(excl, starts, [(k.start, k.end) for k in toks if k.start is not None and k.end is not None])
