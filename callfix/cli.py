@@ -47,6 +47,17 @@ def config_from_args(args, overrides: dict | None = None) -> dict:
     return cfg
 
 
+def asr_overrides(args) -> dict:
+    asr = {k: v for k, v in {
+        "backend": args.backend, "model": args.model, "device": args.device, "compute_type": args.compute_type,
+        "languages": [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None,
+    }.items() if v}
+    over: dict = {"asr": asr} if asr else {}
+    if getattr(args, "glossary", None):
+        over["align"] = {"glossaries": args.glossary}
+    return over
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callfix", description=__doc__.split(":")[0])
     parser.add_argument("--version", action="version", version=f"callfix {_version()}")

@@ -265,8 +265,7 @@ def load_participants(path) -> list[dict] | None:
 
 
 def _run(args) -> int:
-    from callfix.asr.cli import asr_overrides
-    from callfix.cli import config_from_args
+    from callfix.cli import asr_overrides, config_from_args
     from callfix.config import merge
 
     over = asr_overrides(args)

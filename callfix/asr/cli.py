@@ -20,20 +20,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def asr_overrides(args) -> dict:
-    asr = {k: v for k, v in {
-        "backend": args.backend, "model": args.model, "device": args.device, "compute_type": args.compute_type,
-        "languages": [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None,
-    }.items() if v}
-    over: dict = {"asr": asr} if asr else {}
-    if getattr(args, "glossary", None):
-        over["align"] = {"glossaries": args.glossary}
-    return over
-
-
 def run(args) -> int:
     from callfix.audio import decode
-    from callfix.cli import config_from_args
+    from callfix.cli import asr_overrides, config_from_args
     from callfix.pipeline import stage_transcribe
     from callfix.io.subtitles import write_asr_outputs
 
