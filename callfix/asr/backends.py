@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from callfix import models
+from callfix.asr.convert import converted_path
+from callfix.asr.score import score_faster_whisper, score_openai_whisper
 from callfix.errors import CallfixError, ModelMissingError
 
 _LOADED: dict[tuple, "Backend"] = {}
@@ -166,8 +168,6 @@ class FasterWhisperBackend(Backend):
         return _lang_dict(whole), [_lang_dict(p) for p in parts]
 
     def score_texts(self, audio, texts, language, prompt=None):
-        from callfix.asr.score import score_faster_whisper
-
         return score_faster_whisper(self.model, audio, texts, language, prompt)
 
     def transcribe(self, audio, language, opts, prompt):
@@ -234,8 +234,6 @@ class OpenAIWhisperBackend(Backend):
 
     @staticmethod
     def _checkpoint(model: str) -> str:
-        from callfix.asr.convert import converted_path
-
         if model in models.catalog():
             pt = converted_path(model)
             if not pt.is_file():
@@ -254,8 +252,6 @@ class OpenAIWhisperBackend(Backend):
         return dict(probs)
 
     def score_texts(self, audio, texts, language, prompt=None):
-        from callfix.asr.score import score_openai_whisper
-
         return score_openai_whisper(self.model, audio, texts, language, prompt)
 
     def transcribe(self, audio, language, opts, prompt):

@@ -9,11 +9,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from callfix.align import read_vendor
 from callfix.batch import resume
 from callfix.batch.manifest import CallSpec
+from callfix.bench import read_doc, score_call
+from callfix.bench.readers import from_transcript
 from callfix.config import merge
 from callfix.errors import CallfixError, InputError
 from callfix.io.atomic import atomic_write_text
+from callfix.pipeline import run_call
 
 LOG_DIR = ".logs"
 
@@ -66,8 +70,6 @@ def process_call(
     worker: str = "",
 ) -> CallResult:
     """Run one call; never raises for a problem with this call (the result says what failed)."""
-    from callfix.pipeline import run_call
-
     out_root = Path(out_root)
     cfg = call_config(base_cfg, spec)
     t0 = time.perf_counter()
@@ -115,13 +117,6 @@ def process_call(
 def score(t, spec: CallSpec) -> tuple[float | None, float | None]:
     """Error rate of the vendor text and of the corrected text against the call's reference:
     WER for an English call, mixed error rate (words + Mandarin characters) when the reference holds Mandarin."""
-    try:
-        from callfix.bench import read_doc, score_call
-        from callfix.bench.readers import from_transcript
-    except ImportError:  # an installation without the benchmark stage
-        return None, None
-    from callfix.align import read_vendor
-
     ref = read_doc(spec.reference)
     res = score_call(ref, {"vendor": from_transcript(read_vendor(spec.transcript), str(spec.transcript)),
                            "corrected": from_transcript(t, "corrected")}, name=spec.id)
@@ -132,12 +127,11 @@ def score(t, spec: CallSpec) -> tuple[float | None, float | None]:
 def model_load_counts() -> dict[str, int]:
     """Models this process has loaded so far, by stage (a worker should load each once, not per call)."""
     counts = {}
-    try:
-        from callfix.asr.backends import LOAD_COUNT
+    # Both stages' modules import their model libraries (faster-whisper; torch and pyannote): only a worker that
+    # has run a call has them loaded already.
+    from callfix.asr.backends import LOAD_COUNT
 
-        counts["asr"] = LOAD_COUNT["n"]
-    except ImportError:
-        pass
+    counts["asr"] = LOAD_COUNT["n"]
     try:
         from callfix.diarize import pipeline as dia
 

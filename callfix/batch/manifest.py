@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callfix.config import load_yaml, read_yaml
+from callfix import models
+from callfix.config import CONFIG_DIR, load_config, load_yaml, read_yaml
 from callfix.errors import InputError
 
 ALIASES = {
@@ -258,18 +259,13 @@ def _parse_set(where: str, v: Any) -> dict:
 @functools.lru_cache(maxsize=1)
 def _defaults() -> dict:
     """callfix/configs/default.yaml, read once for a whole manifest (read only)."""
-    from callfix.config import load_config
-
     return load_config()
 
 
 @functools.lru_cache(maxsize=4)
 def _known_names(rule: str) -> tuple[str, ...]:
     if rule == "store":
-        from callfix import models
-
         return tuple(models.catalog())
-    from callfix.config import CONFIG_DIR
 
     folder = CONFIG_DIR / "glossaries"
     return tuple(sorted(p.stem for p in [*folder.glob("*.yaml"), *(folder / "companies").glob("*.yaml")]))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from callfix.batch.manifest import CallSpec
+from callfix.config import CONFIG_DIR
 from callfix.io.atomic import atomic_write_text
 from callfix.io.hashing import sha256_memo
 
@@ -54,8 +55,6 @@ def fingerprint(spec: CallSpec, cfg: dict) -> dict[str, Any]:
 
 def glossary_hashes(cfg: dict) -> dict[str, str | None]:
     """A glossary file edited in place changes the outputs, though the config naming it does not change."""
-    from callfix.config import CONFIG_DIR
-
     out = {}
     for g in cfg.get("align", {}).get("glossaries") or []:
         p = Path(g)

@@ -26,8 +26,10 @@ from typing import Iterator
 from callfix.batch import resume
 from callfix.batch.display import Display
 from callfix.batch.job import LOG_DIR, CallResult, call_config, call_timeout, process_call, skipped, timed_out
-from callfix.batch.progress import StageReporter
 from callfix.batch.manifest import CallSpec, load_manifest
+from callfix.batch.progress import StageReporter
+from callfix.batch.ray_executor import RayExecutor
+from callfix.config import merge
 from callfix.errors import CallfixError, OutputError
 from callfix.io.atomic import atomic_write_text
 
@@ -98,8 +100,6 @@ def make_executor(kind: str, workers: int, cfg: dict, out: Path, cache: Path, ra
             raise CallfixError(f"--workers {workers}: must be 0 (in this process) or more")
         return InlineExecutor(cfg, out, cache, quiet) if workers == 0 else PoolExecutor(max(1, workers), cfg, out, cache)
     if kind == "ray":
-        from callfix.batch.ray_executor import RayExecutor
-
         return RayExecutor(max(1, workers), cfg, out, cache, ray_address)
     raise CallfixError(f"unknown executor '{kind}' (choose: local, ray)")
 
@@ -293,8 +293,6 @@ class PoolExecutor:
 
 def worker_config(cfg: dict, workers: int) -> dict:
     """Split the machine's cores between workers (a speed knob only: not part of any cache key)."""
-    from callfix.config import merge
-
     per = cfg.get("batch", {}).get("threads_per_worker") or "auto"
     threads = max(1, (os.cpu_count() or 1) // max(1, workers)) if per == "auto" else int(per)
     return merge(cfg, {"asr": {"cpu_threads": threads}})

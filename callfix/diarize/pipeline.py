@@ -22,7 +22,11 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from callfix import models
 from callfix.audio import Audio  # noqa: E402
+from callfix.diarize import clustering as ours_module
+from callfix.diarize.embedding import CHECKPOINT, CamPlusEmbedding
+from callfix.diarize.windowed import WindowedSpeakerDiarization
 from callfix.errors import CallfixError, InputError, ModelMissingError  # noqa: E402
 from callfix.model import Turn  # noqa: E402
 
@@ -52,8 +56,6 @@ def _no_plda():
 
 
 def _load_segmentation(name: str):
-    from callfix import models
-
     if name in models.catalog():
         path = models.locate(name) / "pytorch_model.bin"
     else:
@@ -75,9 +77,6 @@ def _load_segmentation(name: str):
 
 
 def _load_embedding(name: str, runtime: str = "onnx"):
-    from callfix import models
-    from callfix.diarize.embedding import CHECKPOINT, CamPlusEmbedding
-
     if runtime not in ("onnx", "torch"):
         raise CallfixError(f"diarize.embedding_runtime={runtime}: use onnx or torch")
     p = Path(name)
@@ -92,8 +91,6 @@ def _load_embedding(name: str, runtime: str = "onnx"):
 
 
 def _default_pipeline(d: dict):
-    from callfix.diarize.windowed import WindowedSpeakerDiarization
-
     seg = _load_segmentation(d.get("segmentation") or "pyannote-segmentation")
     emb = _load_embedding(d.get("embedding") or "campplus-cn-en", d.get("embedding_runtime") or "onnx")
     clustering = d.get("clustering") or "SpectralClustering"
@@ -109,8 +106,6 @@ def _default_pipeline(d: dict):
         segmentation_batch_size=int(d.get("segmentation_batch_size", 8)),
     )
     if ours:
-        from callfix.diarize import clustering as ours_module
-
         pipe.clustering = getattr(ours_module, clustering)(metric=pipe._embedding.metric)
     params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.get("min_duration_off", 0.0))}}
     if not pipe._segmentation.model.specifications.powerset:
