@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import threading
 import time
@@ -14,9 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from callfix import __version__
+from callfix.align import align_call, read_vendor
+from callfix.align.callglossary import glossary_for
+from callfix.align.glossary import load_glossaries
+from callfix.align.verify import AcousticVerifier, VerifyOptions
 from callfix.audio import Audio, decode, file_lock
+from callfix.diarize import assign_speakers, diarize_audio, name_speakers
 from callfix.io.atomic import atomic_write_text, output_set
+from callfix.io.subtitles import write_asr_outputs
+from callfix.io.writers import write_outputs
 from callfix.model import Transcript, Turn
+from callfix.review import render_review
 
 
 def audio_hash(audio: Audio) -> str:
@@ -58,8 +67,6 @@ def _cached(cache_dir, stage: str, key: str):
 
 def hotwords_for(cfg: dict, glossary=None) -> list[str]:
     """Decoder hotwords: the call's trusted spellings (a glossary, else the configured ones)."""
-    from callfix.align.glossary import load_glossaries
-
     if not cfg["asr"].get("hotwords"):
         return []
     return (glossary or load_glossaries(cfg["align"]["glossaries"])).hotwords()
@@ -72,6 +79,7 @@ def glossary_prompt(cfg: dict, glossary=None) -> str | None:
 
 
 def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None, glossary=None) -> Transcript:
+    # faster-whisper and CTranslate2 take a third of a second to import: only commands that transcribe pay it
     from callfix.asr import transcribe
     from callfix.asr.backends import model_identity
 
@@ -87,8 +95,6 @@ def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None, glo
 
 
 def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None, cancel=None) -> list[Turn]:
-    from callfix.diarize import diarize_audio
-
     key = stage_key("diarize", audio, cfg["diarize"])
     with _cached(cache_dir, "diarize", key):
         cached = _cache_get(cache_dir, "diarize", key)
@@ -102,13 +108,6 @@ def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None, cancel
 def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progress=None,
              participants: list[dict] | None = None) -> Transcript:
     """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``."""
-    from callfix.align import align_call, read_vendor
-    from callfix.align.callglossary import glossary_for
-    from callfix.diarize import assign_speakers, name_speakers
-    from callfix.io.subtitles import write_asr_outputs
-    from callfix.io.writers import write_outputs
-    from callfix.review import render_review
-
     out = Path(out_dir)
     cache_dir = Path(cache_dir) if cache_dir else out / ".cache"
     timings: dict[str, float] = {}
@@ -150,8 +149,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
 
 def _verifier(audio: Audio, cfg: dict, glossary=None):
     """The acoustic judge of the edits: the transcription's own Whisper, loaded once per process."""
-    from callfix.align.verify import AcousticVerifier, VerifyOptions
-    from callfix.asr.backends import load_backend
+    from callfix.asr.backends import load_backend  # faster-whisper: see stage_transcribe
 
     opts = VerifyOptions.from_config(cfg["align"].get("verify"))
     if not opts.enabled:
@@ -206,8 +204,6 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, 
 
 
 def _relative_audio(audio_path, out: Path) -> str:
-    import os
-
     return os.path.relpath(Path(audio_path).resolve(), out.resolve())
 
 
@@ -218,67 +214,20 @@ def _say(progress, msg: str) -> None:
         print(f"callfix: {msg}", file=sys.stderr)
 
 
-def add_parser(sub) -> None:
-    from callfix.cli import add_config_flags
-
-    p = sub.add_parser("run", help="transcribe, diarize, align and correct one call")
-    p.add_argument("audio")
-    p.add_argument("--transcript", required=True, help="the vendor transcript to correct")
-    p.add_argument("-o", "--out", required=True, help="output folder")
-    p.add_argument("--cache", help="stage cache folder (default OUT/.cache)")
-    p.add_argument("--participants", help="YAML/JSON list of {name, role, organization, aliases}")
-    p.add_argument("--glossary", action="append", help="glossary name or YAML path (repeatable)")
-    p.add_argument("--backend", choices=["faster-whisper", "openai-whisper"])
-    p.add_argument("--model")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--compute-type")
-    p.add_argument("--languages")
-    p.add_argument("--num-speakers", type=int)
-    p.add_argument("--min-speakers", type=int)
-    p.add_argument("--max-speakers", type=int)
-    add_config_flags(p)
-    p.set_defaults(func=_run)
+def transcribe_call(audio_path, out_dir, cfg: dict, progress=None) -> tuple[Transcript, list[Path]]:
+    """`callfix transcribe`: one call's speech evidence, written as asr.json, .txt, .srt and .vtt in ``out_dir``."""
+    out = Path(out_dir)
+    audio = decode(audio_path, out, cfg["audio"]["max_duration_hours"])
+    t = stage_transcribe(audio, cfg, cache_dir=None, progress=progress)
+    return t, write_asr_outputs(t, out)
 
 
-def load_participants(path) -> list[dict] | None:
-    if not path:
-        return None
-    from callfix.config import read_yaml
-    from callfix.errors import InputError
-
-    p = Path(path)
-    if p.suffix == ".json":
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise InputError(f"{p}: cannot read participants ({e})") from None
-        except RecursionError:
-            raise InputError(f"{p}: cannot read participants (JSON nested too deeply)") from None
-    else:
-        if not p.is_file():
-            raise InputError(f"{p}: participants file not found")
-        data = read_yaml(p, mapping=False)  # a bare list, as --help shows, or {participants: [...]}
-    data = data.get("participants", data) if isinstance(data, dict) else data
-    if not isinstance(data, list) or not all(isinstance(x, dict) and x.get("name") for x in data):
-        raise InputError(f"{p}: expected a list of participants, each with a name")
-    return data
-
-
-def _run(args) -> int:
-    from callfix.cli import asr_overrides, config_from_args
-    from callfix.config import merge
-
-    over = asr_overrides(args)
-    dia = {k: v for k, v in {"num_speakers": args.num_speakers, "min_speakers": args.min_speakers,
-                             "max_speakers": args.max_speakers}.items() if v}
-    if dia:
-        over = merge(over, {"diarize": dia})
-    cfg = config_from_args(args, over)
-    t = run_call(args.audio, args.transcript, args.out, cfg, cache_dir=args.cache,
-                 progress=not args.quiet, participants=load_participants(args.participants))
-    n = {c: sum(e.decision == c for e in t.edits) for c in ("applied", "suggested", "kept")}
-    cov = t.meta.get("align", {}).get("coverage")
-    print(f"{args.out}: {len(t.paragraphs)} paragraphs, edits applied {n['applied']}, suggested {n['suggested']}, "
-          f"kept {n['kept']}" + (f", alignment coverage {cov:.0%}" if isinstance(cov, (int, float)) else "")
-          + f"; timings {t.meta['timings']}")
-    return 0
+def correct_transcript(asr_path, vendor_path, out_dir, cfg: dict, review: bool = True) -> tuple[Transcript, list[Path]]:
+    """`callfix align`: correct a vendor transcript from speech evidence already made (no audio model runs)."""
+    vendor = read_vendor(vendor_path)
+    evidence = Transcript.load(asr_path)
+    result = align_call(evidence, vendor, cfg)
+    paths = write_outputs(result, out_dir)
+    if review:
+        paths.append(render_review(out_dir, audio=None))
+    return result, paths

@@ -34,6 +34,6 @@ def test_wheel_holds_configs_and_a_plain_install_runs_without_the_tree(tmp_path)
                          capture_output=True, text=True).stdout.split()
     assert out[0].startswith(str(target)), out  # the installed copy, not the source tree
     assert out[1:] == ["1", "1"]
-    helped = subprocess.run([sys.executable, "-m", "callfix.cli", "run", "--help"], cwd=tmp_path, env=env,
+    helped = subprocess.run([sys.executable, "-m", "callfix", "run", "--help"], cwd=tmp_path, env=env,
                             capture_output=True, text=True)
     assert helped.returncode == 0 and "--transcript" in helped.stdout, helped.stderr

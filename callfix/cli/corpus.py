@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from callfix.corpus.synth import build_call
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("corpus", help="build synthetic test calls")
@@ -16,13 +18,11 @@ def add_parser(sub) -> None:
     s.add_argument("--clip-cache", help="folder keeping each line's clip: every channel and rebuild of a call "
                                          "then hears the same speech (Piper varies from run to run)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    s.set_defaults(func=_synth)
+    s.set_defaults(func=synth)
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
 
-def _synth(args) -> int:
-    from callfix.corpus.synth import build_call
-
+def synth(args) -> int:
     progress = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr))
     written = build_call(args.script, args.out, progress=progress, channel=args.channel,
                          clip_cache=args.clip_cache)
