@@ -6,7 +6,8 @@
 Read with `ast`, nothing imported. Every import counts, also one inside a function: a cycle hidden in a function
 still tangles the data flow for a reader. Imports under `if TYPE_CHECKING:` do not count. An import names the
 most specific module that exists (`from callfix.asr import routing` is callfix.asr.routing, `from callfix.asr
-import transcribe` the function is callfix.asr); a module importing its own package's __init__ is no edge.
+import transcribe` the function is callfix.asr) and the packages above it, whose __init__ runs first; a module's
+own packages are no edge.
 """
 from __future__ import annotations
 
@@ -66,8 +67,10 @@ def import_graph(root: Path, package: str) -> dict[str, set[str]]:
             for t in targets:
                 while t and t not in mods:
                     t = t.rpartition(".")[0]
-                if t and t != mod and not mod.startswith(t + "."):
+                # importing a.b.c runs a/__init__ and a/b/__init__ first: those are imported too
+                while t and t != mod and not mod.startswith(t + "."):
                     graph[mod].add(t)
+                    t = t.rpartition(".")[0]
     return graph
 
 

@@ -30,13 +30,20 @@ def test_a_cycle_through_relative_and_function_local_imports_is_found(tmp_path):
         "e.py": "from pkg import a, d\nfrom pkg.sub import helper\n",
     })
     graph = ig.import_graph(root, "pkg")
-    assert graph["pkg.a"] == {"pkg.sub.b"}
+    assert graph["pkg.a"] == {"pkg.sub.b", "pkg.sub"}  # pkg/sub/__init__ runs first
     assert graph["pkg.sub.b"] == {"pkg.c"}  # relative, inside a function
     assert graph["pkg.c"] == {"pkg.a"}  # the TYPE_CHECKING import is no edge
     assert graph["pkg.e"] == {"pkg.a", "pkg.d", "pkg.sub"}  # a name from a package is the package
     assert graph["pkg.sub"] == {"pkg.sub.b"}
-    assert ig.cycles(graph) == [["pkg.a", "pkg.c", "pkg.sub.b"]]
+    assert ig.cycles(graph) == [["pkg.a", "pkg.c", "pkg.sub", "pkg.sub.b"]]
     assert ig.main([str(root), "--cycles"]) == 1
+
+
+def test_a_cycle_through_a_package_init_is_found(tmp_path):
+    # importing pkg.x.z runs pkg/x/__init__, which imports pkg.y, which is still being imported
+    root = _package(tmp_path, {"__init__.py": "", "x/__init__.py": "from pkg import y\n", "x/z.py": "",
+                               "y.py": "from pkg.x.z import *\n"})
+    assert ig.cycles(ig.import_graph(root, "pkg")) == [["pkg.x", "pkg.y"]]
 
 
 def test_no_cycle_exits_zero(tmp_path):
