@@ -32,7 +32,9 @@ def assign_speakers(t: Transcript, structure: StructureOptions | dict | None = N
             votes[w.speaker] += max(w.end - w.start, 0.01)
         held = time_held(excl, starts, [(w.start, w.end) for w in seg.words])
         if held:
-            seg.speaker = _most(held)
+            # Who holds most of its time among those its words were given (time held split over several
+            # turns, or a tie, could otherwise name a speaker none of its words has); then their words' time.
+            seg.speaker = max(votes or held, key=lambda s: (held[s], votes[s], s))
         elif votes:  # words only in gaps between turns: their nearest turns
             seg.speaker = _most(votes)
         else:
