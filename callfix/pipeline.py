@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -18,13 +17,15 @@ from callfix import __version__
 from callfix.align import align_call, read_vendor
 from callfix.align.callglossary import glossary_for
 from callfix.align.glossary import load_glossaries
-from callfix.align.verify import AcousticVerifier, VerifyOptions
+from callfix.align.verify import AcousticVerifier
 from callfix.audio import Audio, decode, file_lock
 from callfix.diarize import assign_speakers, diarize_audio, name_speakers
 from callfix.io.atomic import atomic_write_text, output_set
 from callfix.io.subtitles import write_asr_outputs
 from callfix.io.writers import write_outputs
 from callfix.model import Transcript, Turn
+from callfix.options import Options, to_dict
+from callfix.progress import Hook, cancellable, silent
 from callfix.review import render_review
 
 
@@ -65,49 +66,56 @@ def _cached(cache_dir, stage: str, key: str):
         yield
 
 
-def hotwords_for(cfg: dict, glossary=None) -> list[str]:
+def hotwords_for(cfg: Options | dict, glossary=None) -> list[str]:
     """Decoder hotwords: the call's trusted spellings (a glossary, else the configured ones)."""
-    if not cfg["asr"].get("hotwords"):
+    opts = Options.of(cfg)
+    if not opts.asr.hotwords:
         return []
-    return (glossary or load_glossaries(cfg["align"]["glossaries"])).hotwords()
+    return (glossary or load_glossaries(opts.align.glossaries)).hotwords()
 
 
-def glossary_prompt(cfg: dict, glossary=None) -> str | None:
+def glossary_prompt(cfg: Options | dict, glossary=None) -> str | None:
     """The hotword prompt English is decoded (and its wordings scored) with."""
-    hot = hotwords_for(cfg, glossary)
-    return ", ".join(hot[: cfg["asr"]["max_hotwords"]]) if hot else None
+    opts = Options.of(cfg)
+    hot = hotwords_for(opts, glossary)
+    return ", ".join(hot[: opts.asr.max_hotwords]) if hot else None
 
 
-def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None, glossary=None) -> Transcript:
+def stage_transcribe(audio: Audio, cfg: Options | dict, cache_dir=None, hook: Hook = silent,
+                     glossary=None) -> Transcript:
     # faster-whisper and CTranslate2 take a third of a second to import: only commands that transcribe pay it
     from callfix.asr import transcribe
     from callfix.asr.backends import model_identity
 
-    hot = hotwords_for(cfg, glossary)
-    key = stage_key("asr", audio, cfg["asr"], model_identity(cfg) + "|" + ",".join(hot))
+    opts = Options.of(cfg)
+    hot = hotwords_for(opts, glossary)
+    key = stage_key("asr", audio, to_dict(opts.asr), model_identity(opts.asr) + "|" + ",".join(hot))
     with _cached(cache_dir, "asr", key):
         cached = _cache_get(cache_dir, "asr", key)
         if cached is not None:
             return Transcript.from_dict(cached)
-        t = transcribe(audio, cfg, hotwords=hot, progress=progress)
+        t = transcribe(audio, opts.asr, hotwords=hot, hook=hook)
         _cache_put(cache_dir, "asr", key, t.to_dict())
     return t
 
 
-def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None, cancel=None) -> list[Turn]:
-    key = stage_key("diarize", audio, cfg["diarize"])
+def stage_diarize(audio: Audio, cfg: Options | dict, cache_dir=None, hook: Hook = silent) -> list[Turn]:
+    opts = Options.of(cfg)
+    key = stage_key("diarize", audio, to_dict(opts.diarize))
     with _cached(cache_dir, "diarize", key):
         cached = _cache_get(cache_dir, "diarize", key)
         if cached is not None:
             return [Turn(**t) for t in cached]
-        turns = diarize_audio(audio, cfg, progress=progress, cancel=cancel)
+        turns = diarize_audio(audio, opts.diarize, hook)
         _cache_put(cache_dir, "diarize", key, [t.__dict__ for t in turns])
     return turns
 
 
-def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progress=None,
+def run_call(audio_path, vendor_path, out_dir, cfg: Options | dict, cache_dir=None, hook: Hook = silent,
              participants: list[dict] | None = None) -> Transcript:
-    """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``."""
+    """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``; ``hook`` hears every
+    stage (callfix.progress). ``cfg``: the options, or a whole config dict (checked and typed here)."""
+    opts = Options.of(cfg)
     out = Path(out_dir)
     cache_dir = Path(cache_dir) if cache_dir else out / ".cache"
     timings: dict[str, float] = {}
@@ -120,14 +128,14 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
         clock = now
 
     vendor = read_vendor(vendor_path)  # fail fast on a bad transcript, before any model runs
-    glossary = glossary_for(vendor, cfg["align"], participants)
-    audio = decode(audio_path, cache_dir / "audio", cfg["audio"]["max_duration_hours"])
+    glossary = glossary_for(vendor, opts.align, participants)
+    audio = decode(audio_path, cache_dir / "audio", opts.audio.max_duration_hours)
     lap("decode")
-    evidence = _speech_stages(audio, cfg, cache_dir, progress, timings, glossary)
+    evidence = _speech_stages(audio, opts, cache_dir, hook, timings, glossary)
     clock = time.perf_counter()
-    assign_speakers(evidence, cfg["diarize"])  # the structure step never exceeds --num/--max-speakers
-    _say(progress, "aligning")
-    result = align_call(evidence, vendor, cfg, glossary=glossary, verifier=_verifier(audio, cfg, glossary))
+    assign_speakers(evidence, opts.diarize.structure_options())  # never more than --num/--max-speakers
+    hook("aligning")
+    result = align_call(evidence, vendor, opts.align, glossary=glossary, verifier=_verifier(audio, opts, glossary))
     result.speakers = name_speakers(result, participants)  # cues from both the speech and the vendor text
     lap("align")
     # Relative to the output folder, so a run folder moved together with its audio keeps it; the
@@ -147,18 +155,18 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     return result
 
 
-def _verifier(audio: Audio, cfg: dict, glossary=None):
+def _verifier(audio: Audio, cfg: Options | dict, glossary=None):
     """The acoustic judge of the edits: the transcription's own Whisper, loaded once per process."""
     from callfix.asr.backends import load_backend  # faster-whisper: see stage_transcribe
 
-    opts = VerifyOptions.from_config(cfg["align"].get("verify"))
-    if not opts.enabled:
+    opts = Options.of(cfg)
+    if not opts.align.verify.enabled:
         return None
-    return AcousticVerifier(audio, load_backend(cfg), opts, transcribe_opts=cfg["asr"],
-                            prompt=glossary_prompt(cfg, glossary))
+    return AcousticVerifier(audio, load_backend(opts.asr), opts.align.verify, transcribe_opts=to_dict(opts.asr),
+                            prompt=glossary_prompt(opts, glossary))
 
 
-def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, glossary=None) -> Transcript:
+def _speech_stages(audio: Audio, opts: Options, cache_dir, hook: Hook, timings: dict, glossary=None) -> Transcript:
     """Transcription and diarization, side by side when ``run.parallel_stages`` is on.
 
     Whisper's decoder keeps about one and a half cores busy and the diarization models one, so on a
@@ -167,27 +175,27 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, 
     """
     start = time.perf_counter()
 
-    def timed(name, fn, **kw):
+    def timed(name, fn, hook, **kw):
         t0 = time.perf_counter()
-        value = fn(audio, cfg, cache_dir, progress, **kw)
+        value = fn(audio, opts, cache_dir, hook, **kw)
         timings[name] = round(time.perf_counter() - t0, 3)
         return value
 
-    _say(progress, f"transcribing and diarizing {audio.duration:.0f} s of audio")
-    if cfg.get("run", {}).get("parallel_stages", True):
+    hook(f"transcribing and diarizing {audio.duration:.0f} s of audio")
+    if opts.run.parallel_stages:
         diarized: dict = {}
         cancel = threading.Event()
 
         def diarize_in_background():
             try:
-                diarized["turns"] = timed("diarize", stage_diarize, cancel=cancel)
+                diarized["turns"] = timed("diarize", stage_diarize, cancellable(hook, cancel))
             except BaseException as e:  # handed to the caller below
                 diarized["error"] = e
 
         worker = threading.Thread(target=diarize_in_background, name="callfix-diarize", daemon=True)
         worker.start()
         try:
-            evidence = timed("transcribe", stage_transcribe, glossary=glossary)
+            evidence = timed("transcribe", stage_transcribe, hook, glossary=glossary)
         except BaseException:  # stop diarizing a call that has already failed (a batch moves on)
             cancel.set()
             worker.join()
@@ -197,8 +205,8 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, 
             raise diarized["error"]
         evidence.turns = diarized["turns"]
     else:
-        evidence = timed("transcribe", stage_transcribe, glossary=glossary)
-        evidence.turns = timed("diarize", stage_diarize)
+        evidence = timed("transcribe", stage_transcribe, hook, glossary=glossary)
+        evidence.turns = timed("diarize", stage_diarize, hook)
     timings["speech"] = round(time.perf_counter() - start, 3)
     return evidence
 
@@ -207,26 +215,22 @@ def _relative_audio(audio_path, out: Path) -> str:
     return os.path.relpath(Path(audio_path).resolve(), out.resolve())
 
 
-def _say(progress, msg: str) -> None:
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if progress:
-        print(f"callfix: {msg}", file=sys.stderr)
-
-
-def transcribe_call(audio_path, out_dir, cfg: dict, progress=None) -> tuple[Transcript, list[Path]]:
+def transcribe_call(audio_path, out_dir, cfg: Options | dict, hook: Hook = silent) -> tuple[Transcript, list[Path]]:
     """`callfix transcribe`: one call's speech evidence, written as asr.json, .txt, .srt and .vtt in ``out_dir``."""
+    opts = Options.of(cfg)
     out = Path(out_dir)
-    audio = decode(audio_path, out, cfg["audio"]["max_duration_hours"])
-    t = stage_transcribe(audio, cfg, cache_dir=None, progress=progress)
+    audio = decode(audio_path, out, opts.audio.max_duration_hours)
+    t = stage_transcribe(audio, opts, cache_dir=None, hook=hook)
     return t, write_asr_outputs(t, out)
 
 
-def correct_transcript(asr_path, vendor_path, out_dir, cfg: dict, review: bool = True) -> tuple[Transcript, list[Path]]:
+def correct_transcript(asr_path, vendor_path, out_dir, cfg: Options | dict,
+                       review: bool = True) -> tuple[Transcript, list[Path]]:
     """`callfix align`: correct a vendor transcript from speech evidence already made (no audio model runs)."""
+    opts = Options.of(cfg)
     vendor = read_vendor(vendor_path)
     evidence = Transcript.load(asr_path)
-    result = align_call(evidence, vendor, cfg)
+    result = align_call(evidence, vendor, opts.align)
     paths = write_outputs(result, out_dir)
     if review:
         paths.append(render_review(out_dir, audio=None))

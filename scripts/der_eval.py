@@ -165,7 +165,7 @@ def evaluate(cfg: dict, calls, workdir: Path, oracle: bool = False, cache: Front
         if cache is not None:
             cache.attach(run_cfg)
         t0, c0 = time.perf_counter(), time.process_time()
-        hyp = diarize_waveform(audio.as_float(), run_cfg, progress=False, uri=uri)
+        hyp = diarize_waveform(audio.as_float(), run_cfg, uri=uri)
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         hyp = with_structure(hyp, audio_path, run_cfg)
         der = score(ref, hyp, uri, audio.duration, read_uem(audio_path.with_suffix(".uem"), audio.duration))

@@ -125,8 +125,7 @@ def _pipeline(audio: str, vendor: str, out: str, profile: str = "") -> dict:
     threading.Thread(target=sample, daemon=True).start()
     t0, c0 = time.perf_counter(), time.process_time()
     samples.append((t0, c0))
-    t = run_call(Path(audio), Path(vendor), Path(out), load_config(profile or None), cache_dir=Path(out) / ".cache",
-                 progress=False)
+    t = run_call(Path(audio), Path(vendor), Path(out), load_config(profile or None), cache_dir=Path(out) / ".cache")
     total = time.perf_counter() - t0
     stop.set()
     samples.append((time.perf_counter(), time.process_time()))

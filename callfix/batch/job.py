@@ -7,7 +7,7 @@ import traceback
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from callfix.align import read_vendor
 from callfix.batch import resume
@@ -17,7 +17,9 @@ from callfix.bench.readers import from_transcript
 from callfix.config import merge
 from callfix.errors import CallfixError, InputError
 from callfix.io.atomic import atomic_write_text
+from callfix.options import BatchOptions, Options, section
 from callfix.pipeline import run_call
+from callfix.progress import Hook, silent
 
 LOG_DIR = ".logs"
 
@@ -66,7 +68,7 @@ def process_call(
     out_root: Path,
     base_cfg: dict,
     cache_dir: Path | None,
-    progress: Callable | None = None,
+    hook: Hook = silent,
     worker: str = "",
 ) -> CallResult:
     """Run one call; never raises for a problem with this call (the result says what failed)."""
@@ -82,7 +84,7 @@ def process_call(
         # One cache folder per audio content: the pipeline decodes into <cache>/audio/, which concurrent calls
         # on different audio must not share; calls on the same audio still share their ASR and diarization.
         call_cache = Path(cache_dir) / (fp["inputs"]["audio"] or spec.id)[:16] if cache_dir is not None else None
-        t = run_call(spec.audio, spec.transcript, build, cfg, cache_dir=call_cache, progress=progress,
+        t = run_call(spec.audio, spec.transcript, build, cfg, cache_dir=call_cache, hook=hook,
                      participants=spec.participants)
         seconds = time.perf_counter() - t0
         dur = t.duration or None
@@ -157,13 +159,9 @@ def _log_failure(out_root: Path, spec: CallSpec, e: BaseException) -> None:
         pass  # the disk that refused the outputs may refuse the log too
 
 
-def call_timeout(cfg: dict) -> float:
+def call_timeout(cfg: BatchOptions | Options | dict) -> float:
     """batch.call_timeout_seconds as a number (0: no limit)."""
-    v = cfg.get("batch", {}).get("call_timeout_seconds")
-    try:
-        return max(0.0, float(v or 0))
-    except (TypeError, ValueError):
-        raise CallfixError(f"batch.call_timeout_seconds={v!r}: expected a number of seconds (0: no limit)") from None
+    return max(0.0, float(section(cfg, BatchOptions).call_timeout_seconds or 0))
 
 
 def timed_out(spec: CallSpec, seconds: float, limit: float, worker: str = "") -> CallResult:

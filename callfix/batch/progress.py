@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import time
 
+from callfix.progress import DIARIZE_STEPS
+
 
 class StageReporter:
-    """The ``progress`` a call's pipeline reports to: forwards (call id, stage, fraction) events.
+    """The hook (callfix.progress) a call's pipeline reports to: forwards (call id, stage, fraction) events.
 
     Diarization runs beside transcription, so its steps are shown next to the transcription's
     fraction instead of taking turns with it on the call's line.
     """
 
-    BESIDE = {"segmentation", "embeddings"}  # diarization's steps (pyannote hook names)
+    BESIDE = DIARIZE_STEPS
 
     def __init__(self, call_id: str, sink, min_interval: float = 0.5):
         self.call_id, self.sink, self.min_interval = call_id, sink, min_interval
@@ -19,13 +21,11 @@ class StageReporter:
         self._main: tuple[str, float | None] | None = None
         self._beside: str | None = None
 
-    def __call__(self, stage, completed=None, total=None, *args, **kwargs) -> None:
-        # Stages report either a fraction, or (completed, total) steps, or nothing.
-        fraction = None
-        if isinstance(completed, (int, float)) and isinstance(total, (int, float)) and total > 0:
-            fraction = completed / total
-        elif isinstance(completed, float) and 0.0 <= completed <= 1.0:
-            fraction = completed
+    def __call__(self, stage, artifact=None, *, completed=None, total=None) -> None:
+        counted = isinstance(completed, (int, float)) and isinstance(total, (int, float))
+        if artifact is not None and not counted:
+            return  # a pyannote step handing over its result: nothing to show
+        fraction = completed / total if counted and total > 0 else None
         stage = str(stage)
         if stage in self.BESIDE:
             self._beside = f"diarize: {stage}" + (f" {fraction:.0%}" if fraction is not None else "")

@@ -15,6 +15,7 @@ from callfix.batch.job import CallResult, call_timeout, model_load_counts, proce
 from callfix.batch.manifest import CallSpec
 from callfix.batch.progress import StageReporter
 from callfix.errors import CallfixError
+from callfix.options import AsrOptions, BatchOptions, section
 
 
 def descendants(pid: int) -> list[int]:
@@ -72,7 +73,7 @@ class CallWorker:
     def __init__(self, cfg: dict, out: str, cache: str, progress_queue=None):
         self.cfg, self.out, self.cache, self.queue = cfg, Path(out), Path(cache), progress_queue
         self.name = f"{os.uname().nodename}:{os.getpid()}"
-        threads = int(cfg["asr"].get("cpu_threads", 1))
+        threads = int(section(cfg, AsrOptions).cpu_threads)
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
     def run(self, spec: dict) -> dict:
@@ -94,10 +95,10 @@ class RayExecutor:
             raise CallfixError("--executor ray needs the 'ray' package (pip install 'ray[default]')") from None
         self.ray = ray
         self.out, self.cache = str(out), str(cache)
-        b = cfg.get("batch", {})
-        address = address or b.get("ray_address") or os.environ.get("RAY_ADDRESS")
-        cpus = float(b.get("ray_cpus_per_worker") or 1)
-        gpus = float(b.get("ray_gpus_per_worker") or 0)
+        b = section(cfg, BatchOptions)
+        address = address or b.ray_address or os.environ.get("RAY_ADDRESS")
+        cpus = float(b.ray_cpus_per_worker or 1)
+        gpus = float(b.ray_gpus_per_worker or 0)
         self._own = not ray.is_initialized()
         self._watchdog = None
         if self._own:

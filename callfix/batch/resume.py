@@ -24,7 +24,7 @@ MARKER = "DONE.json"
 PARTIAL = ".partial"
 # Knobs that change speed, not results: a re-run with more workers must not redo finished calls.
 RUNTIME_ONLY = [("batch",), ("run", "parallel_stages"), ("asr", "cpu_threads"), ("asr", "device"),
-                ("diarize", "torch_threads"), ("models", "home")]
+                ("diarize", "torch_threads")]
 
 
 def file_hash(path: Path) -> str:

@@ -32,6 +32,8 @@ from callfix.batch.ray_executor import RayExecutor
 from callfix.config import merge
 from callfix.errors import CallfixError, OutputError
 from callfix.io.atomic import atomic_write_text
+from callfix.options import AsrOptions, BatchOptions, Options, section
+from callfix.progress import silent
 
 SUMMARY_FIELDS = ["call_id", "status", "seconds", "audio_seconds", "rtf", "speech_coverage", "wer_vendor", "wer",
                   "edits_applied", "error"]
@@ -52,9 +54,9 @@ def run_batch(
 ) -> list[CallResult]:
     """Process every call of ``manifest`` into ``out_dir``/<call id>/; returns one result per call, in order."""
     specs = manifest if isinstance(manifest, list) else load_manifest(manifest)
-    bcfg = cfg.get("batch", {})
-    workers = int(workers if workers is not None else bcfg.get("workers", 1))
-    executor = executor or bcfg.get("executor", "local")
+    bopts = Options.of(cfg).batch  # the whole config checked once, before any call starts
+    workers = int(workers if workers is not None else bopts.workers)
+    executor = executor or bopts.executor
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -178,10 +180,10 @@ class InlineExecutor:
         if not self._pending:
             return []
         spec = self._pending.pop()
-        progress = None if self.quiet else StageReporter(spec.id, self.sink)  # None: the pipeline stays silent too
+        hook = silent if self.quiet else StageReporter(spec.id, self.sink)
         limit = call_timeout(self.cfg)
         with _alarm(limit):  # no process to kill here: the call is interrupted where Python next runs
-            return [process_call(spec, self.out, self.cfg, self.cache, progress, "main")]
+            return [process_call(spec, self.out, self.cfg, self.cache, hook, "main")]
 
     def close(self) -> None:
         pass
@@ -206,7 +208,7 @@ class PoolExecutor:
         self._stopped: set[str] = set()  # calls this executor killed for running over the limit
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        threads = self.cfg["asr"].get("cpu_threads", 1)
+        threads = section(self.cfg, AsrOptions).cpu_threads
         return ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_worker_init,
                                    initargs=(self._queue, threads, str(self.out / LOG_DIR)))
 
@@ -293,7 +295,7 @@ class PoolExecutor:
 
 def worker_config(cfg: dict, workers: int) -> dict:
     """Split the machine's cores between workers (a speed knob only: not part of any cache key)."""
-    per = cfg.get("batch", {}).get("threads_per_worker") or "auto"
+    per = section(cfg, BatchOptions).threads_per_worker or "auto"
     threads = max(1, (os.cpu_count() or 1) // max(1, workers)) if per == "auto" else int(per)
     return merge(cfg, {"asr": {"cpu_threads": threads}})
 

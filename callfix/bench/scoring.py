@@ -12,6 +12,7 @@ from callfix.bench.manifest import pooled, read_manifest
 from callfix.bench.report import write_reports
 from callfix.bench.score import score_files
 from callfix.errors import CallfixError
+from callfix.options import Options
 
 SCORINGS = ("whisper", "earnings")
 
@@ -25,19 +26,19 @@ class Scorer:
     hyphen_synonyms: bool = False
 
     @classmethod
-    def from_config(cls, cfg: dict, scoring: str | None = None, glossaries: list[str] | None = None,
+    def from_config(cls, cfg: Options | dict, scoring: str | None = None, glossaries: list[str] | None = None,
                     texts: str = "") -> "Scorer":
         """``glossaries`` replace align.glossaries (and the company glossaries ``texts`` name) for term accuracy."""
-        bcfg, acfg = cfg.get("bench", {}), cfg.get("align", {})
-        names = list(glossaries or acfg.get("glossaries") or [])
-        if not glossaries and acfg.get("company_glossaries", True):
+        opts = Options.of(cfg)
+        b, a = opts.bench, opts.align
+        names = list(glossaries or a.glossaries or [])
+        if not glossaries and a.company_glossaries:
             names += company_glossaries(texts)
         g = load_glossaries(names)
-        scoring = scoring or bcfg.get("scoring") or "whisper"
+        scoring = scoring or b.scoring or "whisper"
         if scoring not in SCORINGS:
             raise CallfixError(f"bench.scoring: {scoring!r} is not whisper or earnings")
-        return cls(scoring, [*g.terms, *g.names], [float(c) for c in bcfg.get("collars", [0.25, 0.0])],
-                   int(bcfg.get("top_confusions", 10)), bool(bcfg.get("hyphen_synonyms", False)))
+        return cls(scoring, [*g.terms, *g.names], [float(c) for c in b.collars], b.top_confusions, b.hyphen_synonyms)
 
     @property
     def words_only(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from callfix.cli.flags import add_config_flags, config_from_args
+from callfix.cli.flags import add_config_flags, options_from_args
 from callfix.pipeline import correct_transcript
 
 
@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    cfg = config_from_args(args, {"align": {"glossaries": args.glossary}} if args.glossary else None)
+    cfg = options_from_args(args, {"align": {"glossaries": args.glossary}} if args.glossary else None)
     out_dir = Path(args.out) if args.out else Path(args.asr).resolve().parent
     result, paths = correct_transcript(args.asr, args.transcript, out_dir, cfg, review=not args.no_review)
     a = result.meta["align"]

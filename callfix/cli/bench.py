@@ -7,7 +7,7 @@ import sys
 from callfix.bench.report import to_markdown, write_reports
 from callfix.bench.score import score_diarization
 from callfix.bench.scoring import SCORINGS, Scorer, file_texts, score_manifest
-from callfix.cli.flags import add_config_flags, config_from_args
+from callfix.cli.flags import add_config_flags, options_from_args
 from callfix.errors import CallfixError
 
 
@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    cfg = config_from_args(args)
+    cfg = options_from_args(args)
     scorer = Scorer.from_config(cfg, args.scoring, args.glossary, file_texts(args.ref, args.vendor))
     command = "callfix " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
     if not scorer.words_only and (args.ref_norm or args.ref_tags):

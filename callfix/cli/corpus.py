@@ -1,9 +1,8 @@
 """`callfix corpus synth SCRIPT.yaml -o DIR`: build a synthetic call from its script."""
 from __future__ import annotations
 
-import sys
-
 from callfix.corpus.synth import build_call
+from callfix.progress import cli_hook
 
 
 def add_parser(sub) -> None:
@@ -23,9 +22,8 @@ def add_parser(sub) -> None:
 
 
 def synth(args) -> int:
-    progress = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr))
-    written = build_call(args.script, args.out, progress=progress, channel=args.channel,
-                         clip_cache=args.clip_cache)
+    with cli_hook(args.quiet) as hook:
+        written = build_call(args.script, args.out, hook, channel=args.channel, clip_cache=args.clip_cache)
     for role, path in written.items():
         print(f"{role:10s} {path}")
     return 0

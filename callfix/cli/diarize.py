@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callfix.cli.flags import add_config_flags, add_speaker_flags, config_from_args, speaker_overrides
+from callfix.cli.flags import add_config_flags, add_speaker_flags, options_from_args, speaker_overrides
 from callfix.diarize.call import diarize_call
 from callfix.diarize.rttm import write_rttm
 from callfix.io.participants import load_participants
+from callfix.progress import cli_hook
 
 
 def add_parser(sub) -> None:
@@ -26,10 +27,11 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     over = speaker_overrides(args, keep_zero=True)
     over.update({k: v for k, v in {"pipeline": args.pipeline, "hub_token": args.hub_token}.items() if v is not None})
-    cfg = config_from_args(args, {"diarize": over} if over else None)
+    cfg = options_from_args(args, {"diarize": over} if over else None)
     participants = load_participants(args.participants)
     out = Path(args.out)
-    t = diarize_call(args.audio, out, cfg, args.asr, participants, progress=False if args.quiet else None)
+    with cli_hook(args.quiet) as hook:
+        t = diarize_call(args.audio, out, cfg, args.asr, participants, hook)
     rttm = write_rttm(out / "diarization.rttm", t.turns, uri=Path(args.audio).stem)
     js = t.save(out / "diarization.json")
     named = [f"{s.id}={s.name}" for s in t.speakers if s.name]

@@ -5,6 +5,7 @@ import argparse
 
 from callfix.config import load_config, set_dotted
 from callfix.errors import CallfixError
+from callfix.options import Options
 
 BACKENDS = ["faster-whisper", "openai-whisper"]
 DEVICES = ["auto", "cpu", "cuda"]
@@ -52,11 +53,19 @@ def speaker_overrides(args, keep_zero: bool = False) -> dict:
 
 
 def config_from_args(args, overrides: dict | None = None) -> dict:
+    """default.yaml, the --config profile, the flags' ``overrides`` and every --set, merged and checked (an unknown
+    key or a value of the wrong kind is a one-line error); a dict, for a batch to merge each call's own over."""
     cfg = load_config(getattr(args, "config", None), overrides)
     for item in getattr(args, "set", []) or []:
         if "=" not in item:
             raise CallfixError(f"--set {item}: expected KEY=VALUE")
         k, v = item.split("=", 1)
         set_dotted(cfg, k.strip(), v)
+    Options.from_dict(cfg)
     return cfg
+
+
+def options_from_args(args, overrides: dict | None = None) -> Options:
+    """The typed options of a command, built once from the merged config."""
+    return Options.from_dict(config_from_args(args, overrides))
 

@@ -1,17 +1,12 @@
 """`callfix run AUDIO --transcript VENDOR -o DIR`: every stage of one call, cached."""
 from __future__ import annotations
 
-from callfix.cli.flags import (
-    add_asr_flags,
-    add_config_flags,
-    add_speaker_flags,
-    asr_overrides,
-    config_from_args,
-    speaker_overrides,
-)
+from callfix.cli.flags import (add_asr_flags, add_config_flags, add_speaker_flags, asr_overrides, options_from_args,
+                               speaker_overrides)
 from callfix.config import merge
 from callfix.io.participants import load_participants
 from callfix.pipeline import run_call
+from callfix.progress import cli_hook
 
 
 def add_parser(sub) -> None:
@@ -33,9 +28,11 @@ def run(args) -> int:
     dia = speaker_overrides(args)
     if dia:
         over = merge(over, {"diarize": dia})
-    cfg = config_from_args(args, over)
-    t = run_call(args.audio, args.transcript, args.out, cfg, cache_dir=args.cache,
-                 progress=not args.quiet, participants=load_participants(args.participants))
+    cfg = options_from_args(args, over)
+    participants = load_participants(args.participants)
+    with cli_hook(args.quiet) as hook:
+        t = run_call(args.audio, args.transcript, args.out, cfg, cache_dir=args.cache, hook=hook,
+                     participants=participants)
     n = {c: sum(e.decision == c for e in t.edits) for c in ("applied", "suggested", "kept")}
     cov = t.meta.get("align", {}).get("coverage")
     print(f"{args.out}: {len(t.paragraphs)} paragraphs, edits applied {n['applied']}, suggested {n['suggested']}, "

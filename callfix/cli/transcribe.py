@@ -1,8 +1,9 @@
 """`callfix transcribe AUDIO -o DIR`."""
 from __future__ import annotations
 
-from callfix.cli.flags import add_asr_flags, add_config_flags, asr_overrides, config_from_args
+from callfix.cli.flags import add_asr_flags, add_config_flags, asr_overrides, options_from_args
 from callfix.pipeline import transcribe_call
+from callfix.progress import cli_hook
 
 
 def add_parser(sub) -> None:
@@ -16,8 +17,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    cfg = config_from_args(args, asr_overrides(args))
-    t, paths = transcribe_call(args.audio, args.out, cfg, progress=not args.quiet)
+    cfg = options_from_args(args, asr_overrides(args))
+    with cli_hook(args.quiet) as hook:
+        t, paths = transcribe_call(args.audio, args.out, cfg, hook)
     print(f"{len(t.words)} words, {len(t.segments)} segments, languages {','.join(t.languages) or '-'} → "
           + ", ".join(str(p) for p in paths))
     return 0
