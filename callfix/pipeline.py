@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
+import os
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from callfix import __version__
+from callfix.align import align_call, read_vendor
+from callfix.align.callglossary import glossary_for
+from callfix.align.glossary import load_glossaries
+from callfix.align.verify import AcousticVerifier
 from callfix.audio import Audio, decode, file_lock
+from callfix.diarize import assign_speakers, diarize_audio, name_speakers
 from callfix.io.atomic import atomic_write_text, output_set
+from callfix.io.subtitles import write_asr_outputs
+from callfix.io.writers import write_outputs
 from callfix.model import Transcript, Turn
+from callfix.options import Options, to_dict
+from callfix.progress import Hook, cancellable, silent
+from callfix.review import render_review
 
 
 def audio_hash(audio: Audio) -> str:
@@ -56,59 +66,56 @@ def _cached(cache_dir, stage: str, key: str):
         yield
 
 
-def hotwords_for(cfg: dict, glossary=None) -> list[str]:
+def hotwords_for(cfg: Options | dict, glossary=None) -> list[str]:
     """Decoder hotwords: the call's trusted spellings (a glossary, else the configured ones)."""
-    from callfix.align.glossary import load_glossaries
-
-    if not cfg["asr"].get("hotwords"):
+    opts = Options.of(cfg)
+    if not opts.asr.hotwords:
         return []
-    return (glossary or load_glossaries(cfg["align"]["glossaries"])).hotwords()
+    return (glossary or load_glossaries(opts.align.glossaries)).hotwords()
 
 
-def glossary_prompt(cfg: dict, glossary=None) -> str | None:
+def glossary_prompt(cfg: Options | dict, glossary=None) -> str | None:
     """The hotword prompt English is decoded (and its wordings scored) with."""
-    hot = hotwords_for(cfg, glossary)
-    return ", ".join(hot[: cfg["asr"]["max_hotwords"]]) if hot else None
+    opts = Options.of(cfg)
+    hot = hotwords_for(opts, glossary)
+    return ", ".join(hot[: opts.asr.max_hotwords]) if hot else None
 
 
-def stage_transcribe(audio: Audio, cfg: dict, cache_dir=None, progress=None, glossary=None) -> Transcript:
+def stage_transcribe(audio: Audio, cfg: Options | dict, cache_dir=None, hook: Hook = silent,
+                     glossary=None) -> Transcript:
+    # faster-whisper and CTranslate2 take a third of a second to import: only commands that transcribe pay it
     from callfix.asr import transcribe
     from callfix.asr.backends import model_identity
 
-    hot = hotwords_for(cfg, glossary)
-    key = stage_key("asr", audio, cfg["asr"], model_identity(cfg) + "|" + ",".join(hot))
+    opts = Options.of(cfg)
+    hot = hotwords_for(opts, glossary)
+    key = stage_key("asr", audio, to_dict(opts.asr), model_identity(opts.asr) + "|" + ",".join(hot))
     with _cached(cache_dir, "asr", key):
         cached = _cache_get(cache_dir, "asr", key)
         if cached is not None:
             return Transcript.from_dict(cached)
-        t = transcribe(audio, cfg, hotwords=hot, progress=progress)
+        t = transcribe(audio, opts.asr, hotwords=hot, hook=hook)
         _cache_put(cache_dir, "asr", key, t.to_dict())
     return t
 
 
-def stage_diarize(audio: Audio, cfg: dict, cache_dir=None, progress=None, cancel=None) -> list[Turn]:
-    from callfix.diarize import diarize_audio
-
-    key = stage_key("diarize", audio, cfg["diarize"])
+def stage_diarize(audio: Audio, cfg: Options | dict, cache_dir=None, hook: Hook = silent) -> list[Turn]:
+    opts = Options.of(cfg)
+    key = stage_key("diarize", audio, to_dict(opts.diarize))
     with _cached(cache_dir, "diarize", key):
         cached = _cache_get(cache_dir, "diarize", key)
         if cached is not None:
             return [Turn(**t) for t in cached]
-        turns = diarize_audio(audio, cfg, progress=progress, cancel=cancel)
+        turns = diarize_audio(audio, opts.diarize, hook)
         _cache_put(cache_dir, "diarize", key, [t.__dict__ for t in turns])
     return turns
 
 
-def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progress=None,
+def run_call(audio_path, vendor_path, out_dir, cfg: Options | dict, cache_dir=None, hook: Hook = silent,
              participants: list[dict] | None = None) -> Transcript:
-    """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``."""
-    from callfix.align import align_call, read_vendor
-    from callfix.align.callglossary import glossary_for
-    from callfix.diarize import assign_speakers, name_speakers
-    from callfix.io.subtitles import write_asr_outputs
-    from callfix.io.writers import write_outputs
-    from callfix.review import render_review
-
+    """One call end to end. Returns the corrected transcript; outputs land in ``out_dir``; ``hook`` hears every
+    stage (callfix.progress). ``cfg``: the options, or a whole config dict (checked and typed here)."""
+    opts = Options.of(cfg)
     out = Path(out_dir)
     cache_dir = Path(cache_dir) if cache_dir else out / ".cache"
     timings: dict[str, float] = {}
@@ -121,14 +128,14 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
         clock = now
 
     vendor = read_vendor(vendor_path)  # fail fast on a bad transcript, before any model runs
-    glossary = glossary_for(vendor, cfg["align"], participants)
-    audio = decode(audio_path, cache_dir / "audio", cfg["audio"]["max_duration_hours"])
+    glossary = glossary_for(vendor, opts.align, participants)
+    audio = decode(audio_path, cache_dir / "audio", opts.audio.max_duration_hours)
     lap("decode")
-    evidence = _speech_stages(audio, cfg, cache_dir, progress, timings, glossary)
+    evidence = _speech_stages(audio, opts, cache_dir, hook, timings, glossary)
     clock = time.perf_counter()
-    assign_speakers(evidence, cfg["diarize"])  # the structure step never exceeds --num/--max-speakers
-    _say(progress, "aligning")
-    result = align_call(evidence, vendor, cfg, glossary=glossary, verifier=_verifier(audio, cfg, glossary))
+    assign_speakers(evidence, opts.diarize.structure_options())  # never more than --num/--max-speakers
+    hook("aligning")
+    result = align_call(evidence, vendor, opts.align, glossary=glossary, verifier=_verifier(audio, opts, glossary))
     result.speakers = name_speakers(result, participants)  # cues from both the speech and the vendor text
     lap("align")
     # Relative to the output folder, so a run folder moved together with its audio keeps it; the
@@ -148,19 +155,18 @@ def run_call(audio_path, vendor_path, out_dir, cfg: dict, cache_dir=None, progre
     return result
 
 
-def _verifier(audio: Audio, cfg: dict, glossary=None):
+def _verifier(audio: Audio, cfg: Options | dict, glossary=None):
     """The acoustic judge of the edits: the transcription's own Whisper, loaded once per process."""
-    from callfix.align.verify import AcousticVerifier, VerifyOptions
-    from callfix.asr.backends import load_backend
+    from callfix.asr.backends import load_backend  # faster-whisper: see stage_transcribe
 
-    opts = VerifyOptions.from_config(cfg["align"].get("verify"))
-    if not opts.enabled:
+    opts = Options.of(cfg)
+    if not opts.align.verify.enabled:
         return None
-    return AcousticVerifier(audio, load_backend(cfg), opts, transcribe_opts=cfg["asr"],
-                            prompt=glossary_prompt(cfg, glossary))
+    return AcousticVerifier(audio, load_backend(opts.asr), opts.align.verify, transcribe_opts=to_dict(opts.asr),
+                            prompt=glossary_prompt(opts, glossary))
 
 
-def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, glossary=None) -> Transcript:
+def _speech_stages(audio: Audio, opts: Options, cache_dir, hook: Hook, timings: dict, glossary=None) -> Transcript:
     """Transcription and diarization, side by side when ``run.parallel_stages`` is on.
 
     Whisper's decoder keeps about one and a half cores busy and the diarization models one, so on a
@@ -169,27 +175,27 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, 
     """
     start = time.perf_counter()
 
-    def timed(name, fn, **kw):
+    def timed(name, fn, hook, **kw):
         t0 = time.perf_counter()
-        value = fn(audio, cfg, cache_dir, progress, **kw)
+        value = fn(audio, opts, cache_dir, hook, **kw)
         timings[name] = round(time.perf_counter() - t0, 3)
         return value
 
-    _say(progress, f"transcribing and diarizing {audio.duration:.0f} s of audio")
-    if cfg.get("run", {}).get("parallel_stages", True):
+    hook(f"transcribing and diarizing {audio.duration:.0f} s of audio")
+    if opts.run.parallel_stages:
         diarized: dict = {}
         cancel = threading.Event()
 
         def diarize_in_background():
             try:
-                diarized["turns"] = timed("diarize", stage_diarize, cancel=cancel)
+                diarized["turns"] = timed("diarize", stage_diarize, cancellable(hook, cancel))
             except BaseException as e:  # handed to the caller below
                 diarized["error"] = e
 
         worker = threading.Thread(target=diarize_in_background, name="callfix-diarize", daemon=True)
         worker.start()
         try:
-            evidence = timed("transcribe", stage_transcribe, glossary=glossary)
+            evidence = timed("transcribe", stage_transcribe, hook, glossary=glossary)
         except BaseException:  # stop diarizing a call that has already failed (a batch moves on)
             cancel.set()
             worker.join()
@@ -199,87 +205,33 @@ def _speech_stages(audio: Audio, cfg: dict, cache_dir, progress, timings: dict, 
             raise diarized["error"]
         evidence.turns = diarized["turns"]
     else:
-        evidence = timed("transcribe", stage_transcribe, glossary=glossary)
-        evidence.turns = timed("diarize", stage_diarize)
+        evidence = timed("transcribe", stage_transcribe, hook, glossary=glossary)
+        evidence.turns = timed("diarize", stage_diarize, hook)
     timings["speech"] = round(time.perf_counter() - start, 3)
     return evidence
 
 
 def _relative_audio(audio_path, out: Path) -> str:
-    import os
-
     return os.path.relpath(Path(audio_path).resolve(), out.resolve())
 
 
-def _say(progress, msg: str) -> None:
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if progress:
-        print(f"callfix: {msg}", file=sys.stderr)
+def transcribe_call(audio_path, out_dir, cfg: Options | dict, hook: Hook = silent) -> tuple[Transcript, list[Path]]:
+    """`callfix transcribe`: one call's speech evidence, written as asr.json, .txt, .srt and .vtt in ``out_dir``."""
+    opts = Options.of(cfg)
+    out = Path(out_dir)
+    audio = decode(audio_path, out, opts.audio.max_duration_hours)
+    t = stage_transcribe(audio, opts, cache_dir=None, hook=hook)
+    return t, write_asr_outputs(t, out)
 
 
-def add_parser(sub) -> None:
-    from callfix.cli import add_config_flags
-
-    p = sub.add_parser("run", help="transcribe, diarize, align and correct one call")
-    p.add_argument("audio")
-    p.add_argument("--transcript", required=True, help="the vendor transcript to correct")
-    p.add_argument("-o", "--out", required=True, help="output folder")
-    p.add_argument("--cache", help="stage cache folder (default OUT/.cache)")
-    p.add_argument("--participants", help="YAML/JSON list of {name, role, organization, aliases}")
-    p.add_argument("--glossary", action="append", help="glossary name or YAML path (repeatable)")
-    p.add_argument("--backend", choices=["faster-whisper", "openai-whisper"])
-    p.add_argument("--model")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--compute-type")
-    p.add_argument("--languages")
-    p.add_argument("--num-speakers", type=int)
-    p.add_argument("--min-speakers", type=int)
-    p.add_argument("--max-speakers", type=int)
-    add_config_flags(p)
-    p.set_defaults(func=_run)
-
-
-def load_participants(path) -> list[dict] | None:
-    if not path:
-        return None
-    from callfix.config import read_yaml
-    from callfix.errors import InputError
-
-    p = Path(path)
-    if p.suffix == ".json":
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise InputError(f"{p}: cannot read participants ({e})") from None
-        except RecursionError:
-            raise InputError(f"{p}: cannot read participants (JSON nested too deeply)") from None
-    else:
-        if not p.is_file():
-            raise InputError(f"{p}: participants file not found")
-        data = read_yaml(p, mapping=False)  # a bare list, as --help shows, or {participants: [...]}
-    data = data.get("participants", data) if isinstance(data, dict) else data
-    if not isinstance(data, list) or not all(isinstance(x, dict) and x.get("name") for x in data):
-        raise InputError(f"{p}: expected a list of participants, each with a name")
-    return data
-
-
-def _run(args) -> int:
-    from callfix.asr.cli import asr_overrides
-    from callfix.cli import config_from_args
-    from callfix.config import merge
-
-    over = asr_overrides(args)
-    dia = {k: v for k, v in {"num_speakers": args.num_speakers, "min_speakers": args.min_speakers,
-                             "max_speakers": args.max_speakers}.items() if v}
-    if dia:
-        over = merge(over, {"diarize": dia})
-    cfg = config_from_args(args, over)
-    t = run_call(args.audio, args.transcript, args.out, cfg, cache_dir=args.cache,
-                 progress=not args.quiet, participants=load_participants(args.participants))
-    n = {c: sum(e.decision == c for e in t.edits) for c in ("applied", "suggested", "kept")}
-    cov = t.meta.get("align", {}).get("coverage")
-    print(f"{args.out}: {len(t.paragraphs)} paragraphs, edits applied {n['applied']}, suggested {n['suggested']}, "
-          f"kept {n['kept']}" + (f", alignment coverage {cov:.0%}" if isinstance(cov, (int, float)) else "")
-          + f"; timings {t.meta['timings']}")
-    return 0
+def correct_transcript(asr_path, vendor_path, out_dir, cfg: Options | dict,
+                       review: bool = True) -> tuple[Transcript, list[Path]]:
+    """`callfix align`: correct a vendor transcript from speech evidence already made (no audio model runs)."""
+    opts = Options.of(cfg)
+    vendor = read_vendor(vendor_path)
+    evidence = Transcript.load(asr_path)
+    result = align_call(evidence, vendor, opts.align)
+    paths = write_outputs(result, out_dir)
+    if review:
+        paths.append(render_review(out_dir, audio=None))
+    return result, paths

@@ -21,6 +21,7 @@ from callfix.align.correct import apply_edits
 from callfix.align.normalize import english_normalizer, has_cjk
 from callfix.config import load_config
 from callfix.model import Transcript
+from callfix.options import Options
 
 
 def evaluate(demo: Path, asr_json: Path, verbose: bool = False, audio: Path | None = None, cfg: dict | None = None) -> dict:
@@ -30,7 +31,7 @@ def evaluate(demo: Path, asr_json: Path, verbose: bool = False, audio: Path | No
     verifier = None
     from callfix.align.callglossary import glossary_for
 
-    glossary = glossary_for(vendor, cfg["align"])
+    glossary = glossary_for(vendor, Options.of(cfg).align)
     if audio is not None:
         import tempfile
 

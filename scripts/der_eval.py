@@ -165,7 +165,7 @@ def evaluate(cfg: dict, calls, workdir: Path, oracle: bool = False, cache: Front
         if cache is not None:
             cache.attach(run_cfg)
         t0, c0 = time.perf_counter(), time.process_time()
-        hyp = diarize_waveform(audio.as_float(), run_cfg, progress=False, uri=uri)
+        hyp = diarize_waveform(audio.as_float(), run_cfg, uri=uri)
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         hyp = with_structure(hyp, audio_path, run_cfg)
         der = score(ref, hyp, uri, audio.duration, read_uem(audio_path.with_suffix(".uem"), audio.duration))
@@ -229,7 +229,7 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, action="append", default=[], help="audio + RTTM pairs (repeatable)")
     ap.add_argument("--call", nargs=2, action="append", default=[], metavar=("AUDIO", "RTTM"))
     ap.add_argument("--no-synthetic", action="store_true")
-    ap.add_argument("--config", help="profile (cpu, gpu, fast) or YAML file over configs/default.yaml")
+    ap.add_argument("--config", help="profile (cpu, gpu, fast) or YAML file over callfix/configs/default.yaml")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--sweep", help="KEY=V1,V2,… evaluate each value")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=V;KEY=V",

@@ -176,7 +176,7 @@ def main() -> int:
     ap.add_argument("--split", choices=["dev", "test"], help="only the calls of this split (script key `split:`): "
                     "tune on dev, report on test")
     ap.add_argument("--channels", default="clean,phone", help="comma-separated channels (default clean,phone)")
-    ap.add_argument("--config", help="profile or YAML passed to callfix run (default: configs/default.yaml)")
+    ap.add_argument("--config", help="profile or YAML passed to callfix run (default: callfix/configs/default.yaml)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to callfix run")
     ap.add_argument("-o", "--out", type=Path, default=ROOT / "out" / "heldout")
     ap.add_argument("--keep-cache", action="store_true", help="reuse the previous run's ASR/diarization cache")

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "kingsoft-q4-demo"
 PARTS = ("pipeline", "plain", "align", "batch")
-PROFILES = ("default", "fast")  # configs/<name>.yaml; "default" is configs/default.yaml alone
+PROFILES = ("default", "fast")  # callfix/configs/<name>.yaml; "default" is callfix/configs/default.yaml alone
 SEQUENTIAL = ("decode", "speech", "align", "outputs")  # run_call's stages in order; speech = transcribe || diarize
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
@@ -125,8 +125,7 @@ def _pipeline(audio: str, vendor: str, out: str, profile: str = "") -> dict:
     threading.Thread(target=sample, daemon=True).start()
     t0, c0 = time.perf_counter(), time.process_time()
     samples.append((t0, c0))
-    t = run_call(Path(audio), Path(vendor), Path(out), load_config(profile or None), cache_dir=Path(out) / ".cache",
-                 progress=False)
+    t = run_call(Path(audio), Path(vendor), Path(out), load_config(profile or None), cache_dir=Path(out) / ".cache")
     total = time.perf_counter() - t0
     stop.set()
     samples.append((time.perf_counter(), time.process_time()))

@@ -27,6 +27,7 @@ from callfix.align.evidence import metaphone_similarity  # noqa: E402
 from callfix.align.normalize import english_normalizer  # noqa: E402
 from callfix.align.splice import apply_edits  # noqa: E402
 from callfix.model import Transcript  # noqa: E402
+from callfix.options import Options  # noqa: E402
 
 
 def reverified(call: Path) -> Transcript:
@@ -41,7 +42,7 @@ def reverified(call: Path) -> Transcript:
 
     cfg = load_config()
     vendor = read_vendor(call / "vendor.txt")
-    gl = glossary_for(vendor, cfg["align"])
+    gl = glossary_for(vendor, Options.of(cfg).align)
     audio = decode(call / "call.flac", Path(tempfile.mkdtemp()), cfg["audio"]["max_duration_hours"])
     return align_call(Transcript.load(call / "run" / "asr.json"), vendor, cfg, glossary=gl,
                       verifier=_verifier(audio, cfg, gl))

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callfix.align.candidates import core, merges, number_candidates, number_forms, parts, respaced, spellings
-from callfix.align.correct import Rules
+from callfix.options import AlignOptions
 from callfix.align.evidence import number_relation
 from callfix.align.glossary import load_glossaries
 from callfix.align.verify import (ASR, VENDOR, Stretch, VerifyOptions, Window, decide, name_like, trusted_words,
@@ -73,7 +73,7 @@ def _candidate_stretch(vendor, asr, scores, label, **ev):
     s.scores = {VENDOR: scores[0], ASR: scores[1]}
     if label:
         s.scores[next(k for k in wordings if k.startswith(label))] = scores[2]
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
     return e
 
 

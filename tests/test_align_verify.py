@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callfix.align import align_call
-from callfix.align.correct import Rules
+from callfix.options import AlignOptions
 from callfix.align.glossary import Glossary
 from callfix.align.vendor import parse_vendor_text
 from callfix.align.verify import (ASR, VENDOR, AcousticVerifier, Stretch, VerifyOptions, Window, decide,
@@ -73,7 +73,7 @@ def _decided(scores, kind="replace", vendor="in France", asr="inference", decisi
     s = _stretch(0, 1, vendor, asr, kind=kind, asr_probability_min=0.95, **ev)
     s.edit.decision = decision
     s.scores = scores
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
     return s.edit
 
 
@@ -94,7 +94,7 @@ def test_the_audio_alone_never_trades_a_glossary_name_an_acronym_or_a_number_for
     gl_name = _stretch(0, 1, "Zou", "Nou", asr_probability_min=0.95)
     gl_name.vendor_name = "Zou"
     gl_name.scores = {VENDOR: -20.0, ASR: -5.0}
-    decide(gl_name, Window(0, 5, 0, 1, [gl_name]), VerifyOptions(), Rules())
+    decide(gl_name, Window(0, 5, 0, 1, [gl_name]), VerifyOptions(), AlignOptions())
     assert gl_name.edit.decision == "suggested"
     assert _decided({VENDOR: -20.0, ASR: -5.0}, vendor="DNA policy", asr="the under policy").decision == "suggested"
     assert _decided({VENDOR: -20.0, ASR: -5.0}, vendor="205", asr="420-25").decision == "suggested"
@@ -111,7 +111,7 @@ def jfk(models_ready, tmp_path_factory):
 
     cfg = load_config()
     audio = decode(DATA / "jfk" / "jfk.flac", tmp_path_factory.mktemp("jfk"), 1)
-    return cfg, audio, transcribe(audio, cfg, progress=False)
+    return cfg, audio, transcribe(audio, cfg)
 
 
 def _verify(cfg, audio, evidence: Transcript, vendor_text: str):
@@ -156,11 +156,11 @@ def test_inflections_and_unsure_words_are_left_to_the_editor():
     unsure = dict(vendor="in France", asr="inference")
     s = _stretch(0, 1, **unsure, asr_probability_min=0.4)
     s.scores = {VENDOR: -20.0, ASR: -8.0}
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
     assert s.edit.decision == "applied"
     s = _stretch(0, 1, vendor="Churn", asr="Turn", asr_probability_min=0.29)
     s.scores = {VENDOR: -20.0, ASR: -12.8}
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
     assert s.edit.decision == "suggested"
 
 
@@ -176,13 +176,13 @@ def test_a_name_read_the_same_at_every_mention_is_recorded_but_names_need_a_trus
     assert set(found) == {id(m) for m in mentions}
     for m in mentions:
         m.edit.evidence["asr_probability_min"] = 0.9
-        decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), Rules(), found[id(m)])
+        decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), AlignOptions(), found[id(m)])
         assert m.edit.decision == "suggested" and "at all 2 mentions" in m.edit.evidence["consistent_reading"]
     # a trusted spelling (glossary, participants) the audio favours is applied
     m = _stretch(3, 4, "Shiyun", "Zhiyun", asr_probability_min=0.9)
     m.name, m.wordings["glossary:Zhiyun"] = True, "Zhiyun"
     m.scores = {VENDOR: -14.0, ASR: -6.0, "glossary:Zhiyun": -6.0}
-    decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), Rules())
+    decide(m, Window(0, 5, 0, 9, [m]), VerifyOptions(), AlignOptions())
     assert m.edit.decision == "applied"
     # the vendor's spelling heard elsewhere in the call: no witness
     assert not consistent_readings(mentions, heard_text(words[:6] + _words(["Shiyun"])), VerifyOptions())
@@ -196,7 +196,7 @@ def _judged(vendor, asr, scores, p=0.95, wordings=None, **attrs):
     for k, v in attrs.items():
         setattr(s, k, v)
     s.scores = scores
-    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), Rules())
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
     return s.edit
 
 

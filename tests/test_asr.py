@@ -12,6 +12,7 @@ from callfix.asr.routing import pick_language
 from callfix.audio import decode
 from callfix.config import load_config
 from callfix.model import Transcript, Word
+from callfix.options import Options
 from tests.conftest import concat
 
 EN_TEXT = "Good day and thank you for standing by. Welcome to the fourth quarter earnings conference call."
@@ -57,7 +58,8 @@ def test_mixed_clip_routes_each_chunk_to_its_language(models_ready, clips, tmp_p
 
     cfg = load_config()
     events = []
-    t = transcribe(decode(clips["mixed"], tmp_path), cfg, progress=lambda *e: events.append(e))
+    t = transcribe(decode(clips["mixed"], tmp_path), cfg,
+                   hook=lambda step, artifact=None, *, completed=None, total=None: events.append((step, completed, total)))
     units = t.meta["asr"]["units"]
     assert [e[0] for e in events] == ["transcribe"] * len(units)  # one report per decoder unit
     assert [e[1] for e in events] == sorted(e[1] for e in events) and all(e[1] <= e[2] for e in events)
@@ -188,7 +190,7 @@ def test_made_up_segments_are_flagged_not_dropped():
     from callfix.asr.verify import CheckOptions, suspect_reason
     from callfix.model import Segment
 
-    opt = CheckOptions.from_config(load_config()["asr"])
+    opt = CheckOptions.from_options(Options.from_dict(load_config()).asr)
     hot = {"cicc", "gf securities", "kingsoft cloud"}
 
     def seg(words, probs, logprob, end=None):

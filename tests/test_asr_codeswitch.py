@@ -16,6 +16,7 @@ from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop
                                 speech_coverage, suspect_reason)
 from callfix.config import load_config
 from callfix.model import Segment, Transcript, Word
+from callfix.options import Options
 from tests.conftest import DATA, ROOT
 
 CALLS = ROOT / "tests" / "calls"
@@ -41,7 +42,7 @@ def test_loops_are_whole_segments_of_one_phrase():
 
 
 def test_a_burst_of_words_over_a_pause_is_suspect():
-    opt = CheckOptions.from_config(load_config()["asr"])
+    opt = CheckOptions.from_options(Options.from_dict(load_config()).asr)
     sorry = Segment("I'm sorry, I'm sorry, I'm sorry, I'm sorry", 51.888, 52.228,
                     words=words([(w, 51.888 + i * 0.08, 51.96 + i * 0.08, 0.4) for i, w in
                                  enumerate(["I'm", "sorry,"] * 4)]), avg_logprob=-0.9)
@@ -78,7 +79,7 @@ def test_coverage_properties(speech, ws):
 
 
 def test_failing_pieces_are_uncovered_or_in_the_wrong_script():
-    opt = CheckOptions.from_config(load_config()["asr"])
+    opt = CheckOptions.from_options(Options.from_dict(load_config()).asr)
     pieces = [(0.0, 3.0), (3.5, 6.0), (6.5, 9.0)]
     segs = [Segment("Good day", 0, 3, words=words([("Good", 0.1, 1.4, 0.9), ("day", 1.5, 2.9, 0.9)])),
             Segment("谢谢", 6.5, 9, words=words([("谢", 6.6, 7.6, 0.9), ("谢", 7.7, 8.9, 0.9)], "en"))]

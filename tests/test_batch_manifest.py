@@ -179,14 +179,15 @@ def test_csv_round_trip_property(tmp_path_factory, rows):
 
 
 def test_a_calls_line_shows_diarization_beside_transcription():
-    from callfix.batch.runner import StageReporter
+    from callfix.batch.progress import StageReporter
 
     events = []
     report = StageReporter("c1", events.append, min_interval=0)
-    report("segmentation", 1, 10)
-    report("transcribe", 5.0, 100.0)
-    report("embeddings", 3, 6)
-    report("transcribe", 50.0, 100.0)
+    report("segmentation", completed=1, total=10)
+    report("transcribe", completed=5.0, total=100.0)
+    report("speaker_counting", object())  # a step handing over its result only: not shown
+    report("embeddings", [0.1], completed=3, total=6)
+    report("transcribe", completed=50.0, total=100.0)
     assert events == [
         ("c1", "diarize: segmentation 10%", None),
         ("c1", "transcribe | diarize: segmentation 10%", 0.05),

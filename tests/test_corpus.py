@@ -271,7 +271,7 @@ def test_whisper_reads_piper_and_festival_lines(tmp_path, piper_joe, models_read
     build_call(script, tmp_path / "call")
     cfg = load_config()
     cfg["asr"]["languages"] = ["en"]
-    asr = transcribe(decode(tmp_path / "call" / "call.flac", tmp_path), cfg, progress=False)
+    asr = transcribe(decode(tmp_path / "call" / "call.flac", tmp_path), cfg)
     res = score_call(read_doc(tmp_path / "call" / "reference.json"), {"asr": from_transcript(asr, "asr")})
     assert res["sources"]["asr"]["wer_en"]["rate"] <= 0.12, res["sources"]["asr"]["wer_en"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from callfix.diarize import assign_speakers, exclusive_turns, name_speakers
@@ -88,6 +88,8 @@ words_st = st.lists(st.tuples(st.floats(0, 80), st.floats(0, 2)), min_size=1, ma
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(turn_st, min_size=1, max_size=10), words_st)
+@example([Turn("A", 0.25, 2.25), Turn("B", 0.0, 1.0), Turn("B", 1.0, 4.0)], [(0.0, 1.5)])  # time held tied
+@example([Turn("B", 0.0, 1.0), Turn("A", 1.0, 2.2), Turn("B", 2.2, 3.0)], [(0.0, 3.0)])  # held split over turns
 def test_every_word_gets_exactly_one_known_speaker(turns, spans):
     words = [Word(f"w{i}", round(s, 2), round(s + d, 2)) for i, (s, d) in enumerate(sorted(spans))]
     t = Transcript(segments=[Segment("x", words[0].start, words[-1].end, words=words)], turns=turns)

@@ -81,7 +81,7 @@ def test_pyannote_sample_against_its_published_rttm(cfg, tmp_path):
 
     audio = _decode(SAMPLE / "sample.wav", tmp_path)
     steps = []
-    turns = diarize_audio(audio, cfg, progress=lambda step, done, total: steps.append(step))
+    turns = diarize_audio(audio, cfg, lambda step, artifact=None, *, completed=None, total=None: steps.append(step))
     ref = read_rttm(SAMPLE / "sample.rttm")["sample"]
     assert {t.speaker for t in turns} == {"SPEAKER_00", "SPEAKER_01"}
     assert _der(ref, turns, "sample", audio.duration) < 0.15
@@ -92,13 +92,14 @@ def test_diarizing_block_by_block_matches_the_whole_waveform(cfg, tmp_path):
     from callfix.diarize.pipeline import diarize_audio, diarize_waveform, load_pipeline
 
     audio = _decode(SAMPLE / "sample.wav", tmp_path)
-    whole = diarize_waveform(audio.as_float(), cfg, progress=False)
+    whole = diarize_waveform(audio.as_float(), cfg)
     pipe = load_pipeline(cfg["diarize"])
     assert type(pipe).__name__ == "WindowedSpeakerDiarization"
     seen = []
     try:
         pipe.block_chunks = 7  # the 30 s sample in five blocks
-        blocked = diarize_audio(audio, cfg, progress=lambda step, done, total: seen.append((step, done, total)))
+        blocked = diarize_audio(audio, cfg, lambda step, artifact=None, *, completed=None, total=None:
+                                completed is None or seen.append((step, completed, total)))  # counted steps
     finally:
         pipe.block_chunks = type(pipe).block_chunks
     assert blocked == whole

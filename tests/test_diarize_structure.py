@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callfix.diarize.assign import assign_speakers, exclusive_turns, time_held
+from callfix.diarize.assign import assign_speakers
+from callfix.diarize.turns import exclusive_turns, time_held
 from callfix.diarize.structure import StructureOptions, refine_turns, sentences
 from callfix.model import Segment, Transcript, Turn, Word
 

@@ -103,8 +103,8 @@ def test_side_by_side_stages_give_the_same_transcript(two_voice_call, tmp_path, 
     audio, vendor = two_voice_call
     # No sampled fallback: its draws may differ between runs, and this test is about scheduling the stages.
     runs = [run_call(audio, vendor, tmp_path / str(parallel),
-                     load_config(overrides={"run": {"parallel_stages": parallel}, "asr": {"temperatures": [0.0]}}),
-                     progress=False) for parallel in (True, False)]
+                     load_config(overrides={"run": {"parallel_stages": parallel}, "asr": {"temperatures": [0.0]}}))
+            for parallel in (True, False)]
     side, alone = ([(w.text, w.start, w.speaker) for w in t.words] for t in runs)
     assert side == alone and runs[0].turns == runs[1].turns
     assert len({x.speaker for x in runs[0].turns}) == 2
@@ -130,7 +130,7 @@ def test_a_failing_transcription_stops_the_background_diarization(two_voice_call
     audio, vendor = two_voice_call
     diarizing = threading.Event()
 
-    def progress(step, *counts):
+    def progress(step, artifact=None, *, completed=None, total=None):
         if step in ("segmentation", "embeddings"):
             diarizing.set()
 
@@ -140,6 +140,6 @@ def test_a_failing_transcription_stops_the_background_diarization(two_voice_call
 
     monkeypatch.setattr(pipeline, "stage_transcribe", failing_transcription)
     with pytest.raises(InputError, match="transcription failed"):
-        pipeline.run_call(audio, vendor, tmp_path / "out", load_config(), progress=progress)
+        pipeline.run_call(audio, vendor, tmp_path / "out", load_config(), hook=progress)
     assert not any(t.name == "callfix-diarize" and t.is_alive() for t in threading.enumerate())
     assert not list((tmp_path / "out" / ".cache").glob("diarize/*.json"))  # stopped, not finished

@@ -56,7 +56,7 @@ def test_a_call_over_the_timeout_is_stopped_and_recorded(tmp_path, workers):
 
 
 def test_bad_timeout_value_is_one_line(tmp_path):
-    from callfix.batch.runner import call_timeout
+    from callfix.batch.job import call_timeout
     from callfix.errors import CallfixError
 
     assert call_timeout({"batch": {"call_timeout_seconds": None}}) == 0

@@ -11,7 +11,7 @@ from callfix.batch.manifest import load_manifest
 from callfix.cli import main
 from callfix.config import load_config, load_yaml, read_yaml
 from callfix.errors import InputError
-from callfix.pipeline import load_participants
+from callfix.io.participants import load_participants
 
 
 def alias_bomb(levels: int = 9) -> str:

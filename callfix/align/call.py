@@ -7,33 +7,35 @@ import time
 from collections import Counter
 from dataclasses import replace
 
-from callfix.align.correct import Rules, build_edits
+from callfix.align.correct import build_edits
 from callfix.align.callglossary import glossary_for
 from callfix.align.glossary import Glossary
 from callfix.align.normalize import cjk_share
 from callfix.align.splice import apply_edits
 from callfix.align.timing import build_alignment, flat_words, time_tokens
 from callfix.model import Transcript
+from callfix.options import AlignOptions, Options, section
 
 
-def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Glossary | None = None,
-               verifier=None) -> Transcript:
+def align_call(evidence: Transcript, vendor: Transcript, cfg: AlignOptions | Options | dict,
+               glossary: Glossary | None = None, verifier=None) -> Transcript:
     """Evidence (ASR words, turns, speakers) merged with the vendor paragraphs, timed and corrected.
 
-    ``verifier`` (an AcousticVerifier) weighs each English edit's wordings against the audio."""
-    acfg = cfg.get("align", cfg) if isinstance(cfg, dict) else {}
+    ``cfg``: the align options (or the options, or a whole config dict). ``verifier`` (an AcousticVerifier)
+    weighs each English edit's wordings against the audio."""
+    opts = section(cfg, AlignOptions)
     t0 = time.perf_counter()
     out = _copy(evidence, vendor)
-    gl = glossary if glossary is not None else glossary_for(vendor, acfg)
+    gl = glossary if glossary is not None else glossary_for(vendor, opts)
     words = flat_words(out)
-    al = build_alignment(out.paragraphs, words, int(acfg.get("anchor_ngram", 4)), int(acfg.get("loop_min_repeats", 3)))
-    time_tokens(al, out.turns, float(acfg.get("max_interp_gap", 30.0)))
+    al = build_alignment(out.paragraphs, words, opts.anchor_ngram, opts.loop_min_repeats)
+    time_tokens(al, out.turns, float(opts.max_interp_gap))
     info = {
         "vendor_units": max(al.total_units, len(al.vu)), "asr_units": len(al.wu), "asr_words": len(words),
         "coverage": round(al.coverage, 4), "asr_coverage": round(al.asr_coverage, 4),
         "glossaries": gl.sources, "warning": None,
     }
-    min_cov = float(acfg.get("min_coverage", 0.2))
+    min_cov = float(opts.min_coverage)
     if not words:
         info["warning"] = "no speech recognised in the audio: vendor text kept, every paragraph unverified"
         for p in out.paragraphs:
@@ -49,12 +51,12 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: dict, glossary: Gl
         for p in out.paragraphs:
             _flag(p, "unverified")
     else:
-        out.edits = build_edits(al, gl, acfg)
+        out.edits = build_edits(al, gl, opts)
         if verifier is not None:
             tv = time.perf_counter()
-            info["verify"] = {**verifier(al.words, out.edits, gl, Rules.from_config(acfg), out.paragraphs),
+            info["verify"] = {**verifier(al.words, out.edits, gl, opts, out.paragraphs),
                               "seconds": round(time.perf_counter() - tv, 3)}
-    _paragraph_facts(out, al, acfg)
+    _paragraph_facts(out, al, opts)
     by_paragraph = _edits_by_paragraph(out.edits)
     for p in out.paragraphs:
         p.corrected, _ = apply_edits(p, by_paragraph.get(p.index, []))
@@ -95,8 +97,8 @@ def _edits_by_paragraph(edits) -> dict[int, list]:
     return out
 
 
-def _paragraph_facts(t: Transcript, al, acfg: dict) -> None:
-    zh_ratio = float(acfg.get("mandarin_ratio", 0.6))
+def _paragraph_facts(t: Transcript, al, opts: AlignOptions) -> None:
+    zh_ratio = float(opts.mandarin_ratio)
     by_paragraph = _edits_by_paragraph(t.edits)
     par_words: dict[int, set[int]] = {}
     for u, w in enumerate(al.assigned):

@@ -12,6 +12,7 @@ from collections import Counter
 
 from callfix.align.glossary import Glossary, company_glossaries, load_glossaries, merged
 from callfix.model import Transcript
+from callfix.options import AlignOptions
 
 _NAME = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
 _ORG = r"[A-Z][\w&'-]*(?:\.[A-Z][\w&'-]*)*(?:\s+[A-Z][\w&'-]*){0,3}"
@@ -73,7 +74,6 @@ def call_glossary(vendor: Transcript, shared: list[str] | None, participants: li
     return merged(gl, people, own)
 
 
-def glossary_for(vendor: Transcript, acfg: dict, participants: list[dict] | None = None) -> Glossary:
-    """``call_glossary`` as the ``align`` config asks for it (its glossaries, company_glossaries)."""
-    return call_glossary(vendor, acfg.get("glossaries") or [], participants,
-                         companies=acfg.get("company_glossaries", True))
+def glossary_for(vendor: Transcript, acfg: AlignOptions, participants: list[dict] | None = None) -> Glossary:
+    """``call_glossary`` as the ``align`` options ask for it (their glossaries, company_glossaries)."""
+    return call_glossary(vendor, acfg.glossaries or [], participants, companies=acfg.company_glossaries)

@@ -18,35 +18,9 @@ from callfix.align.splice import apply_edits, edit_span  # noqa: F401  (re-expor
 from callfix.align.timing import SUSPECT_PROBABILITY, Alignment
 from callfix.align.wording import join_words, replacement_text, same_when_normalised, with_vendor_edges
 from callfix.model import Edit, Paragraph, Token, Word
+from callfix.options import AlignOptions
 
 CONTEXT = 3  # units of context either side for glossary checks
-
-
-@dataclass
-class Rules:
-    """The align: thresholds of the config."""
-
-    apply_c: float = 0.8
-    suggest_c: float = 0.45
-    min_p: float = 0.6
-    min_conf_p: float = 0.4
-    floor_p: float = 0.15
-    zh_ratio: float = 0.6
-    max_tokens: int = 8
-    loop_min: int = 3
-    words_per_sec: float = 2.5
-
-    @classmethod
-    def from_config(cls, acfg: dict) -> "Rules":
-        keys = {"apply_c": "apply_confidence", "suggest_c": "suggest_confidence", "min_p": "min_asr_probability",
-                "min_conf_p": "min_confusion_probability", "floor_p": "floor_asr_probability",
-                "zh_ratio": "mandarin_ratio", "max_tokens": "max_edit_tokens", "loop_min": "loop_min_repeats",
-                "words_per_sec": "speech_words_per_second"}
-        r = cls()
-        for attr, key in keys.items():
-            if acfg.get(key) is not None:
-                setattr(r, attr, type(getattr(r, attr))(acfg[key]))
-        return r
 
 
 @dataclass
@@ -72,9 +46,8 @@ class Stretch:
         return sum(1 for w in ws if w.language == "zh" or has_cjk(w.text)) / len(ws) if ws else 0.0
 
 
-def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
-    rules = Rules.from_config(acfg)
-    edits = weak_paragraph_edits(al, rules.zh_ratio)
+def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
+    edits = weak_paragraph_edits(al, rules.mandarin_ratio)
     todo = sorted(pieces(al) + weak_deletions(al), key=lambda pc: (pc.g1, pc.g2))[::-1]
     while todo:
         st = _stretch(al, todo.pop())
@@ -82,7 +55,7 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             continue
         edit = _new_edit(al, st, rules)
         vendor_zh = cjk_share(st.vtext) > 0.5 if st.toks else False
-        if st.toks and st.words and st.zh_share >= rules.zh_ratio and not vendor_zh:
+        if st.toks and st.words and st.zh_share >= rules.mandarin_ratio and not vendor_zh:
             out = _judge_mandarin(edit, st)
         elif not st.words:
             out = _judge_deletion(edit, st, al, rules)
@@ -94,7 +67,7 @@ def build_edits(al: Alignment, gl: Glossary, acfg: dict) -> list[Edit]:
             todo.extend(out[::-1])
         elif out is not None:
             edits.append(out)
-    edits.extend(loop_edits(al, acfg))
+    edits.extend(loop_edits(al, rules))
     edits.sort(key=lambda e: (e.paragraph, e.char_start, e.char_end))
     for n, e in enumerate(edits, 1):
         e.id = f"e{n:04d}"
@@ -118,9 +91,9 @@ def _stretch(al: Alignment, pc: Piece) -> Stretch | None:
     return Stretch(pc, par, toks, words, vunits, aunits, vtext, atext)
 
 
-def _new_edit(al: Alignment, st: Stretch, rules: Rules) -> Edit:
+def _new_edit(al: Alignment, st: Stretch, rules: AlignOptions) -> Edit:
     edit = Edit(id="", paragraph=st.par.index, kind="replace", vendor=st.vtext, replacement="", decision="kept",
-                language="zh" if st.zh_share >= rules.zh_ratio else "en")
+                language="zh" if st.zh_share >= rules.mandarin_ratio else "en")
     _place(edit, st.par, st.pc, st.toks, st.words, al)
     ev: dict = {"asr_text": st.atext}
     if st.words:
@@ -150,14 +123,14 @@ def _judge_mandarin(edit: Edit, st: Stretch) -> Edit:
     return edit
 
 
-def _judge_deletion(edit: Edit, st: Stretch, al: Alignment, rules: Rules) -> Edit:
+def _judge_deletion(edit: Edit, st: Stretch, al: Alignment, rules: AlignOptions) -> Edit:
     """Vendor text the ASR did not hear: removed only when the audio has no room for it."""
     edit.kind, edit.replacement = "delete", ""
     gap = gap_seconds(al, st.pc)
     edit.evidence["asr_gap_seconds"] = round(gap, 2) if gap is not None else None
     n = len(st.vunits)
-    loop = repetition_loop(st.vunits, rules.loop_min)
-    room = gap is not None and gap < max(1.5, 0.25 * n / rules.words_per_sec)
+    loop = repetition_loop(st.vunits, rules.loop_min_repeats)
+    room = gap is not None and gap < max(1.5, 0.25 * n / rules.speech_words_per_second)
     if loop:
         edit.evidence["repetition_loop"] = loop
     whole = st.pc.k1 == 0 and st.pc.k2 == len(st.par.tokens)
@@ -185,21 +158,21 @@ def _judge_deletion(edit: Edit, st: Stretch, al: Alignment, rules: Rules) -> Edi
     return edit
 
 
-def _judge_insertion(edit: Edit, st: Stretch, gl: Glossary, rules: Rules) -> Edit:
+def _judge_insertion(edit: Edit, st: Stretch, gl: Glossary, rules: AlignOptions) -> Edit:
     """Words only the ASR has: never applied (the ASR may have made them up)."""
     edit.kind = "insert"
     edit.replacement = replacement_text(st.toks, st.words, gl)
     p = sum(st.probs) / len(st.probs)
     edit.confidence = round(0.6 * p, 3)
-    if len(st.aunits) >= 2 and p >= rules.min_p and not st.zh_share:
-        edit.decision = "suggested" if edit.confidence >= rules.suggest_c else "kept"
+    if len(st.aunits) >= 2 and p >= rules.min_asr_probability and not st.zh_share:
+        edit.decision = "suggested" if edit.confidence >= rules.suggest_confidence else "kept"
         edit.reason = "heard in the audio, missing from the vendor text"
     else:
         edit.reason = "short or uncertain ASR-only words"
     return edit
 
 
-def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rules: Rules,
+def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rules: AlignOptions,
                        vendor_zh: bool) -> Edit | list[Piece]:
     """Weigh the audio against the vendor: applied only with support beyond the ASR itself."""
     pc, toks, words, probs = st.pc, st.toks, st.words, st.probs
@@ -229,14 +202,14 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
     if num:
         ev["number"] = num
     support = None
-    if vendor_zh or st.zh_share >= rules.zh_ratio:
+    if vendor_zh or st.zh_share >= rules.mandarin_ratio:
         conf = 0.6 * p
         reason = "Mandarin wording differs from the ASR (editor decides)"
     elif "confusion" in gev:
         # Two independent witnesses (a known confusion and the audio) need less ASR certainty:
         # conf reaches apply_confidence at mean probability min_confusion_probability.
         support = "confusion"
-        conf = rules.apply_c + (1 - rules.apply_c) * (p_mean - rules.min_conf_p) / max(1e-6, 1 - rules.min_conf_p)
+        conf = rules.apply_confidence + (1 - rules.apply_confidence) * (p_mean - rules.min_confusion_probability) / max(1e-6, 1 - rules.min_confusion_probability)
         reason = f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}' confirmed by the audio"
         if context and any(context):
             _widen(edit, al, pc, context, gev["confusion"][1])
@@ -258,18 +231,18 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
     else:
         conf = 0.75 * p * max(phon, tsim)
         reason = "the audio reads differently"
-    if support and (p < rules.floor_p or (support != "confusion" and p < rules.min_p)):
-        conf = min(conf, rules.apply_c - 0.01)
+    if support and (p < rules.floor_asr_probability or (support != "confusion" and p < rules.min_asr_probability)):
+        conf = min(conf, rules.apply_confidence - 0.01)
         reason += " (uncertain ASR)"
-    elif support and conf < rules.apply_c:
+    elif support and conf < rules.apply_confidence:
         reason += " (uncertain ASR)"
-    if (len(toks) > rules.max_tokens or len(words) > rules.max_tokens or pc.cross) and conf >= rules.apply_c:
-        conf = rules.apply_c - 0.01
+    if (len(toks) > rules.max_edit_tokens or len(words) > rules.max_edit_tokens or pc.cross) and conf >= rules.apply_confidence:
+        conf = rules.apply_confidence - 0.01
         reason += " (long stretch: editor decides)"
     edit.confidence = round(max(0.0, min(conf, 0.99)), 3)
-    if support and edit.confidence >= rules.apply_c:
+    if support and edit.confidence >= rules.apply_confidence:
         edit.decision = "applied"
-    elif edit.confidence >= rules.suggest_c:
+    elif edit.confidence >= rules.suggest_confidence:
         edit.decision = "suggested"
     edit.reason = reason
     return edit
@@ -328,9 +301,9 @@ def weak_deletions(al: Alignment) -> list[Piece]:
     return out
 
 
-def loop_edits(al: Alignment, acfg: dict) -> list[Edit]:
+def loop_edits(al: Alignment, opts: AlignOptions) -> list[Edit]:
     """Delete the repeats of a vendor loop that the audio does not contain."""
-    words_per_sec = float(acfg.get("speech_words_per_second", 2.5))
+    words_per_sec = opts.speech_words_per_second
     out = []
     for lp in al.loops:
         par = al.paragraphs[lp["paragraph"]]
@@ -357,7 +330,7 @@ def loop_edits(al: Alignment, acfg: dict) -> list[Edit]:
         e.evidence = {"repetition_loop": {"phrase": lp["phrase"], "count": lp["count"], "in_audio": in_audio},
                       "asr_gap_seconds": round(free, 2) if free is not None else None,
                       "asr_text": join_words(between)}
-        implausible = lp["count"] >= int(acfg.get("loop_always_repeats", 8)) and in_audio == 0
+        implausible = lp["count"] >= opts.loop_always_repeats and in_audio == 0
         if room or free is None and al.words or implausible:
             e.decision, e.confidence = "applied", 0.9
             e.reason = f"repetition loop ('{lp['phrase']}' x{lp['count']}; {in_audio} in the audio) removed"

@@ -9,7 +9,7 @@ import jellyfish
 from rapidfuzz import fuzz
 
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import phrase_units, strip_punct
+from callfix.align.normalize import phrase_units, strip_punct, tokenize, units
 
 _NUM_RE = re.compile(r"\d")
 
@@ -163,8 +163,6 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
 
 def _strip_context(phrase: str, lc: tuple[str, ...], rc: tuple[str, ...]) -> str | None:
     """The words of ``phrase`` left after dropping the context units it shares with the vendor."""
-    from callfix.align.normalize import tokenize, units
-
     toks = tokenize(phrase)
     tu = [_plain(units(t.text)) for t in toks]
     i, got = 0, ()

@@ -18,44 +18,16 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from callfix.align.candidates import Candidate, core, merges, number_candidates, parts, spellings
+from callfix.align.candidates import Candidate, core, merges, number_candidates, parts, spellings, word_frequency
 from callfix.align.evidence import metaphone_similarity, number_evidence, number_relation, sounds_alike
 from callfix.align.glossary import Glossary
 from callfix.align.normalize import has_cjk, phrase_units, strip_punct
 from callfix.align.wording import join_words, with_vendor_edges
 from callfix.model import Edit, Word
+from callfix.options import VerifyOptions
 
 VENDOR, ASR = "vendor", "asr"
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass
-class VerifyOptions:
-    """The align.verify: knobs of the config."""
-
-    enabled: bool = True
-    apply_margin: float = 5.0  # nats a wording needs over the vendor's to be applied on the audio alone
-    supported_margin: float = 1.0  # with glossary, number or loop support
-    suggest_margin: float = 1.0  # at least this: suggested
-    keep_margin: float = 1.0  # the vendor's wording ahead by this: kept
-    delete_margin: float = 6.0  # nats the audio needs without the vendor's words to delete them
-    context_seconds: float = 4.0  # ASR words either side of a stretch
-    max_window: float = 28.0  # Whisper hears 30 s
-    max_gap: float = 1.5  # a longer pause ends a window's context (it may hide unheard speech)
-    redecode_gap: float = 1.0  # vendor words over at least this much untranscribed audio: decode it again
-    max_redecodes: int = 40
-    max_candidates: int = 1  # glossary spellings tried per stretch
-    min_asr_probability: float = 0.3  # a stretch with nothing but an ASR reading less sure than this is not scored
-    max_vendor_candidates: int = 5  # wordings one change from the vendor's (a join, a number, a part) per stretch
-    merge_min_zipf: float = 1.5  # a join of two vendor words must be a word at least this common (wordfreq)
-
-    @classmethod
-    def from_config(cls, vcfg: dict | None) -> "VerifyOptions":
-        out = cls()
-        for k, v in (vcfg or {}).items():
-            if hasattr(out, k) and v is not None:
-                setattr(out, k, type(getattr(out, k))(v))
-        return out
 
 
 @dataclass
@@ -209,8 +181,6 @@ def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, op
 
 @lru_cache(maxsize=64)
 def _trusted_words(spellings: tuple[str, ...]) -> frozenset:
-    from callfix.align.candidates import word_frequency
-
     # common words of firm names ("Bank", "Capital", "Key") vouch for no spelling
     return frozenset(k for t in spellings for w in t.split() if w[:1].isupper()
                      and word_frequency(k := strip_punct(w).lower()) < 4.5)

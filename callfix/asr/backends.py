@@ -5,7 +5,6 @@ worker or Ray actor loads each model once, not once per call.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from callfix import models
+from callfix.asr.convert import converted_path
+from callfix.asr.score import score_faster_whisper, score_openai_whisper
 from callfix.errors import CallfixError, ModelMissingError
+from callfix.options import AsrOptions, Options, from_dict, section
 
 _LOADED: dict[tuple, "Backend"] = {}
 LOAD_COUNT = {"n": 0}  # observable by batch tests: models load once per worker
@@ -166,26 +168,25 @@ class FasterWhisperBackend(Backend):
         return _lang_dict(whole), [_lang_dict(p) for p in parts]
 
     def score_texts(self, audio, texts, language, prompt=None):
-        from callfix.asr.score import score_faster_whisper
-
         return score_faster_whisper(self.model, audio, texts, language, prompt)
 
-    def transcribe(self, audio, language, opts, prompt):
+    def transcribe(self, audio, language, opts: AsrOptions | dict, prompt):
         import ctranslate2
 
+        opts = _asr(opts)
         ctranslate2.set_random_seed(0)  # the temperature fallback samples: start each unit from one seed
         segments, _ = self.model.transcribe(
             audio,
             language=language,
             task="transcribe",
-            beam_size=opts["beam_size"],
-            temperature=list(opts["temperatures"]),
-            best_of=int(opts.get("best_of") or 1),
-            compression_ratio_threshold=opts["compression_ratio_threshold"],
-            log_prob_threshold=opts["log_prob_threshold"],
-            no_speech_threshold=opts["no_speech_threshold"],
-            condition_on_previous_text=opts["condition_on_previous_text"],
-            word_timestamps=opts["word_timestamps"],
+            beam_size=opts.beam_size,
+            temperature=list(opts.temperatures),
+            best_of=int(opts.best_of or 1),
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+            log_prob_threshold=opts.log_prob_threshold,
+            no_speech_threshold=opts.no_speech_threshold,
+            condition_on_previous_text=opts.condition_on_previous_text,
+            word_timestamps=opts.word_timestamps,
             hotwords=prompt,
             vad_filter=False,  # chunks come from our own VAD pass
         )
@@ -234,8 +235,6 @@ class OpenAIWhisperBackend(Backend):
 
     @staticmethod
     def _checkpoint(model: str) -> str:
-        from callfix.asr.convert import converted_path
-
         if model in models.catalog():
             pt = converted_path(model)
             if not pt.is_file():
@@ -254,29 +253,28 @@ class OpenAIWhisperBackend(Backend):
         return dict(probs)
 
     def score_texts(self, audio, texts, language, prompt=None):
-        from callfix.asr.score import score_openai_whisper
-
         return score_openai_whisper(self.model, audio, texts, language, prompt)
 
-    def transcribe(self, audio, language, opts, prompt):
+    def transcribe(self, audio, language, opts: AsrOptions | dict, prompt):
         import torch
         import whisper
 
+        opts = _asr(opts)
         torch.manual_seed(0)  # the temperature fallback samples: start each unit from one seed
         result = whisper.transcribe(
             self.model,
             audio.astype(np.float32),
             language=language,
             task="transcribe",
-            temperature=tuple(opts["temperatures"]),
-            best_of=int(opts.get("best_of") or 1),
-            compression_ratio_threshold=opts["compression_ratio_threshold"],
-            logprob_threshold=opts["log_prob_threshold"],
-            no_speech_threshold=opts["no_speech_threshold"],
-            condition_on_previous_text=opts["condition_on_previous_text"],
-            word_timestamps=opts["word_timestamps"],
+            temperature=tuple(opts.temperatures),
+            best_of=int(opts.best_of or 1),
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+            logprob_threshold=opts.log_prob_threshold,
+            no_speech_threshold=opts.no_speech_threshold,
+            condition_on_previous_text=opts.condition_on_previous_text,
+            word_timestamps=opts.word_timestamps,
             initial_prompt=prompt,
-            beam_size=opts["beam_size"] if opts["temperatures"] and opts["temperatures"][0] == 0 else None,
+            beam_size=opts.beam_size if opts.temperatures and opts.temperatures[0] == 0 else None,
             fp16=self.fp16,
             verbose=None,
         )
@@ -293,20 +291,22 @@ class OpenAIWhisperBackend(Backend):
 BACKENDS = {"faster-whisper": FasterWhisperBackend, "openai-whisper": OpenAIWhisperBackend}
 
 
-def load_backend(cfg: dict) -> Backend:
-    a = cfg["asr"]
-    if a["backend"] not in BACKENDS:
-        raise CallfixError(f"unknown ASR backend '{a['backend']}' (choose: {', '.join(BACKENDS)})")
-    device = resolve_device(a["device"])
-    key = (a["backend"], a["model"], device, a["compute_type"], a["cpu_threads"])
+def load_backend(cfg: AsrOptions | Options | dict) -> Backend:
+    """The Whisper of the asr options, loaded once per process (``cfg``: those options, the options, or a whole
+    config dict)."""
+    a = section(cfg, AsrOptions)
+    if a.backend not in BACKENDS:
+        raise CallfixError(f"unknown ASR backend '{a.backend}' (choose: {', '.join(BACKENDS)})")
+    device = resolve_device(a.device)
+    key = (a.backend, a.model, device, a.compute_type, a.cpu_threads)
     if key not in _LOADED:
-        _LOADED[key] = BACKENDS[a["backend"]](a["model"], device, a["compute_type"], a["cpu_threads"])
+        _LOADED[key] = BACKENDS[a.backend](a.model, device, a.compute_type, a.cpu_threads)
     return _LOADED[key]
 
 
-def model_identity(cfg: dict) -> str:
+def model_identity(a: AsrOptions) -> str:
     """What identifies the weights for caching: the store entry's sha256 or the given name/path."""
-    name = cfg["asr"]["model"]
+    name = a.model
     spec = models.catalog().get(name)
     if spec:
         return f"{name}:{spec['files']['model.bin']['sha256'][:16]}"
@@ -314,5 +314,6 @@ def model_identity(cfg: dict) -> str:
     return f"{name}:{p.stat().st_mtime_ns}" if p.exists() else name
 
 
-def config_json(cfg: dict) -> str:
-    return json.dumps(cfg["asr"], sort_keys=True)
+def _asr(opts: AsrOptions | dict) -> AsrOptions:
+    """A decoding's options; a dict is the asr section as callfix/align/verify.py builds it for a window."""
+    return opts if isinstance(opts, AsrOptions) else from_dict(AsrOptions, opts, "asr")

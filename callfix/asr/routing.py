@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from faster_whisper.vad import VadOptions, get_speech_timestamps
+from faster_whisper.vad import VadOptions as SileroVadOptions
+from faster_whisper.vad import get_speech_timestamps
 
 from callfix.audio import SAMPLE_RATE, Audio
+from callfix.options import VadOptions, from_dict
 
 VAD_BLOCK_SECONDS = 600  # VAD reads the memory-mapped audio a block at a time: RAM stays flat
 
@@ -34,18 +36,20 @@ class Unit:
     retry: bool = False  # decoded again after its first decoding failed the check
 
 
-def vad_options(vad: dict, fine: bool = False) -> VadOptions:
-    """Silero VAD settings of the ``asr.vad`` config; ``fine`` cuts at the shorter pauses between turns."""
-    return VadOptions(
-        threshold=vad["threshold"],
-        min_speech_duration_ms=vad["min_speech_duration_ms"],
-        min_silence_duration_ms=vad.get("piece_silence_ms", 200) if fine else vad["min_silence_duration_ms"],
-        speech_pad_ms=vad.get("piece_pad_ms", 100) if fine else vad["speech_pad_ms"],
+def vad_options(vad: VadOptions | dict, fine: bool = False) -> SileroVadOptions:
+    """Silero VAD settings of the ``asr.vad`` options (or that section as a dict); ``fine`` cuts at the shorter
+    pauses between turns."""
+    v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
+    return SileroVadOptions(
+        threshold=v.threshold,
+        min_speech_duration_ms=v.min_speech_duration_ms,
+        min_silence_duration_ms=v.piece_silence_ms if fine else v.min_silence_duration_ms,
+        speech_pad_ms=v.piece_pad_ms if fine else v.speech_pad_ms,
         max_speech_duration_s=30,
     )
 
 
-def speech_chunks(audio: Audio, vad: dict, fine: bool = False) -> list[tuple[float, float]]:
+def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> list[tuple[float, float]]:
     """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces)."""
     opts = vad_options(vad, fine)
     chunks: list[tuple[float, float]] = []

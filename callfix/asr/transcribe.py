@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-
-from tqdm import tqdm
+from dataclasses import replace
 
 from callfix.asr.backends import load_backend
 from callfix.asr.cleanup import collapse_loops, to_simplified
@@ -19,41 +18,38 @@ from callfix.asr.verify import (WORD_PAD, CheckOptions, compression_ratio, cover
                                 speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
 from callfix.model import Segment, Transcript, Word
+from callfix.options import AsrOptions, Options, section
+from callfix.progress import Hook, silent
 
 CHARACTER_WORDS = {"zh", "yue", "ja"}  # Whisper's words are single characters: a looped phrase spans more of them
 LOW_COVERAGE = 0.9  # below this share of speech covered by ASR words a call gets a warning
 
 
-def transcribe(audio: Audio, cfg: dict, hotwords: list[str] | None = None, progress=None) -> Transcript:
-    """``progress``: None shows a bar when stderr is a terminal, True always, False never; a callable
-    gets ``progress("transcribe", seconds_done, seconds_total)`` after each decoder unit."""
-    a = cfg["asr"]
+def transcribe(audio: Audio, opts: AsrOptions | Options | dict, hotwords: list[str] | None = None,
+               hook: Hook = silent) -> Transcript:
+    """The speech evidence of a decoded call. ``opts``: the asr options (or the options, or a whole config dict);
+    ``hook("transcribe", completed=seconds_done, total=seconds)`` after each decoder unit (callfix.progress)."""
+    a = section(opts, AsrOptions)
     t = Transcript(audio=audio.source, duration=round(audio.duration, 3))
-    t.meta["asr"] = {"backend": a["backend"], "model": a["model"], "languages": list(a["languages"])}
-    chunks = speech_chunks(audio, a["vad"])
+    t.meta["asr"] = {"backend": a.backend, "model": a.model, "languages": list(a.languages)}
+    chunks = speech_chunks(audio, a.vad)
     if not chunks:  # silence: no text rather than hallucinated text
         t.meta["asr"].update(units=[], speech_seconds=0.0, covered_seconds=0.0, coverage=1.0)
         return t
-    fine = speech_chunks(audio, a["vad"], fine=True)
-    backend = load_backend(cfg)
+    fine = speech_chunks(audio, a.vad, fine=True)
+    backend = load_backend(a)
     dec = _Decoder(audio, backend, a, hotwords, sum(e - s for s, e in fine))
     units: list[Unit] = []
-    report = progress if callable(progress) else None
-    show = sys.stderr.isatty() if progress is None else (bool(progress) and report is None)
-    bar = tqdm(total=round(audio.duration, 1), unit="s", desc="transcribe", disable=not show, leave=False)
     speech: list[tuple[float, float]] = []
-    lid = LidOptions(list(a["languages"]), a["merge_max_seconds"], a["lid_confidence"],
-                     a.get("lid_slice_confidence", 0.97), a.get("lid_min_piece_seconds", 1.0), a.get("language_aliases"))
+    lid = LidOptions(list(a.languages), a.merge_max_seconds, a.lid_confidence, a.lid_slice_confidence,
+                     a.lid_min_piece_seconds, a.language_aliases)
     for u in route(audio, chunks, backend, lid, fine):
         units.append(u)
         speech += u.pieces
         t.segments += dec.unit(u)
-        bar.update(round(u.end - u.start, 1))
-        if report:
-            report("transcribe", round(u.end, 1), round(audio.duration, 1))
-    bar.close()
+        hook("transcribe", completed=round(u.end, 1), total=round(audio.duration, 1))
     t.segments.sort(key=lambda s: s.start)
-    t.languages = sorted({s.language for s in t.segments if not s.suspect}, key=list(a["languages"]).index)
+    t.languages = sorted({s.language for s in t.segments if not s.suspect}, key=list(a.languages).index)
     cov = speech_coverage(speech, t.segments)
     t.meta["asr"].update({
         "units": [_unit_meta(u) for u in units],
@@ -78,18 +74,18 @@ def _unit_meta(u: Unit) -> dict:
 class _Decoder:
     """Decodes units, checks them and decodes failing pieces again."""
 
-    def __init__(self, audio: Audio, backend, a: dict, hotwords: list[str] | None, speech_seconds: float):
+    def __init__(self, audio: Audio, backend, a: AsrOptions, hotwords: list[str] | None, speech_seconds: float):
         self.audio, self.backend, self.a = audio, backend, a
-        self.opt = CheckOptions.from_config(a)
-        v = a.get("verify", {})
-        self.retry = bool(v.get("retry", True))
-        self.min_retry_seconds = float(v.get("min_retry_seconds", 0.6))
-        self.same_language_seconds = float(v.get("same_language_retry_seconds", 8.0))
+        self.opt = CheckOptions.from_options(a)
+        v = a.verify
+        self.retry = v.retry
+        self.min_retry_seconds = v.min_retry_seconds
+        self.same_language_seconds = v.same_language_retry_seconds
         # A share of the call's speech, but never less than one longest retry: on a short call a
         # share alone would leave a whole lost sentence at a unit's end undecoded.
-        self.retry_budget = max(float(v.get("max_retry_share", 0.1)) * speech_seconds, self.same_language_seconds)
+        self.retry_budget = max(v.max_retry_share * speech_seconds, self.same_language_seconds)
         self.retried = 0.0
-        self.prompt = ", ".join(hotwords[: a["max_hotwords"]]) if hotwords and a["hotwords"] else None
+        self.prompt = ", ".join(hotwords[: a.max_hotwords]) if hotwords and a.hotwords else None
         self.hot = {_bare(h) for h in hotwords or []} if self.prompt else set()
         self.loops = 0
         self.lid_passes = 0  # encoder passes spent identifying failing pieces again
@@ -97,11 +93,11 @@ class _Decoder:
 
     def decode(self, u: Unit, prompt: bool = True) -> list[Segment]:
         # a second decoding skips the temperature fallback: where the first looped, sampling loops too
-        opts = {**self.a, "temperatures": list(self.a["temperatures"])[:1]} if u.retry else self.a
+        opts = replace(self.a, temperatures=list(self.a.temperatures)[:1]) if u.retry else self.a
         raw = self.backend.transcribe(self.audio.window(u.start, u.end), u.language, opts,
                                       self.prompt if u.language == "en" and prompt else None)
         segs = [_segment(rs, u, self.a) for rs in raw]
-        self.loops += _collapse_unit_loops(segs, self.a["max_repeats"])
+        self.loops += _collapse_unit_loops(segs, self.a.max_repeats)
         segs = [s for s in segs if s.text]
         for s in segs:
             reason = suspect_reason(s, compression_ratio(s.text), u.language, self.hot, self.opt)
@@ -138,8 +134,8 @@ class _Decoder:
                 continue
             s, e = _piece_window(u, i)
             self.lid_passes += 1
-            labels.append(pick_language(self.backend.language_probs(self.audio.window(s, e)), list(a["languages"]),
-                                        a.get("language_aliases")))
+            labels.append(pick_language(self.backend.language_probs(self.audio.window(s, e)), list(a.languages),
+                                        a.language_aliases))
         # Decoding a piece again in the same language pays where the first decoding lost a short
         # stretch (a sentence at a unit's end); unsure words or a long stretch would come out the same.
         # A piece in another language is always decoded again; the same language only within a budget.
@@ -212,13 +208,13 @@ def _without(segs: list[Segment], start: float, end: float) -> list[Segment]:
     return out
 
 
-def _segment(rs, u, a: dict) -> Segment:
+def _segment(rs, u, a: AsrOptions) -> Segment:
     words = [
         Word(w.text.strip(), round(u.start + w.start, 3), round(u.start + w.end, 3), round(float(w.probability), 4), u.language)
         for w in rs.words if w.text.strip()
     ]
     text = rs.text.replace("\ufffd", "").strip()  # a multi-byte character cut by the tokenizer
-    if u.language == "zh" and a.get("chinese_script") == "simplified":
+    if u.language == "zh" and a.chinese_script == "simplified":
         text = to_simplified(text)
         for w in words:
             w.text = to_simplified(w.text)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from callfix.model import Segment
+from callfix.options import AsrOptions
 
 WORD_PAD = 0.3  # a word covers this much either side: the gaps between words inside a piece of speech
 
@@ -28,11 +29,10 @@ class CheckOptions:
     max_uncovered_seconds: float = 1.0  # or one that leaves this much of its speech without words
 
     @classmethod
-    def from_config(cls, a: dict) -> "CheckOptions":
-        v = a.get("verify", {})
-        return cls(a["log_prob_threshold"], a["min_segment_probability"], a["compression_ratio_threshold"],
-                   v.get("max_words_per_second", 6.0), v.get("min_piece_coverage", 0.5),
-                   v.get("min_piece_probability", 0.45), v.get("max_uncovered_seconds", 1.0))
+    def from_options(cls, a: AsrOptions) -> "CheckOptions":
+        v = a.verify
+        return cls(a.log_prob_threshold, a.min_segment_probability, a.compression_ratio_threshold,
+                   v.max_words_per_second, v.min_piece_coverage, v.min_piece_probability, v.max_uncovered_seconds)
 
 
 def is_cjk(c: str) -> bool:

@@ -7,13 +7,19 @@ import traceback
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from callfix.align import read_vendor
 from callfix.batch import resume
 from callfix.batch.manifest import CallSpec
+from callfix.bench import read_doc, score_call
+from callfix.bench.readers import from_transcript
 from callfix.config import merge
 from callfix.errors import CallfixError, InputError
 from callfix.io.atomic import atomic_write_text
+from callfix.options import BatchOptions, Options, section
+from callfix.pipeline import run_call
+from callfix.progress import Hook, silent
 
 LOG_DIR = ".logs"
 
@@ -62,12 +68,10 @@ def process_call(
     out_root: Path,
     base_cfg: dict,
     cache_dir: Path | None,
-    progress: Callable | None = None,
+    hook: Hook = silent,
     worker: str = "",
 ) -> CallResult:
     """Run one call; never raises for a problem with this call (the result says what failed)."""
-    from callfix.pipeline import run_call
-
     out_root = Path(out_root)
     cfg = call_config(base_cfg, spec)
     t0 = time.perf_counter()
@@ -80,7 +84,7 @@ def process_call(
         # One cache folder per audio content: the pipeline decodes into <cache>/audio/, which concurrent calls
         # on different audio must not share; calls on the same audio still share their ASR and diarization.
         call_cache = Path(cache_dir) / (fp["inputs"]["audio"] or spec.id)[:16] if cache_dir is not None else None
-        t = run_call(spec.audio, spec.transcript, build, cfg, cache_dir=call_cache, progress=progress,
+        t = run_call(spec.audio, spec.transcript, build, cfg, cache_dir=call_cache, hook=hook,
                      participants=spec.participants)
         seconds = time.perf_counter() - t0
         dur = t.duration or None
@@ -115,13 +119,6 @@ def process_call(
 def score(t, spec: CallSpec) -> tuple[float | None, float | None]:
     """Error rate of the vendor text and of the corrected text against the call's reference:
     WER for an English call, mixed error rate (words + Mandarin characters) when the reference holds Mandarin."""
-    try:
-        from callfix.bench import read_doc, score_call
-        from callfix.bench.readers import from_transcript
-    except ImportError:  # an installation without the benchmark stage
-        return None, None
-    from callfix.align import read_vendor
-
     ref = read_doc(spec.reference)
     res = score_call(ref, {"vendor": from_transcript(read_vendor(spec.transcript), str(spec.transcript)),
                            "corrected": from_transcript(t, "corrected")}, name=spec.id)
@@ -132,12 +129,11 @@ def score(t, spec: CallSpec) -> tuple[float | None, float | None]:
 def model_load_counts() -> dict[str, int]:
     """Models this process has loaded so far, by stage (a worker should load each once, not per call)."""
     counts = {}
-    try:
-        from callfix.asr.backends import LOAD_COUNT
+    # Both stages' modules import their model libraries (faster-whisper; torch and pyannote): only a worker that
+    # has run a call has them loaded already.
+    from callfix.asr.backends import LOAD_COUNT
 
-        counts["asr"] = LOAD_COUNT["n"]
-    except ImportError:
-        pass
+    counts["asr"] = LOAD_COUNT["n"]
     try:
         from callfix.diarize import pipeline as dia
 
@@ -161,3 +157,13 @@ def _log_failure(out_root: Path, spec: CallSpec, e: BaseException) -> None:
         atomic_write_text(out_root / LOG_DIR / f"{spec.id}.log", text)
     except CallfixError:
         pass  # the disk that refused the outputs may refuse the log too
+
+
+def call_timeout(cfg: BatchOptions | Options | dict) -> float:
+    """batch.call_timeout_seconds as a number (0: no limit)."""
+    return max(0.0, float(section(cfg, BatchOptions).call_timeout_seconds or 0))
+
+
+def timed_out(spec: CallSpec, seconds: float, limit: float, worker: str = "") -> CallResult:
+    return CallResult(spec.id, "failed", round(seconds, 2), worker=worker,
+                      error=f"timed out after {limit:g} s (batch.call_timeout_seconds); the call was stopped")

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callfix.config import load_yaml, read_yaml
+from callfix import models
+from callfix.config import CONFIG_DIR, load_config, load_yaml, read_yaml
 from callfix.errors import InputError
 
 ALIASES = {
@@ -168,7 +169,7 @@ def _spec(p: Path, line: int, row: dict) -> CallSpec:
         overrides.setdefault("asr", {})["languages"] = _split(langs)
     gloss = _get(row, "glossary")
     if gloss:
-        # a name under configs/glossaries stays a name; anything path-like is resolved here
+        # a name under callfix/configs/glossaries stays a name; anything path-like is resolved here
         overrides.setdefault("align", {})["glossaries"] = [
             str(base / g) if ("/" in g or g.endswith((".yaml", ".yml"))) else g for g in _split(gloss)
         ]
@@ -212,7 +213,7 @@ def _split(v: Any) -> list[str]:
     return [x for x in re.split(r"[;,|\s]+", str(v)) if x]
 
 
-# What a manifest row may ``set``: the knobs of configs/default.yaml in these sections, each to a value
+# What a manifest row may ``set``: the knobs of callfix/configs/default.yaml in these sections, each to a value
 # of the same kind as its default. Knobs that name a file or a model take only the names listed here
 # (a manifest must not be able to point a call at a checkpoint, a pipeline config or a token of its own);
 # paths come through the glossary/participants columns, resolved against the manifest.
@@ -257,19 +258,14 @@ def _parse_set(where: str, v: Any) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _defaults() -> dict:
-    """configs/default.yaml, read once for a whole manifest (read only)."""
-    from callfix.config import load_config
-
+    """callfix/configs/default.yaml, read once for a whole manifest (read only)."""
     return load_config()
 
 
 @functools.lru_cache(maxsize=4)
 def _known_names(rule: str) -> tuple[str, ...]:
     if rule == "store":
-        from callfix import models
-
         return tuple(models.catalog())
-    from callfix.config import CONFIG_DIR
 
     folder = CONFIG_DIR / "glossaries"
     return tuple(sorted(p.stem for p in [*folder.glob("*.yaml"), *(folder / "companies").glob("*.yaml")]))
@@ -285,7 +281,7 @@ def _check_settable(where: str, over: dict) -> None:
         node: Any = defaults
         for k in keys:
             if not isinstance(node, dict) or k not in node:
-                raise InputError(f"{where}: '{dotted}' is not a config key (see configs/default.yaml)")
+                raise InputError(f"{where}: '{dotted}' is not a config key (see callfix/configs/default.yaml)")
             node = node[k]
         rule = NAMED_ONLY.get(keys)
         if rule is not None:

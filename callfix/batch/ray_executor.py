@@ -11,9 +11,11 @@ import os
 import time
 from pathlib import Path
 
-from callfix.batch.job import CallResult, model_load_counts, process_call
+from callfix.batch.job import CallResult, call_timeout, model_load_counts, process_call, timed_out
 from callfix.batch.manifest import CallSpec
+from callfix.batch.progress import StageReporter
 from callfix.errors import CallfixError
+from callfix.options import AsrOptions, BatchOptions, section
 
 
 def descendants(pid: int) -> list[int]:
@@ -71,12 +73,10 @@ class CallWorker:
     def __init__(self, cfg: dict, out: str, cache: str, progress_queue=None):
         self.cfg, self.out, self.cache, self.queue = cfg, Path(out), Path(cache), progress_queue
         self.name = f"{os.uname().nodename}:{os.getpid()}"
-        threads = int(cfg["asr"].get("cpu_threads", 1))
+        threads = int(section(cfg, AsrOptions).cpu_threads)
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
     def run(self, spec: dict) -> dict:
-        from callfix.batch.runner import StageReporter
-
         s = CallSpec.from_dict(spec)
         sink = self.queue.put_nowait if self.queue is not None else (lambda ev: None)
         return process_call(s, self.out, self.cfg, self.cache, StageReporter(s.id, sink, 1.0), self.name).to_dict()
@@ -95,10 +95,10 @@ class RayExecutor:
             raise CallfixError("--executor ray needs the 'ray' package (pip install 'ray[default]')") from None
         self.ray = ray
         self.out, self.cache = str(out), str(cache)
-        b = cfg.get("batch", {})
-        address = address or b.get("ray_address") or os.environ.get("RAY_ADDRESS")
-        cpus = float(b.get("ray_cpus_per_worker") or 1)
-        gpus = float(b.get("ray_gpus_per_worker") or 0)
+        b = section(cfg, BatchOptions)
+        address = address or b.ray_address or os.environ.get("RAY_ADDRESS")
+        cpus = float(b.ray_cpus_per_worker or 1)
+        gpus = float(b.ray_gpus_per_worker or 0)
         self._own = not ray.is_initialized()
         self._watchdog = None
         if self._own:
@@ -121,8 +121,6 @@ class RayExecutor:
         self.actors = [self._new_actor() for _ in range(workers)]
         self._idle = list(self.actors)
         self._running: dict = {}  # ObjectRef -> (spec, actor)
-        from callfix.batch.runner import call_timeout
-
         self.limit = call_timeout(cfg)
         self._started: dict = {}  # ObjectRef -> when its call was handed to its actor
         self._stopped: set = set()  # refs whose actor this executor killed for running over the limit
@@ -167,8 +165,6 @@ class RayExecutor:
                 self._idle.append(actor)
             except Exception as e:  # RayActorError: the actor's process died mid-call
                 if ref in self._stopped:
-                    from callfix.batch.runner import timed_out
-
                     self._stopped.discard(ref)
                     out.append(timed_out(spec, time.monotonic() - started, self.limit, "ray"))
                 else:

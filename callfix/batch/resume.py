@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from callfix.batch.manifest import CallSpec
+from callfix.config import CONFIG_DIR
 from callfix.io.atomic import atomic_write_text
 from callfix.io.hashing import sha256_memo
 
@@ -23,7 +24,7 @@ MARKER = "DONE.json"
 PARTIAL = ".partial"
 # Knobs that change speed, not results: a re-run with more workers must not redo finished calls.
 RUNTIME_ONLY = [("batch",), ("run", "parallel_stages"), ("asr", "cpu_threads"), ("asr", "device"),
-                ("diarize", "torch_threads"), ("models", "home")]
+                ("diarize", "torch_threads")]
 
 
 def file_hash(path: Path) -> str:
@@ -54,8 +55,6 @@ def fingerprint(spec: CallSpec, cfg: dict) -> dict[str, Any]:
 
 def glossary_hashes(cfg: dict) -> dict[str, str | None]:
     """A glossary file edited in place changes the outputs, though the config naming it does not change."""
-    from callfix.config import CONFIG_DIR
-
     out = {}
     for g in cfg.get("align", {}).get("glossaries") or []:
         p = Path(g)

@@ -25,10 +25,15 @@ from typing import Iterator
 
 from callfix.batch import resume
 from callfix.batch.display import Display
-from callfix.batch.job import LOG_DIR, CallResult, call_config, process_call, skipped
+from callfix.batch.job import LOG_DIR, CallResult, call_config, call_timeout, process_call, skipped, timed_out
 from callfix.batch.manifest import CallSpec, load_manifest
+from callfix.batch.progress import StageReporter
+from callfix.batch.ray_executor import RayExecutor
+from callfix.config import merge
 from callfix.errors import CallfixError, OutputError
 from callfix.io.atomic import atomic_write_text
+from callfix.options import AsrOptions, BatchOptions, Options, section
+from callfix.progress import silent
 
 SUMMARY_FIELDS = ["call_id", "status", "seconds", "audio_seconds", "rtf", "speech_coverage", "wer_vendor", "wer",
                   "edits_applied", "error"]
@@ -49,9 +54,9 @@ def run_batch(
 ) -> list[CallResult]:
     """Process every call of ``manifest`` into ``out_dir``/<call id>/; returns one result per call, in order."""
     specs = manifest if isinstance(manifest, list) else load_manifest(manifest)
-    bcfg = cfg.get("batch", {})
-    workers = int(workers if workers is not None else bcfg.get("workers", 1))
-    executor = executor or bcfg.get("executor", "local")
+    bopts = Options.of(cfg).batch  # the whole config checked once, before any call starts
+    workers = int(workers if workers is not None else bopts.workers)
+    executor = executor or bopts.executor
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -90,20 +95,6 @@ def run_batch(
         return [results[s.id] for s in specs]
 
 
-def call_timeout(cfg: dict) -> float:
-    """batch.call_timeout_seconds as a number (0: no limit)."""
-    v = cfg.get("batch", {}).get("call_timeout_seconds")
-    try:
-        return max(0.0, float(v or 0))
-    except (TypeError, ValueError):
-        raise CallfixError(f"batch.call_timeout_seconds={v!r}: expected a number of seconds (0: no limit)") from None
-
-
-def timed_out(spec: CallSpec, seconds: float, limit: float, worker: str = "") -> CallResult:
-    return CallResult(spec.id, "failed", round(seconds, 2), worker=worker,
-                      error=f"timed out after {limit:g} s (batch.call_timeout_seconds); the call was stopped")
-
-
 def make_executor(kind: str, workers: int, cfg: dict, out: Path, cache: Path, ray_address: str | None,
                   quiet: bool = False):
     if kind == "local":
@@ -111,8 +102,6 @@ def make_executor(kind: str, workers: int, cfg: dict, out: Path, cache: Path, ra
             raise CallfixError(f"--workers {workers}: must be 0 (in this process) or more")
         return InlineExecutor(cfg, out, cache, quiet) if workers == 0 else PoolExecutor(max(1, workers), cfg, out, cache)
     if kind == "ray":
-        from callfix.batch.ray_executor import RayExecutor
-
         return RayExecutor(max(1, workers), cfg, out, cache, ray_address)
     raise CallfixError(f"unknown executor '{kind}' (choose: local, ray)")
 
@@ -191,10 +180,10 @@ class InlineExecutor:
         if not self._pending:
             return []
         spec = self._pending.pop()
-        progress = None if self.quiet else StageReporter(spec.id, self.sink)  # None: the pipeline stays silent too
+        hook = silent if self.quiet else StageReporter(spec.id, self.sink)
         limit = call_timeout(self.cfg)
         with _alarm(limit):  # no process to kill here: the call is interrupted where Python next runs
-            return [process_call(spec, self.out, self.cfg, self.cache, progress, "main")]
+            return [process_call(spec, self.out, self.cfg, self.cache, hook, "main")]
 
     def close(self) -> None:
         pass
@@ -219,7 +208,7 @@ class PoolExecutor:
         self._stopped: set[str] = set()  # calls this executor killed for running over the limit
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        threads = self.cfg["asr"].get("cpu_threads", 1)
+        threads = section(self.cfg, AsrOptions).cpu_threads
         return ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=_worker_init,
                                    initargs=(self._queue, threads, str(self.out / LOG_DIR)))
 
@@ -306,54 +295,9 @@ class PoolExecutor:
 
 def worker_config(cfg: dict, workers: int) -> dict:
     """Split the machine's cores between workers (a speed knob only: not part of any cache key)."""
-    from callfix.config import merge
-
-    per = cfg.get("batch", {}).get("threads_per_worker") or "auto"
+    per = section(cfg, BatchOptions).threads_per_worker or "auto"
     threads = max(1, (os.cpu_count() or 1) // max(1, workers)) if per == "auto" else int(per)
     return merge(cfg, {"asr": {"cpu_threads": threads}})
-
-
-class StageReporter:
-    """The ``progress`` a call's pipeline reports to: forwards (call id, stage, fraction) events.
-
-    Diarization runs beside transcription, so its steps are shown next to the transcription's
-    fraction instead of taking turns with it on the call's line.
-    """
-
-    BESIDE = {"segmentation", "embeddings"}  # diarization's steps (pyannote hook names)
-
-    def __init__(self, call_id: str, sink, min_interval: float = 0.5):
-        self.call_id, self.sink, self.min_interval = call_id, sink, min_interval
-        self._last = (None, 0.0)
-        self._main: tuple[str, float | None] | None = None
-        self._beside: str | None = None
-
-    def __call__(self, stage, completed=None, total=None, *args, **kwargs) -> None:
-        # Stages report either a fraction, or (completed, total) steps, or nothing.
-        fraction = None
-        if isinstance(completed, (int, float)) and isinstance(total, (int, float)) and total > 0:
-            fraction = completed / total
-        elif isinstance(completed, float) and 0.0 <= completed <= 1.0:
-            fraction = completed
-        stage = str(stage)
-        if stage in self.BESIDE:
-            self._beside = f"diarize: {stage}" + (f" {fraction:.0%}" if fraction is not None else "")
-        else:
-            self._main = (stage, fraction)
-        now = time.monotonic()
-        # Forward every stage change, but throttle updates within a stage.
-        if stage == self._last[0] and now - self._last[1] < self.min_interval and (fraction or 0) < 1:
-            return
-        self._last = (stage, now)
-        if self._main is None:
-            label, shown = self._beside, None
-        else:
-            (label, shown), beside = self._main, self._beside
-            label = f"{label} | {beside}" if beside else label
-        try:
-            self.sink((self.call_id, label, shown))
-        except Exception:
-            pass  # progress must never fail a call
 
 
 _Q = None

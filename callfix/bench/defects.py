@@ -11,8 +11,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from callfix.align.vendor import read_vendor
 from callfix.bench.normalize import cjk_share
 from callfix.errors import InputError
+from callfix.model import Transcript
 
 
 def read_defects(path: str | Path) -> list[dict]:
@@ -33,8 +35,6 @@ def paragraphs_of(path: str | Path) -> list[dict]:
     """The hypothesis' paragraphs (text after correction, flags, source text), vendor order."""
     p = Path(path)
     if p.suffix.lower() == ".json":
-        from callfix.model import Transcript
-
         t = Transcript.load(p)
         if not t.paragraphs:
             raise InputError(f"{p}: transcript has no paragraphs to check defects in")
@@ -44,7 +44,6 @@ def paragraphs_of(path: str | Path) -> list[dict]:
                 edits[e.paragraph].append(e)
         return [{"text": x.corrected if x.corrected is not None else x.text, "flags": list(x.flags),
                  "source_text": x.source_text, "suggested": edits.get(x.index, [])} for x in t.paragraphs]
-    from callfix.align.vendor import read_vendor
 
     return [{"text": x.text, "flags": [], "source_text": None} for x in read_vendor(p).paragraphs]
 

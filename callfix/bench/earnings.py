@@ -19,7 +19,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from callfix.bench.lattice import Alignment, Slot, align
-from callfix.bench.nlp import NlpRef, NlpRow, read_nlp_rows, text_rows
+from callfix.bench.nlp import NlpRef, NlpRow, read_nlp_ref, read_nlp_rows, text_rows
+from callfix.bench.readers import read_doc
+from callfix.errors import InputError
 
 MODE = "earnings"
 MODE_NOTE = ("earnings: fstalign rules as in the published Earnings-21 tables (reference normalisation "
@@ -97,8 +99,6 @@ def hyp_tokens(rows: list[NlpRow]) -> list[str]:
 def doc_rows(path) -> list[NlpRow]:
     """Hypothesis rows: an `.nlp` file as it is, any other transcript tokenised as Rev's files are."""
     from pathlib import Path
-
-    from callfix.bench.readers import read_doc
 
     p = Path(path)
     if p.suffix.lower() == ".nlp":
@@ -191,15 +191,11 @@ def score_files(ref: str, hyps: dict, name: str | None = None, ref_norm: str | N
     normalisation candidates), in the report's plain-data shape."""
     from pathlib import Path
 
-    from callfix.bench.nlp import NlpRef, read_nlp_ref
-
     p = Path(ref)
     if p.suffix.lower() == ".nlp":
         nref = read_nlp_ref(p, ref_norm, ref_tags)
     else:
         if ref_norm or ref_tags:
-            from callfix.errors import InputError
-
             raise InputError(f"{p}: --ref-norm/--ref-tags go with a Rev .nlp reference")
         nref = NlpRef(str(p), doc_rows(p))
     res: dict = {

@@ -8,6 +8,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from callfix.align.vendor import read_vendor
+from callfix.bench.normalize import cjk_share
+from callfix.diarize.rttm import read_rttm as read_by_file
 from callfix.errors import InputError
 from callfix.model import Paragraph, Transcript, Turn
 
@@ -101,8 +104,6 @@ def paragraph_text(p: Paragraph) -> str:
     vendor's English (the product offers the source transcript beside the translation)."""
     text = p.corrected if p.corrected is not None else p.text
     if "machine_translation" in p.flags and p.source_text:
-        from callfix.bench.normalize import cjk_share
-
         if cjk_share(text) < 0.5:
             return p.source_text
     return text
@@ -179,8 +180,6 @@ def read_nlp(p: Path, text: str) -> Doc:
 
 
 def _read_plain(p: Path) -> Doc:
-    from callfix.align.vendor import read_vendor
-
     t = read_vendor(p)  # drops the vendor's disclaimer/date header, keeps "Speaker:" labels
     utts = [Utterance(par.text, par.speaker, par.start, par.end) for par in t.paragraphs if par.text.strip()]
     return Doc(str(p), "text", utts)
@@ -188,8 +187,6 @@ def _read_plain(p: Path) -> Doc:
 
 def read_rttm(path: str | Path) -> list[Turn]:
     """All SPEAKER turns of an RTTM file, in time order (every file id together)."""
-    from callfix.diarize.rttm import read_rttm as read_by_file
-
     turns = sorted((t for ts in read_by_file(path).values() for t in ts), key=lambda t: (t.start, t.end))
     if not turns:
         raise InputError(f"{path}: no speaker turns")

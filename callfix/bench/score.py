@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from callfix.bench import metrics
+from callfix.bench.defects import defect_recall, paragraphs_of, read_defects
 from callfix.bench.readers import Doc, read_doc, read_rttm
 from callfix.errors import InputError
 from callfix.model import Turn
@@ -76,8 +77,6 @@ def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list
         if cov is not None:
             res["sources"][src]["speech_coverage"] = cov
     if defects:
-        from callfix.bench.defects import defect_recall, paragraphs_of, read_defects
-
         if not hyps.get("vendor"):
             raise InputError(f"{defects}: scoring injected defects needs --vendor (the flawed text they were put in)")
         items = read_defects(defects)

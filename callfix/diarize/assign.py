@@ -1,54 +1,11 @@
 """Speaker → word: every ASR word gets exactly one speaker from the diarization turns."""
 from __future__ import annotations
 
-import bisect
 from collections import Counter
 
 from callfix.diarize.structure import StructureOptions, refine_turns
-from callfix.model import Transcript, Turn
-
-
-def exclusive_turns(turns: list[Turn]) -> list[Turn]:
-    """Non-overlapping turns covering the same speech.
-
-    Where turns overlap, the span goes to the speaker whose own turn there is longest: a short
-    interjection over a long answer keeps the answer's words with the answerer, while speech that
-    only the interjector covers stays theirs. Adjacent pieces of one speaker are merged.
-    """
-    turns = [t for t in turns if t.end > t.start]
-    if not turns:
-        return []
-    bounds = sorted({b for t in turns for b in (t.start, t.end)})
-    out: list[Turn] = []
-    for a, b in zip(bounds, bounds[1:]):
-        active = [t for t in turns if t.start < b and t.end > a]
-        if not active:
-            continue
-        best = max(active, key=lambda t: (t.end - t.start, -t.start, t.speaker))
-        if out and out[-1].speaker == best.speaker and abs(out[-1].end - a) < 1e-9:
-            out[-1] = Turn(best.speaker, out[-1].start, b)
-        else:
-            out.append(Turn(best.speaker, a, b))
-    return out
-
-
-def speaker_at(excl: list[Turn], starts: list[float], start: float, end: float) -> str:
-    """Speaker with the largest overlap with [start, end]; in a gap, the nearest turn."""
-    i = bisect.bisect_right(starts, end)
-    best, best_ov = None, 0.0
-    j = i - 1
-    while j >= 0 and excl[j].end > start:
-        ov = min(end, excl[j].end) - max(start, excl[j].start)
-        if ov > best_ov:
-            best, best_ov = excl[j].speaker, ov
-        j -= 1
-    if best is not None:
-        return best
-    mid = (start + end) / 2
-    cands = [excl[k] for k in (i - 1, i) if 0 <= k < len(excl)]
-    if not cands:
-        cands = [excl[0] if i == 0 else excl[-1]]
-    return min(cands, key=lambda t: max(t.start - mid, mid - t.end, 0.0)).speaker
+from callfix.diarize.turns import exclusive_turns, speaker_at, time_held
+from callfix.model import Transcript
 
 
 def assign_speakers(t: Transcript, structure: StructureOptions | dict | None = None) -> None:
@@ -75,33 +32,13 @@ def assign_speakers(t: Transcript, structure: StructureOptions | dict | None = N
             votes[w.speaker] += max(w.end - w.start, 0.01)
         held = time_held(excl, starts, [(w.start, w.end) for w in seg.words])
         if held:
-            seg.speaker = _most(held)
+            # Who holds most of its time among those its words were given (time held split over several
+            # turns, or a tie, could otherwise name a speaker none of its words has); then their words' time.
+            seg.speaker = max(votes or held, key=lambda s: (held[s], votes[s], s))
         elif votes:  # words only in gaps between turns: their nearest turns
             seg.speaker = _most(votes)
         else:
             seg.speaker = speaker_at(excl, starts, seg.start, max(seg.end, seg.start))
-
-
-def time_held(excl: list[Turn], starts: list[float], spans) -> Counter:
-    """Seconds of the spans' speech each speaker holds (exclusive turns), spans merged first.
-
-    A segment or paragraph belongs to whoever holds most of this time: a speaker who holds the
-    middle of a long word outweighs one who holds the edges of several short ones."""
-    held: Counter[str] = Counter()
-    merged: list[list[float]] = []
-    for a, b in sorted((float(a), float(b)) for a, b in spans if b > a):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    for a, b in merged:
-        j = bisect.bisect_left(starts, b) - 1
-        while j >= 0 and excl[j].end > a:
-            ov = min(b, excl[j].end) - max(a, excl[j].start)
-            if ov > 0:
-                held[excl[j].speaker] += ov
-            j -= 1
-    return held
 
 
 def _most(c: Counter) -> str:

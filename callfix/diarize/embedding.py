@@ -16,8 +16,9 @@ import torchaudio.compliance.kaldi as kaldi
 from pyannote.audio.core.model import Model
 
 from callfix.diarize.campplus import CAMPPlus
-from callfix.errors import ModelMissingError
+from callfix.errors import ModelMissingError, OutputError
 from callfix.io.atomic import atomic_write_bytes, atomic_write_text
+from callfix.models import sha256_memo
 
 CHECKPOINT = "campplus_cn_en_common.pt"
 MIN_FRAMES = 20  # 0.2 s of 10 ms fbank frames: below this the embedding is noise -> NaN row
@@ -133,8 +134,6 @@ def _note(path: Path) -> Path:
 
 
 def _source_id(path: Path) -> dict:
-    from callfix.models import sha256_memo
-
     src = path.with_suffix(".pt")
     return {"checkpoint_sha256": sha256_memo(src) if src.is_file() else None, "torch": torch.__version__}
 
@@ -159,8 +158,6 @@ def _stored_export(path: Path | None) -> bytes | None:
 def _store_export(path: Path, model: bytes) -> None:
     import hashlib
     import json
-
-    from callfix.errors import OutputError
 
     try:
         atomic_write_bytes(path, model)

@@ -12,19 +12,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from callfix import models
 from callfix.audio import Audio  # noqa: E402
+from callfix.diarize import clustering as ours_module
+from callfix.diarize.embedding import CHECKPOINT, CamPlusEmbedding
+from callfix.diarize.windowed import WindowedSpeakerDiarization
 from callfix.errors import CallfixError, InputError, ModelMissingError  # noqa: E402
 from callfix.model import Turn  # noqa: E402
+from callfix.options import DiarizeOptions, Options, from_dict, section, to_dict  # noqa: E402
+from callfix.progress import Hook, silent  # noqa: E402
 
 DEFAULT = "callfix-default"
 OURS = ("SpectralClustering", "SilhouetteAgglomerativeClustering")  # callfix/diarize/clustering.py
@@ -52,8 +57,6 @@ def _no_plda():
 
 
 def _load_segmentation(name: str):
-    from callfix import models
-
     if name in models.catalog():
         path = models.locate(name) / "pytorch_model.bin"
     else:
@@ -75,9 +78,6 @@ def _load_segmentation(name: str):
 
 
 def _load_embedding(name: str, runtime: str = "onnx"):
-    from callfix import models
-    from callfix.diarize.embedding import CHECKPOINT, CamPlusEmbedding
-
     if runtime not in ("onnx", "torch"):
         raise CallfixError(f"diarize.embedding_runtime={runtime}: use onnx or torch")
     p = Path(name)
@@ -91,41 +91,34 @@ def _load_embedding(name: str, runtime: str = "onnx"):
     return model
 
 
-def _default_pipeline(d: dict):
-    from callfix.diarize.windowed import WindowedSpeakerDiarization
-
-    seg = _load_segmentation(d.get("segmentation") or "pyannote-segmentation")
-    emb = _load_embedding(d.get("embedding") or "campplus-cn-en", d.get("embedding_runtime") or "onnx")
-    clustering = d.get("clustering") or "SpectralClustering"
+def _default_pipeline(d: DiarizeOptions):
+    seg = _load_segmentation(d.segmentation or "pyannote-segmentation")
+    emb = _load_embedding(d.embedding or "campplus-cn-en", d.embedding_runtime or "onnx")
+    clustering = d.clustering or "SpectralClustering"
     ours = clustering in OURS
     pipe = WindowedSpeakerDiarization(
         segmentation=seg,
-        segmentation_step=float(d.get("segmentation_step", 0.1)),
+        segmentation_step=float(d.segmentation_step),
         embedding=emb,
-        embedding_exclude_overlap=bool(d.get("embedding_exclude_overlap", True)),
+        embedding_exclude_overlap=d.embedding_exclude_overlap,
         plda=_no_plda(),
         clustering="AgglomerativeClustering" if ours else clustering,
-        embedding_batch_size=int(d.get("embedding_batch_size", 8)),
-        segmentation_batch_size=int(d.get("segmentation_batch_size", 8)),
+        embedding_batch_size=d.embedding_batch_size,
+        segmentation_batch_size=d.segmentation_batch_size,
     )
     if ours:
-        from callfix.diarize import clustering as ours_module
-
         pipe.clustering = getattr(ours_module, clustering)(metric=pipe._embedding.metric)
-    params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.get("min_duration_off", 0.0))}}
+    params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.min_duration_off)}}
     if not pipe._segmentation.model.specifications.powerset:
-        params["segmentation"]["threshold"] = float(d.get("segmentation_threshold", 0.5))
+        params["segmentation"]["threshold"] = float(d.segmentation_threshold)
     if clustering in ("AgglomerativeClustering", *OURS):
-        params["clustering"] = {
-            "method": d.get("method", "average"),
-            "threshold": float(d.get("threshold", 0.7)),
-            "min_cluster_size": int(d.get("min_cluster_size", 5)),
-        }
+        params["clustering"] = {"method": d.method, "threshold": float(d.threshold),
+                                "min_cluster_size": d.min_cluster_size}
         if clustering == "SilhouetteAgglomerativeClustering":
-            params["clustering"]["min_silhouette"] = float(d.get("min_silhouette", 0.1))
+            params["clustering"]["min_silhouette"] = float(d.min_silhouette)
         if clustering == "SpectralClustering":
-            params["clustering"].update(pval=float(d.get("pval", 0.1)), min_neighbours=int(d.get("min_neighbours", 10)),
-                                        merge_similarity=float(d.get("merge_similarity", 0.7)))
+            params["clustering"].update(pval=float(d.pval), min_neighbours=d.min_neighbours,
+                                        merge_similarity=float(d.merge_similarity))
     else:
         raise CallfixError(f"diarize.clustering={clustering}: the default pipeline supports "
                            f"{', '.join(OURS)} and AgglomerativeClustering")
@@ -133,17 +126,17 @@ def _default_pipeline(d: dict):
     return pipe
 
 
-def _user_pipeline(d: dict):
+def _user_pipeline(d: DiarizeOptions):
     from pyannote.audio import Pipeline
 
-    name = str(d["pipeline"])
+    name = str(d.pipeline)
     local = Path(name).expanduser()
     if local.exists():
         name = str(local)
     elif name.startswith((".", "/", "~")) or name.endswith((".yaml", ".yml")):
         raise InputError(f"{name}: pyannote pipeline not found")
     try:
-        pipe = Pipeline.from_pretrained(name, token=d.get("hub_token"))
+        pipe = Pipeline.from_pretrained(name, token=d.hub_token)
     except Exception as e:  # hub unreachable, missing token, malformed config: one clear line
         raise ModelMissingError(f"cannot load pyannote pipeline '{name}': {e.__class__.__name__}: {e}") from None
     if pipe is None:
@@ -151,13 +144,16 @@ def _user_pipeline(d: dict):
     return pipe
 
 
-def load_pipeline(d: dict):
-    """The configured pipeline, built once per process and configuration."""
-    key = repr(sorted((k, repr(v)) for k, v in d.items() if k not in ("num_speakers", "min_speakers", "max_speakers", "structure")))
+def load_pipeline(d: DiarizeOptions | dict):
+    """The configured pipeline, built once per process and configuration (``d``: the diarize options, or that
+    section as a dict)."""
+    d = d if isinstance(d, DiarizeOptions) else from_dict(DiarizeOptions, d, "diarize")
+    key = repr(sorted((k, repr(v)) for k, v in to_dict(d).items()
+                      if k not in ("num_speakers", "min_speakers", "max_speakers", "structure")))
     if key not in _CACHE:
         _CACHE.clear()
-        with _threads(int(d.get("torch_threads") or 1)):
-            _CACHE[key] = _default_pipeline(d) if str(d.get("pipeline") or DEFAULT) == DEFAULT else _user_pipeline(d)
+        with _threads(d.torch_threads or 1):
+            _CACHE[key] = _default_pipeline(d) if str(d.pipeline or DEFAULT) == DEFAULT else _user_pipeline(d)
     return _CACHE[key]
 
 
@@ -172,49 +168,10 @@ def _threads(n: int):
         torch.set_num_threads(before)
 
 
-class TqdmHook:
-    """pyannote pipeline hook drawing one tqdm bar per step (segmentation, embeddings) on stderr."""
-
-    def __init__(self):
-        self.bars: dict[str, object] = {}
-
-    def __call__(self, step_name, step_artefact, file=None, total=None, completed=None):
-        from tqdm import tqdm
-
-        if total is None or completed is None:
-            return
-        bar = self.bars.get(step_name)
-        if bar is None:
-            bar = self.bars[step_name] = tqdm(total=total, desc=f"diarize: {step_name}", unit="batch",
-                                              leave=False, file=sys.stderr)
-        bar.update(completed - bar.n)
-
-    def close(self):
-        for bar in self.bars.values():
-            bar.close()
-
-
-def _hook(progress):
-    """pyannote hook for ``progress``: None shows bars when stderr is a terminal, True always,
-    False never; a callable gets ``progress(step, completed, total)``."""
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if progress is True:
-        return TqdmHook()
-    if not progress:
-        return None
-
-    def hook(step_name, step_artefact, file=None, total=None, completed=None):
-        if total is not None and completed is not None:
-            progress(step_name, completed, total)
-
-    return hook
-
-
-def _speaker_bounds(d: dict) -> dict:
+def _speaker_bounds(d: DiarizeOptions) -> dict:
     out = {}
     for k in ("num_speakers", "min_speakers", "max_speakers"):
-        v = d.get(k)
+        v = getattr(d, k)
         if v is not None:
             v = int(v)
             if v < 1:
@@ -252,8 +209,8 @@ class _BatchHook:
 
     every = 32
 
-    def __init__(self, hook, cancel=None):
-        self.hook, self.cancel, self.n = hook, cancel, 0
+    def __init__(self, hook: Hook):
+        self.hook, self.n = hook, 0
         try:
             import ctypes
 
@@ -261,51 +218,42 @@ class _BatchHook:
         except (OSError, AttributeError):
             self.trim = None  # not glibc
 
-    def __call__(self, step_name, step_artefact, file=None, total=None, completed=None):
-        if self.cancel is not None and self.cancel.is_set():
-            raise Cancelled("diarization cancelled")
-        if self.hook is not None:
-            self.hook(step_name, step_artefact, file=file, total=total, completed=completed)
+    def __call__(self, step_name, step_artefact=None, file=None, total=None, completed=None):
+        self.hook(step_name, step_artefact, completed=completed, total=total)
         self.n += 1
         if self.trim is not None and self.n % self.every == 0:
             self.trim(0)
 
 
-class Cancelled(CallfixError):
-    """A run stopped because its caller no longer needs it (another stage failed)."""
-
-
-def diarize_waveform(samples: np.ndarray, cfg: dict, progress=None, uri: str = "call") -> list[Turn]:
+def diarize_waveform(samples: np.ndarray, cfg: DiarizeOptions | Options | dict, hook: Hook = silent,
+                     uri: str = "call") -> list[Turn]:
     """Diarize 16 kHz mono samples held in memory."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size < 16000 // 10:  # under 0.1 s: nothing to segment
         return []
     file = {"waveform": torch.from_numpy(np.ascontiguousarray(samples))[None], "sample_rate": 16000, "uri": uri}
-    return _apply(file, cfg, progress)
+    return _apply(file, cfg, hook)
 
 
-def diarize_audio(audio: Audio, cfg: dict, progress: Callable | None = None, cancel=None) -> list[Turn]:
+def diarize_audio(audio: Audio, cfg: DiarizeOptions | Options | dict, hook: Hook = silent) -> list[Turn]:
     """Diarize a decoded call, read from its WAV a block at a time; an empty list when nobody speaks.
 
-    ``cancel``: a ``threading.Event``; once set, the run raises ``Cancelled`` after its current batch.
+    ``cfg``: the diarize options (or the options, or a whole config dict).
+
+    ``hook`` hears every pyannote step and batch (callfix.progress); one that raises stops the run there.
     """
     if audio.n_samples < audio.sample_rate // 10:
         return []
     file = {"audio": str(audio.wav), "uri": Path(audio.source).stem or "call", "callfix_audio": audio}
-    return _apply(file, cfg, progress, cancel)
+    return _apply(file, cfg, hook)
 
 
-def _apply(file: dict, cfg: dict, progress, cancel=None) -> list[Turn]:
-    d = dict(cfg.get("diarize", {}))
+def _apply(file: dict, cfg, hook: Hook) -> list[Turn]:
+    d = section(cfg, DiarizeOptions)
     bounds = _speaker_bounds(d)
     pipe = load_pipeline(d)
-    hook = _hook(progress)
-    try:
-        with _threads(int(d.get("torch_threads") or 1)), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = pipe(file, hook=_BatchHook(hook, cancel), **bounds)
-    finally:
-        if isinstance(hook, TqdmHook):
-            hook.close()
+    with _threads(d.torch_threads or 1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = pipe(file, hook=_BatchHook(hook), **bounds)
     annotation = getattr(out, "speaker_diarization", out)
     return annotation_to_turns(annotation)

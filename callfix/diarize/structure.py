@@ -20,35 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from callfix.model import Turn, Word
-
-
-@dataclass
-class StructureOptions:
-    split_languages: bool = True
-    language_turn_seconds: float = 4.0  # a turn at least this long with one language ...
-    language_purity: float = 0.8  # ... in this share of its word time counts as that language's turn
-    language_min_seconds: float = 10.0  # a cluster needs this much such speech in each of two languages
-    split_handovers: bool = True
-    handover_min_after: float = 1.5  # a turn must run on this long after the hand-over to be cut
-    max_speakers: int | None = None  # the user's bound (num_speakers or max_speakers): never exceeded
-
-    @classmethod
-    def from_config(cls, d: dict | None) -> "StructureOptions":
-        """From the ``diarize.structure`` section, or the whole ``diarize`` section (then its
-        ``num_speakers``/``max_speakers`` bound the speakers the structure may add)."""
-        d = dict(d or {})
-        if isinstance(d.get("structure"), dict) or any(k in d for k in ("num_speakers", "max_speakers")):
-            bound = d.get("num_speakers") or d.get("max_speakers")
-            d = {**(d.get("structure") or {}), "max_speakers": bound}
-        names = cls.__dataclass_fields__
-        out = {}
-        for k, v in d.items():
-            if k in names and v is not None:
-                out[k] = int(v) if k == "max_speakers" else type(getattr(cls, k))(v)
-        return cls(**out)
-
-    def may_add(self, used: set[str]) -> bool:
-        return self.max_speakers is None or len(used) < self.max_speakers
+from callfix.options import StructureOptions
 
 
 @dataclass

@@ -11,8 +11,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from callfix.align.splice import apply_edits
 from callfix.align.normalize import has_cjk, strip_punct, tokenize
+from callfix.align.splice import apply_edits
+from callfix.diarize.turns import exclusive_turns, time_held
 from callfix.io.atomic import atomic_path, atomic_write_text
 from callfix.io.subtitles import clock, srt, vtt
 from callfix.model import Paragraph, Token, Transcript
@@ -68,8 +69,6 @@ _EXCL: dict = {}
 
 def _exclusive(t: Transcript):
     """Exclusive turns of the transcript and their starts, computed once per turn list."""
-    from callfix.diarize.assign import exclusive_turns
-
     key = (id(t.turns), len(t.turns), t.turns[0].start if t.turns else None, t.turns[-1].end if t.turns else None)
     if _EXCL.get("key") != key:
         excl = exclusive_turns(t.turns)
@@ -82,7 +81,6 @@ def _held(t: Transcript | None, toks: list[Token]):
     """Seconds of the tokens' speech each speaker holds (empty without turns or times)."""
     if t is None or not t.turns:
         return {}
-    from callfix.diarize.assign import time_held
 
     excl, starts = _exclusive(t)
     return time_held(excl, starts, [(k.start, k.end) for k in toks if k.start is not None and k.end is not None])

@@ -5,9 +5,11 @@ import copy
 from pathlib import Path
 
 from callfix.errors import InputError
+from callfix.io.writers import write_outputs
 from callfix.model import Speaker, Transcript, Turn
 from callfix.review.decisions import Review, load_decisions, transcript_id
 from callfix.review.rebuild import ACCEPT, REJECT, check_edits, in_effect, mandarin_beside, own_edit, rebuild_transcript
+from callfix.review.tables import write_diff
 
 
 def reviewed_transcript(t: Transcript, editor: "Review | dict[str, str]", decisions_path: str = "") -> Transcript:
@@ -115,8 +117,6 @@ def apply_review(out_dir: str | Path, decisions_path: str | Path) -> list[Path]:
     check_edits(t, str(src))
     review = load_decisions(decisions_path, t, src)
     final = reviewed_transcript(t, review, str(decisions_path))
-    from callfix.io.writers import write_outputs
-    from callfix.review.tables import write_diff
 
     paths = write_outputs(final, out / "final")
     return [*paths, write_diff(final, out / "final" / "transcript.diff")]

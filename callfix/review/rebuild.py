@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from callfix.align.correct import apply_edits
+from callfix.align.normalize import tokenize
 from callfix.errors import InputError
 from callfix.model import Edit, Paragraph, Token, Transcript
 from callfix.review.decisions import ACCEPT, REJECT, Review
@@ -66,9 +68,6 @@ def rebuild_paragraph(p: Paragraph, chosen: list[Edit], accepted: set[str] | Non
     Chosen edits that overlap cannot both apply: an editor's explicit accept beats an automatic
     one, then the longer span wins (it is what the page shows on top).
     """
-    from callfix.align.correct import apply_edits
-    from callfix.align.normalize import tokenize
-
     if not p.tokens and p.text:
         p = replace(p, tokens=tokenize(p.text))  # a transcript written without tokens
     accepted = accepted or set()

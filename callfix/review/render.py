@@ -22,6 +22,7 @@ from urllib.parse import quote
 from callfix.errors import InputError
 from callfix.io.atomic import atomic_write_text
 from callfix.model import Edit, Paragraph, Transcript
+from callfix.review.clips import edit_clips
 from callfix.review.decisions import known_speakers, transcript_id
 from callfix.review.evidence import evidence_rows
 from callfix.review.rebuild import check_edits, rebuild_transcript
@@ -59,8 +60,6 @@ def render_review(out_dir: str | Path, audio: str | None = None, embed_audio: bo
     audio_srcs: list[str] = []
     if audio_path is not None:
         if embed_audio:
-            from callfix.review.clips import edit_clips
-
             clips, clip_of, clip_spans = edit_clips(audio_path, t.edits)
         else:
             audio_srcs = audio_urls(audio_path, out)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import sys
 
+from callfix.batch.runner import run_batch
+from callfix.cli.flags import add_config_flags, config_from_args
+
 
 def add_parser(sub) -> None:
-    from callfix.cli import add_config_flags
-
     p = sub.add_parser(
         "batch",
         help="run many calls from a manifest (CSV/JSONL), resumable, local pool or Ray",
@@ -27,9 +28,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from callfix.batch.runner import run_batch
-    from callfix.cli import config_from_args
-
     cfg = config_from_args(args)
     results = run_batch(
         args.manifest, args.out, cfg, workers=args.workers, executor=args.executor, ray_address=args.ray_address,

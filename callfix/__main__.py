@@ -1,0 +1,6 @@
+"""`python -m callfix`."""
+import sys
+
+from callfix.cli import main
+
+sys.exit(main())

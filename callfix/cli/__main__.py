@@ -1,0 +1,6 @@
+"""`python -m callfix.cli`."""
+import sys
+
+from callfix.cli import main
+
+sys.exit(main())
