@@ -122,3 +122,11 @@ def test_a_hotword_the_decoder_hears_in_noise_is_no_witness_for_unlike_words():
     e = _candidate_stretch("Corvain Therapeutics", "Corvane Therapeutics", (-15.7, -13.9, 0.0), None,
                            glossary={"term": "Corvane Therapeutics"})
     assert e.decision == "applied"
+
+
+def test_a_number_form_the_asr_did_not_read_must_be_the_one_nearest_its_digits():
+    # phone audio: the ASR reads "2022's"; of the forms of "206" tried, "2026" is nearest
+    e = _candidate_stretch("206", "2022's", (-27.5, -5.3, -15.2), "number:2016")
+    assert e.decision != "applied"
+    e = _candidate_stretch("206", "2022's", (-27.5, -5.3, -15.2), "number:2026")
+    assert e.decision == "applied" and e.replacement == "2026"

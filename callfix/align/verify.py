@@ -494,7 +494,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             or len(core(st.wordings[VENDOR], st.wordings[best])[0].split()) > rules.max_tokens
     alone = acoustic_alone(e, st, best, rules, m)
     if cand is not None and cand.kind in ("merge", "number", "spelling") and not long and e.replacement.strip() \
-            and m >= one_change_margin(cand, opts) \
+            and m >= one_change_margin(cand, opts) and not unlike_asr_digits(st, cand) \
             and not _keeps_glossary_spelling(e, st, best):
         # A join or a near number changes nothing the audio could have misheard but the one slip.
         e.decision = "applied"
@@ -548,6 +548,22 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         apply_one_change(e, st, opts, rules)
 
 
+def unlike_asr_digits(st: Stretch, c: Candidate) -> bool:
+    """A number form the ASR did not read, where the ASR reads other digits closer to another form
+    tried: on audio the decoder hears badly the forms' scores alone may pick the wrong near number."""
+    if c.kind != "number" or c.heard:
+        return False
+    heard = "".join(ch for ch in st.wordings[ASR] if ch.isdigit())
+    if not heard:
+        return False
+    forms = [x for x in st.candidates.values() if x.kind == "number"]
+
+    def close(x: Candidate) -> float:
+        return fuzz.ratio("".join(ch for ch in x.text if ch.isdigit()), heard)
+
+    return close(c) < max(map(close, forms))
+
+
 def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     """The margin a wording one change from the vendor's needs: a join or a trusted spelling is its
     own witness; a number form needs a clear margin, twice that where the ASR did not read those
@@ -572,7 +588,7 @@ def apply_one_change(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
         if e.evidence.get("cross_paragraph") or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
                 or _keeps_glossary_spelling(e, st, label) or not text.strip():
             continue
-        if m < one_change_margin(c, opts):
+        if m < one_change_margin(c, opts) or unlike_asr_digits(st, c):
             continue
         if c.kind == "part" and acoustic_alone(e, st, label, rules, m) is not None:
             continue
