@@ -130,3 +130,11 @@ def test_a_number_form_the_asr_did_not_read_must_be_the_one_nearest_its_digits()
     assert e.decision != "applied"
     e = _candidate_stretch("206", "2022's", (-27.5, -5.3, -15.2), "number:2026")
     assert e.decision == "applied" and e.replacement == "2026"
+
+
+def test_a_glossary_witness_vouches_for_its_own_term_only():
+    e = _candidate_stretch("Stan Lee. Your line is", "Stanley You're lined up", (-20.0, -12.0, 0.0), None,
+                           glossary={"term": "Morgan Stanley"})
+    assert e.decision != "applied"
+    # a run of words that already holds the term is not respelled into it
+    assert spellings("Gross margin was 32%", ["gross margin"]) == []

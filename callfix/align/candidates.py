@@ -177,8 +177,8 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
         for n in range(max(1, k - 1), k + 3):
             for i in range(len(v) - n + 1):
                 piece = "".join(keys[i:i + n])
-                if not piece or piece == tkey or abs(len(piece) - len(tkey)) > max(3, len(tkey) // 2):
-                    continue
+                if not piece or tkey in piece or abs(len(piece) - len(tkey)) > max(3, len(tkey) // 2):
+                    continue  # already spelled there (a longer run would only drop its neighbours)
                 if capital and not (v[i].lstrip("\"'(\u201c")[:1].isupper() and strip_punct(v[i + n - 1])[:1].isupper()):
                     continue  # a name's run starts and ends with capitalised words
                 said = " ".join(v[i:i + n])

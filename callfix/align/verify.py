@@ -503,8 +503,10 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         return
     glossary = glossary_support(e) or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:")
                                        else None)
-    if glossary and sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < 0.6:
-        # a decoder biased to its hotwords hears them in noise: a witness too needs a mishearing
+    if glossary and (sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < 0.6
+                     or rides_along(st.wordings[VENDOR], st.wordings[best], (e.evidence.get("glossary") or {}).get("term"))):
+        # a decoder biased to its hotwords hears them in noise: a witness too needs a mishearing,
+        # and vouches for its own term only
         glossary = None
     if consistent:
         e.evidence["consistent_reading"] = consistent
@@ -695,6 +697,15 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
     if p is not None and p < rules.min_p and not ((sound >= 0.9 or slip) and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
     return None
+
+
+def rides_along(vendor: str, wording: str, term: str | None) -> bool:
+    """``wording`` has words besides the glossary ``term`` that the vendor's wording lacks
+    ("Stanley You're lined up" for "Stan Lee. Your line is", term Morgan Stanley)."""
+    if not term:
+        return False
+    own = set(phrase_units(term)) | set(phrase_units(vendor))
+    return any(u not in own for u in phrase_units(wording))
 
 
 def _plain_words(text: str) -> list[str]:
