@@ -272,3 +272,16 @@ def test_both_backends_score_wordings_alike(jfk):
         assert sc[0].logprob - sc[1].logprob > 5.0
         assert sc[0].token_ends[-1] == len(JFK) and sc[0].span(0, len(JFK)) == pytest.approx(sc[0].logprob)
     assert abs(fast[0].logprob - slow[0].logprob) < 2.0
+
+
+@pytest.mark.slow
+def test_a_row_cut_after_its_last_further_wording_scores_it_as_the_whole_row(jfk):
+    from callfix.asr.backends import load_backend
+
+    cfg, audio, _ = jfk
+    full = JFK.replace("your country can", "your county can")
+    cut = full[:full.index(" do for you")]
+    a, b = full.index("county") - 1, len(cut)
+    s_full, s_cut = load_backend(cfg).score_texts(audio.window(0.0, audio.duration), [full, cut], "en")
+    assert s_cut.tokens < s_full.tokens
+    assert abs(s_full.span(a, b) - s_cut.span(a, b)) < 0.05

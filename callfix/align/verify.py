@@ -154,8 +154,13 @@ class AcousticVerifier:
         choices = [[VENDOR] * len(extra), [ASR] * len(extra)]
         choices += [[x[k] if k < len(x) else ASR for x in extra] for k in range(max(map(len, extra), default=0))]
         rows, slots = [], []
-        for choice in choices:
+        for n, choice in enumerate(choices):
             text, spans = window_text(words, win, choice)
+            if n >= 2:
+                # The decoder reads left to right: after the last stretch this row alone puts in a
+                # further wording, its text only repeats the ASR row's, so the row ends there.
+                last = max(i for i, (lab, x) in enumerate(zip(choice, extra)) if lab in x)
+                text = text[:spans[last][1]]
             rows.append(text)
             slots.append(spans)
         scored = self.backend.score_texts(self.audio.window(win.start, win.end), rows, "en", self.prompt)
@@ -164,7 +169,8 @@ class AcousticVerifier:
         self.stats["stretches"] += len(win.stretches)
         for choice, sc, spans in zip(choices, scored, slots):
             for st, label, (a, b) in zip(win.stretches, choice, spans):
-                st.scores.setdefault(label, sc.span(a, b))
+                if b <= len(sc.text):
+                    st.scores.setdefault(label, sc.span(a, b))
 
 
 def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, opts: VerifyOptions,
