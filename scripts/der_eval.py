@@ -14,6 +14,7 @@ machine).
     python scripts/der_eval.py --folder DIR --variant base= --variant seg3=diarize.segmentation=pyannote-segmentation-3.0
     python scripts/der_eval.py --sweep diarize.threshold=0.5,0.6,0.7     # tune one knob
     python scripts/der_eval.py --folder DIR --oracle-speakers             # --num-speakers = the true count
+    python scripts/der_eval.py --folder DIR --cache /tmp/der-cache --variant …   # later runs skip both model passes
 
 A variant is ``NAME=KEY=VALUE;KEY=VALUE…`` over the configuration (and ``--set``). Variants that
 differ only after the embedding step share one segmentation and one embedding pass per recording.
