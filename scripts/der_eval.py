@@ -14,6 +14,7 @@ machine).
     python scripts/der_eval.py --folder DIR --variant base= --variant seg3=diarize.segmentation=pyannote-segmentation-3.0
     python scripts/der_eval.py --sweep diarize.threshold=0.5,0.6,0.7     # tune one knob
     python scripts/der_eval.py --folder DIR --oracle-speakers             # --num-speakers = the true count
+    python scripts/der_eval.py --folder DIR --cache /tmp/der-cache --variant …   # later runs skip both model passes
 
 A variant is ``NAME=KEY=VALUE;KEY=VALUE…`` over the configuration (and ``--set``). Variants that
 differ only after the embedding step share one segmentation and one embedding pass per recording.
@@ -26,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,7 +54,7 @@ SYNTHETIC = [
 ]
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
 # Keys that decide segmentation and embeddings; variants equal on these share both passes.
-FRONT_KEYS = ("pipeline", "segmentation", "segmentation_step", "segmentation_threshold", "min_duration_off",
+FRONT_KEYS = ("pipeline", "segmentation", "segmentation_step", "segmentation_threshold",
               "embedding", "embedding_runtime", "embedding_exclude_overlap")
 
 
@@ -109,12 +112,30 @@ def score(ref_turns, hyp_turns, uri: str, duration: float, uem=None) -> dict:
 
 
 class FrontCache:
-    """Segmentation and embeddings per recording, shared by variants that differ only in clustering."""
+    """Segmentation and embeddings per recording, shared by variants that differ only in clustering.
 
-    def __init__(self):
+    With ``folder`` they are also kept on disk (``.npz``, no pickles), keyed by the recording's samples
+    and the front-end settings, so a later run that only changes clustering skips
+    both model passes."""
+
+    def __init__(self, folder: Path | None = None):
         self.store: dict = {}
+        self.folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def _disk(self, file, front, kind: str) -> Path | None:
+        if self.folder is None or "waveform" not in file:
+            return None
+        import hashlib
+
+        digest = hashlib.sha256(file["waveform"].numpy().tobytes())
+        digest.update(repr(front).encode())
+        return self.folder / f"{file['uri']}.{digest.hexdigest()[:16]}.{kind}.npz"
 
     def attach(self, cfg: dict) -> None:
+        from pyannote.core import SlidingWindow, SlidingWindowFeature
+
         d = cfg["diarize"]
         pipe = load_pipeline(d)
         if getattr(pipe, "_der_cached", False) or not hasattr(pipe, "get_embeddings"):
@@ -125,13 +146,30 @@ class FrontCache:
         def get_segmentations(file, hook=None):
             key = (file["uri"], front, "seg")
             if key not in self.store:
-                self.store[key] = seg(file, hook=hook)
+                path = self._disk(file, front, "seg")
+                if path is not None and path.is_file():
+                    z = np.load(path, allow_pickle=False)
+                    start, duration, step = z["window"]
+                    self.store[key] = SlidingWindowFeature(z["data"], SlidingWindow(start=float(start),
+                                                           duration=float(duration), step=float(step)))
+                else:
+                    out = self.store[key] = seg(file, hook=hook)
+                    if path is not None:
+                        sw = out.sliding_window
+                        np.savez(path, data=out.data, window=np.array([sw.start, sw.duration, sw.step]))
             return self.store[key]
 
         def get_embeddings(file, binary_segmentations, exclude_overlap=False, hook=None):
             key = (file["uri"], front, "emb")
             if key not in self.store:
-                self.store[key] = emb(file, binary_segmentations, exclude_overlap=exclude_overlap, hook=hook)
+                path = self._disk(file, front, "emb")
+                if path is not None and path.is_file():
+                    self.store[key] = np.load(path, allow_pickle=False)["emb"]
+                else:
+                    out = self.store[key] = emb(file, binary_segmentations, exclude_overlap=exclude_overlap,
+                                                hook=hook)
+                    if path is not None:
+                        np.savez(path, emb=out)
             return self.store[key]
 
         pipe.get_segmentations, pipe.get_embeddings = get_segmentations, get_embeddings
@@ -234,6 +272,7 @@ def main() -> None:
     ap.add_argument("--sweep", help="KEY=V1,V2,… evaluate each value")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=V;KEY=V",
                     help="a configuration to compare (repeatable; NAME= alone is the base configuration)")
+    ap.add_argument("--cache", type=Path, help="keep segmentations and embeddings here between runs")
     ap.add_argument("--oracle-speakers", action="store_true", help="pass the true speaker count as --num-speakers")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
@@ -246,7 +285,7 @@ def main() -> None:
         calls.extend(folder_calls(folder))
     for audio, rttm in a.call:
         calls.append((Path(audio).stem, Path(audio), Path(rttm)))
-    cache = FrontCache()
+    cache = FrontCache(a.cache)
     variants = [parse_variant(v) for v in a.variant]
     if a.sweep:
         key, values = a.sweep.split("=", 1)

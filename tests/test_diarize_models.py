@@ -285,10 +285,10 @@ def test_campplus_skips_silent_speakers_without_changing_active_ones(cfg, three_
 AMI = ROOT / "tests" / "data" / "ami-pyannote-debug"
 
 
-def _ami(name, tmp_path):
+def _ami(name, tmp_path, folder=AMI):
     from callfix.diarize.rttm import read_rttm
 
-    return _decode(AMI / f"{name}.flac", tmp_path / name), read_rttm(AMI / f"{name}.rttm")[name]
+    return _decode(folder / f"{name}.flac", tmp_path / name), read_rttm(folder / f"{name}.rttm")[name]
 
 
 def test_real_meeting_excerpts_keep_their_speaker_count(cfg, tmp_path):
@@ -305,6 +305,18 @@ def test_real_meeting_excerpts_keep_their_speaker_count(cfg, tmp_path):
         assert abs(found - true) <= 1, (name, found, true)
         ders.append(_der(ref, turns, name, audio.duration))
     assert sum(ders) / len(ders) < 0.40, ders
+
+
+def test_a_minute_of_a_four_speaker_meeting(cfg, tmp_path):
+    """60 s of AMI (pyannote's PixIT tutorial clip): three voices of about 20 s each and one of
+    1.2 s. At least three speakers are found, at most five, and DER at collar 0.25 stays under
+    10 % (6.1 % measured; two speakers instead cost 34 %)."""
+    from callfix.diarize import diarize_audio
+
+    audio, ref = _ami("mixture", tmp_path, ROOT / "tests" / "data" / "ami-pyannote-seriously")
+    turns = diarize_audio(audio, cfg)
+    assert 3 <= len({t.speaker for t in turns}) <= 5
+    assert _der(ref, turns, "mixture", audio.duration) < 0.10
 
 
 def test_speaker_bounds_are_honoured_exactly(cfg, tmp_path):

@@ -219,3 +219,49 @@ def test_structure_never_adds_speakers_beyond_the_users_bound():
     out, _ = refine_turns(turns, words, opts)
     assert len({t.speaker for t in out}) == 3
     assert StructureOptions.from_config({"split_languages": False}).max_speakers is None
+
+
+def test_a_turn_that_runs_from_one_language_into_another_is_split_there():
+    """The CEO's Mandarin and the interpreter's English with only a breath between them come out
+    of diarization as one turn of one cluster: it is cut at the change, then split as two speakers."""
+    turns, words = _interpreted_call()
+    joined = [Turn("SPEAKER_00", 0, 12), Turn("SPEAKER_00", 13, 45), Turn("SPEAKER_00", 46, 72)]
+    out, _ = refine_turns(joined, words, StructureOptions(split_handovers=False))
+    at = lambda t: next(x.speaker for x in out if x.start <= t < x.end)  # noqa: E731
+    assert at(20) != at(40)  # Mandarin, then its interpretation
+    assert at(20) == at(50) and at(40) == at(65) == at(5)
+    # a term in the other language inside a turn does not cut it
+    mixed = _words("我们 的 营收", 0, 3, "zh") + _words("EBITDA", 3.1, 3.6) + _words("同比 增长 百分之 三十", 3.7, 8, "zh")
+    from callfix.diarize.structure import cut_at_language_changes
+
+    assert cut_at_language_changes([Turn("A", 0, 8)], mixed, StructureOptions()) == [Turn("A", 0, 8)]
+
+
+def test_pauses_of_one_speaker_are_filled_unless_someone_else_speaks():
+    from callfix.diarize.pipeline import fill_pauses
+
+    turns = [Turn("A", 0, 2), Turn("A", 2.4, 5), Turn("B", 5.2, 6), Turn("A", 6.3, 8), Turn("A", 9.5, 10)]
+    out = fill_pauses(turns, 0.6)
+    assert out == [Turn("A", 0, 5), Turn("B", 5.2, 6), Turn("A", 6.3, 8), Turn("A", 9.5, 10)]
+    assert fill_pauses(turns, 0.0) == turns
+    # B's reply inside A's pause keeps A's turns apart even though the pause is short
+    assert fill_pauses([Turn("A", 0, 2), Turn("B", 2.1, 2.3), Turn("A", 2.5, 4)], 0.6) == [
+        Turn("A", 0, 2), Turn("B", 2.1, 2.3), Turn("A", 2.5, 4)]
+
+
+@given(st.lists(st.tuples(st.sampled_from("ABC"), st.floats(0, 100), st.floats(0.05, 5)), max_size=30),
+       st.floats(0, 2))
+@settings(max_examples=200, deadline=None)
+def test_filling_pauses_never_loses_speech_nor_covers_another_speaker(spans, gap):
+    from callfix.diarize.pipeline import fill_pauses
+
+    turns = [Turn(s, round(a, 3), round(a + d, 3)) for s, a, d in spans]
+    out = fill_pauses(turns, gap)
+    for t in turns:  # every second of speech keeps its speaker
+        assert any(o.speaker == t.speaker and o.start <= t.start and o.end >= t.end for o in out)
+    for o in out:  # an added stretch is never time another speaker holds
+        own = sorted((t.start, t.end) for t in turns if t.speaker == o.speaker and o.start <= t.start and t.end <= o.end)
+        for (a1, b1), (a2, b2) in zip(own, own[1:]):
+            lo, hi = max(b1, max(b for _, b in own[:own.index((a1, b1)) + 1])), a2
+            if hi > lo:
+                assert not any(t.speaker != o.speaker and t.start < hi and t.end > lo for t in turns)

@@ -9,6 +9,7 @@ to ``Turn``.
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import os
@@ -256,4 +257,47 @@ def _apply(file: dict, cfg, hook: Hook) -> list[Turn]:
         warnings.simplefilter("ignore")
         out = pipe(file, hook=_BatchHook(hook), **bounds)
     annotation = getattr(out, "speaker_diarization", out)
-    return annotation_to_turns(annotation)
+    return fill_pauses(annotation_to_turns(annotation), float(d.get("fill_pauses") or 0.0))
+
+
+def fill_pauses(turns: list[Turn], max_gap: float) -> list[Turn]:
+    """Join a speaker's consecutive turns across a pause of at most ``max_gap`` seconds in which
+    nobody else speaks.
+
+    A speaker's breath between two sentences is still their turn (references and a reader count it
+    so); pyannote's ``min_duration_off`` fills such gaps too, but also over another speaker's reply,
+    which turned a quick exchange into overlap."""
+    if max_gap <= 0 or len(turns) < 2:
+        return turns
+    by_speaker: dict[str, list[Turn]] = {}
+    for t in sorted(turns, key=lambda t: (t.start, t.end)):
+        by_speaker.setdefault(t.speaker, []).append(t)
+    out = []
+    for speaker, own in by_speaker.items():
+        others = _union([(t.start, t.end) for t in turns if t.speaker != speaker])
+        starts = [a for a, _ in others]
+
+        def heard(a: float, b: float) -> bool:  # does another speaker talk inside (a, b)?
+            i = bisect.bisect_left(starts, b)  # spans starting before b
+            return i > 0 and others[i - 1][1] > a
+
+        cur = Turn(speaker, own[0].start, own[0].end)
+        for t in own[1:]:
+            if t.start - cur.end <= max_gap and not heard(cur.end, t.start):
+                cur = Turn(speaker, cur.start, max(cur.end, t.end))
+            else:
+                out.append(cur)
+                cur = Turn(speaker, t.start, t.end)
+        out.append(cur)
+    return sorted(out, key=lambda t: (t.start, t.end))
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Disjoint, sorted spans covering the same time as ``spans``."""
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged

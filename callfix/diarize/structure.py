@@ -15,6 +15,7 @@ boundaries; every second of speech keeps a turn.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -67,8 +68,45 @@ def _new_label(used: set[str]) -> str:
     return f"SPEAKER_{n:02d}"
 
 
+def cut_at_language_changes(turns: list[Turn], words: list[Word], opts: StructureOptions) -> list[Turn]:
+    """A turn whose words change language for good (runs of at least half a long turn on each
+    side) is cut at the change, keeping its label: an interpreter who follows the speaker after a
+    breath is often one turn with them, and a two-language turn would count for neither language."""
+    shortest = opts.language_turn_seconds / 2
+    starts = [w.start for w in words]
+    out = []
+    for t in turns:
+        inside = [w for w in words[bisect.bisect_left(starts, t.start - 30.0):bisect.bisect_left(starts, t.end)]
+                  if t.start <= (w.start + w.end) / 2 < t.end]
+        runs: list[list[Word]] = []
+        for w in inside:
+            if runs and runs[-1][0].language == w.language:
+                runs[-1].append(w)
+            else:
+                runs.append([w])
+        # a short stretch in the other language (a name, a term) belongs to the run around it
+        merged: list[list[Word]] = []
+        for r in runs:
+            if merged and (r[-1].end - r[0].start < shortest or merged[-1][0].language == r[0].language):
+                merged[-1].extend(r)
+            else:
+                merged.append(r)
+        if len(merged) > 1 and merged[0][-1].end - merged[0][0].start < shortest:
+            first = merged.pop(0)
+            merged[0][:0] = first
+        start = t.start
+        for a, b in zip(merged, merged[1:]):
+            if a[0].language != b[0].language:
+                cut = (a[-1].end + b[0].start) / 2
+                out.append(Turn(t.speaker, start, cut))
+                start = cut
+        out.append(Turn(t.speaker, start, t.end))
+    return out
+
+
 def split_by_language(turns: list[Turn], words: list[Word], opts: StructureOptions,
                       report: StructureReport | None = None) -> list[Turn]:
+    turns = cut_at_language_changes(turns, words, opts)
     langs = [_language_time(t, words) for t in turns]
     long_time: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for t, lt in zip(turns, langs):
