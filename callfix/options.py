@@ -162,6 +162,7 @@ class DiarizeOptions:
     min_silhouette: float = 0.1
     min_cluster_size: int = 8
     min_duration_off: float = 0.0
+    fill_pauses: float = 0.6  # a speaker's pause up to this long, nobody else speaking, stays their turn
     embedding_batch_size: int = 8
     segmentation_batch_size: int = 8
     num_speakers: int | None = None

@@ -257,7 +257,7 @@ def _apply(file: dict, cfg, hook: Hook) -> list[Turn]:
         warnings.simplefilter("ignore")
         out = pipe(file, hook=_BatchHook(hook), **bounds)
     annotation = getattr(out, "speaker_diarization", out)
-    return fill_pauses(annotation_to_turns(annotation), float(d.get("fill_pauses") or 0.0))
+    return fill_pauses(annotation_to_turns(annotation), d.fill_pauses)
 
 
 def fill_pauses(turns: list[Turn], max_gap: float) -> list[Turn]:
