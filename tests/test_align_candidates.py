@@ -138,3 +138,19 @@ def test_a_glossary_witness_vouches_for_its_own_term_only():
     assert e.decision != "applied"
     # a run of words that already holds the term is not respelled into it
     assert spellings("Gross margin was 32%", ["gross margin"]) == []
+
+
+def test_an_edit_covers_only_the_words_it_changes():
+    from callfix.align.verify import trim_to_change
+
+    text = "Our next question is from Jason Yu with Ever Core. Please go ahead."
+    start = text.index("Jason")
+    e = Edit(id="e", paragraph=0, kind="replace", vendor="Jason Yu with Ever Core.", replacement="Jason Yu with Evercore.",
+             decision="applied", char_start=start, char_end=start + len("Jason Yu with Ever Core."))
+    trim_to_change(e)
+    assert (e.vendor, e.replacement) == ("Ever Core.", "Evercore.")
+    assert text[e.char_start:e.char_end] == e.vendor
+    e = Edit(id="e", paragraph=0, kind="replace", vendor="run way", replacement="runway", decision="applied",
+             char_start=0, char_end=7)
+    trim_to_change(e)
+    assert (e.vendor, e.replacement, e.char_start, e.char_end) == ("run way", "runway", 0, 7)

@@ -174,7 +174,7 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
             continue
         k = len(term.split())
         capital = all(w[:1].isupper() for w in term.split())
-        for n in range(max(1, k - 1), k + 3):
+        for n in range(k, k + 3):
             for i in range(len(v) - n + 1):
                 piece = "".join(keys[i:i + n])
                 if not piece or tkey in piece or abs(len(piece) - len(tkey)) > max(3, len(tkey) // 2):

@@ -87,6 +87,7 @@ class AcousticVerifier:
         for win in windows:
             for st in win.stretches:
                 decide(st, win, self.opts, rules, mentions.get(id(st)))
+                trim_to_change(st.edit)
         self.stats["consistent"] = len(mentions)
         return self.stats
 
@@ -732,6 +733,26 @@ def _keeps_glossary_spelling(e: Edit, st: Stretch, best: str) -> bool:
     gev = e.evidence.get("glossary") or {}
     term = gev.get("vendor_term") or st.vendor_name
     return bool(term) and term.lower() not in st.wordings[best].lower()
+
+
+def trim_to_change(e: Edit) -> None:
+    """An edit covers only the words it changes: words its replacement shares with the vendor's at
+    either edge stay the vendor's text, so a reviewer sees the change and a phrase really said beside
+    it is not touched ("Jason Yu with Ever Core" -> "Jason Yu with Evercore" edits "Ever Core")."""
+    if e.kind != "replace" or not e.replacement.strip():
+        return
+    vt, rt = list(re.finditer(r"\S+", e.vendor)), e.replacement.split()
+    i = 0
+    while i < min(len(vt), len(rt)) - 1 and vt[i].group() == rt[i]:
+        i += 1
+    j = 0
+    while j < min(len(vt), len(rt)) - 1 - i and vt[-1 - j].group() == rt[-1 - j]:
+        j += 1
+    if not i and not j:
+        return
+    a, b = vt[i].start(), vt[len(vt) - 1 - j].end()
+    e.char_start, e.char_end = e.char_start + a, e.char_start + b
+    e.vendor, e.replacement = e.vendor[a:b], " ".join(rt[i:len(rt) - j])
 
 
 def _decide_deletion(e: Edit, st: Stretch, m: float, best: str, opts: VerifyOptions) -> None:
