@@ -38,7 +38,8 @@ from diarize_synth import build_call, pick_voices, random_script  # noqa: E402
 from callfix.audio import decode  # noqa: E402
 from callfix.config import load_config, set_dotted  # noqa: E402
 from callfix.diarize.pipeline import diarize_waveform, load_pipeline  # noqa: E402
-from callfix.diarize.rttm import read_rttm, turns_to_annotation  # noqa: E402
+from callfix.io.rttm import read_rttm  # noqa: E402
+from callfix.turns import turns_to_annotation  # noqa: E402
 
 # (uri, speakers, turns, seed, telephone band, SNR dB, overlap rate)
 SYNTHETIC = [

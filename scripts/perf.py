@@ -161,7 +161,8 @@ def _plain(audio: str) -> dict:
 
 def align_10k(transcript_json: Path, vendor: Path, n_words: int = 10_000) -> dict:
     """Align a 10k-word call: the measured call's ASR words and vendor text, repeated to 10k words."""
-    from callfix.align import align_call, read_vendor
+    from callfix.align import align_call
+    from callfix.io.vendor import read_vendor
     from callfix.align.aligner import align_tokens
     from callfix.config import load_config
     from callfix.model import Segment, Transcript

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from callfix.bench import read_doc
-from callfix.bench.readers import from_transcript
+from callfix.io.references import from_transcript
 from callfix.bench.score import score_call
 
 DATA = Path(__file__).resolve().parent / "data"

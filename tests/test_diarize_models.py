@@ -62,7 +62,7 @@ def _der(ref, hyp, uri, duration, collar=0.25):
     from pyannote.core import Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from callfix.diarize.rttm import turns_to_annotation
+    from callfix.turns import turns_to_annotation
 
     metric = DiarizationErrorRate(collar=collar)
     return metric(turns_to_annotation(ref, uri), turns_to_annotation(hyp, uri),
@@ -77,7 +77,7 @@ def _decode(path, tmp_path):
 
 def test_pyannote_sample_against_its_published_rttm(cfg, tmp_path):
     from callfix.diarize import diarize_audio
-    from callfix.diarize.rttm import read_rttm
+    from callfix.io.rttm import read_rttm
 
     audio = _decode(SAMPLE / "sample.wav", tmp_path)
     steps = []
@@ -169,7 +169,7 @@ def test_two_seconds_of_one_voice(cfg, three_voices, tmp_path):
 def test_cli_writes_rttm_and_labelled_named_transcript(cfg, tmp_path):
     from callfix.model import Segment, Transcript, Word
 
-    from callfix.diarize.rttm import read_rttm
+    from callfix.io.rttm import read_rttm
 
     # An ASR transcript whose first words introduce the second voice of the sample.
     words = [Word("Our", 6.7, 6.9), Word("next", 6.9, 7.0), Word("question", 7.0, 7.2), Word("comes", 7.2, 7.3),
@@ -286,7 +286,7 @@ AMI = ROOT / "tests" / "data" / "ami-pyannote-debug"
 
 
 def _ami(name, tmp_path):
-    from callfix.diarize.rttm import read_rttm
+    from callfix.io.rttm import read_rttm
 
     return _decode(AMI / f"{name}.flac", tmp_path / name), read_rttm(AMI / f"{name}.rttm")[name]
 

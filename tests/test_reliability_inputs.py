@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callfix.align.vendor import MAX_LINE_CHARS, MAX_VENDOR_BYTES, read_vendor
+from callfix.io.vendor import MAX_LINE_CHARS, MAX_VENDOR_BYTES, read_vendor
 from callfix.errors import InputError
 from callfix.model import Segment, Transcript, Turn, Word
 
@@ -96,7 +96,7 @@ def _evidence(n_words: int) -> Transcript:
 
 
 def _unrelated_vendor(n_lines: int):
-    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.vendor import parse_vendor_text
 
     rnd = random.Random(1)
     vocab = "the board approved a dividend while shipping volumes fell across europe and asia in march".split()
@@ -153,7 +153,7 @@ def _flanks_by_scan(al, pi):
 @given(st.integers(0, 10_000))
 def test_flanks_match_the_per_paragraph_scan(seed):
     from callfix.align.timing import _Flanks, build_alignment, flat_words
-    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.vendor import parse_vendor_text
 
     rnd = random.Random(seed)
     vocab = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()

@@ -82,7 +82,7 @@ def test_pull_into_unwritable_store_is_one_line(tmp_path, monkeypatch, capsys):
 
 def test_output_set_lands_whole_or_not_at_all(tmp_path):
     from callfix.io.atomic import atomic_write_text, output_set
-    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.vendor import parse_vendor_text
     from callfix.io.writers import write_outputs
 
     out = tmp_path / "out"

@@ -10,8 +10,8 @@ from dataclasses import replace
 from callfix.align.correct import build_edits
 from callfix.align.callglossary import glossary_for
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import cjk_share
-from callfix.align.splice import apply_edits
+from callfix.text import cjk_share
+from callfix.text import apply_edits
 from callfix.align.timing import build_alignment, flat_words, time_tokens
 from callfix.model import Transcript
 from callfix.options import AlignOptions, Options, section

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from callfix.align.evidence import (glossary_evidence, metaphone_similarity, number_evidence,
                                     repetition_loop, text_similarity)
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import cjk_share, has_cjk, strip_punct, units
+from callfix.text import cjk_share, has_cjk, strip_punct, units
 from callfix.align.pieces import (Piece, flanking_words, gap_seconds, is_loop_copy, pieces, trim,
                                   units_of_tokens, units_of_words)
-from callfix.align.splice import apply_edits, edit_span  # noqa: F401  (re-exported: review splices with it)
 from callfix.align.timing import SUSPECT_PROBABILITY, Alignment
 from callfix.align.wording import join_words, replacement_text, same_when_normalised, with_vendor_edges
 from callfix.model import Edit, Paragraph, Token, Word

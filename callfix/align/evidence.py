@@ -9,7 +9,7 @@ import jellyfish
 from rapidfuzz import fuzz
 
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import phrase_units, tokenize, units
+from callfix.text import phrase_units, tokenize, units
 
 _NUM_RE = re.compile(r"\d")
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from callfix.align.aligner import align_tokens
-from callfix.align.normalize import cjk_share, units
+from callfix.text import cjk_share, units
 from callfix.model import Paragraph, Transcript, Word
 
 

@@ -9,14 +9,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from callfix.align import read_vendor
 from callfix.batch import resume
 from callfix.batch.manifest import CallSpec
 from callfix.bench import read_doc, score_call
-from callfix.bench.readers import from_transcript
 from callfix.config import merge
 from callfix.errors import CallfixError, InputError
 from callfix.io.atomic import atomic_write_text
+from callfix.io.references import from_transcript
+from callfix.io.vendor import read_vendor
 from callfix.options import BatchOptions, Options, section
 from callfix.pipeline import run_call
 from callfix.progress import Hook, silent

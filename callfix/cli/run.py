@@ -1,8 +1,8 @@
 """`callfix run AUDIO --transcript VENDOR -o DIR`: every stage of one call, cached."""
 from __future__ import annotations
 
-from callfix.cli.flags import (add_asr_flags, add_config_flags, add_speaker_flags, asr_overrides, options_from_args,
-                               speaker_overrides)
+from callfix.cli.flags import (add_asr_flags, add_config_flags, add_output_flags, add_speaker_flags, asr_overrides,
+                               options_from_args, output_overrides, speaker_overrides)
 from callfix.config import merge
 from callfix.io.participants import load_participants
 from callfix.pipeline import run_call
@@ -19,12 +19,13 @@ def add_parser(sub) -> None:
     p.add_argument("--glossary", action="append", help="glossary name or YAML path (repeatable)")
     add_asr_flags(p)
     add_speaker_flags(p)
+    add_output_flags(p)
     add_config_flags(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    over = asr_overrides(args)
+    over = merge(asr_overrides(args), output_overrides(args))
     dia = speaker_overrides(args)
     if dia:
         over = merge(over, {"diarize": dia})

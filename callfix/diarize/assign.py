@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from callfix.diarize.structure import StructureOptions, refine_turns
-from callfix.diarize.turns import exclusive_turns, speaker_at, time_held
+from callfix.turns import exclusive_turns, speaker_at, time_held
 from callfix.model import Transcript
 
 

@@ -1,4 +1,5 @@
-"""Turn geometry: overlapping diarization turns made exclusive, and who speaks over a span of time."""
+"""Turn geometry below every stage: overlapping diarization turns made exclusive, and who speaks over a span of
+time (diarize labels words with it, io writes speaker runs with it)."""
 from __future__ import annotations
 
 import bisect
@@ -70,3 +71,14 @@ def time_held(excl: list[Turn], starts: list[float], spans) -> Counter:
                 held[excl[j].speaker] += ov
             j -= 1
     return held
+
+
+def turns_to_annotation(turns: list[Turn], uri: str = "call"):
+    """pyannote.core Annotation of the turns (for pyannote.metrics)."""
+    from pyannote.core import Annotation, Segment  # pyannote.core imports in a second: only scoring needs it
+
+    ann = Annotation(uri=uri)
+    for i, t in enumerate(turns):
+        if t.end > t.start:
+            ann[Segment(t.start, t.end), i] = t.speaker
+    return ann
