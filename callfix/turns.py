@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from collections.abc import Iterable
+from functools import cached_property
 
 from callfix.model import Turn
 
@@ -73,12 +75,123 @@ def time_held(excl: list[Turn], starts: list[float], spans) -> Counter:
     return held
 
 
-def turns_to_annotation(turns: list[Turn], uri: str = "call"):
-    """pyannote.core Annotation of the turns (for pyannote.metrics)."""
-    from pyannote.core import Annotation, Segment  # pyannote.core imports in a second: only scoring needs it
+def nearest_speaker(turns: list[Turn], t: float) -> str | None:
+    """The speaker of the turn holding time ``t``, else of the nearest one (ties: the earliest listed)."""
+    if not turns:
+        return None
+    best, dist = None, float("inf")
+    for tr in turns:
+        d = 0.0 if tr.start <= t <= tr.end else min(abs(tr.start - t), abs(tr.end - t))
+        if d < dist:
+            best, dist = tr.speaker, d
+    return best
 
-    ann = Annotation(uri=uri)
-    for i, t in enumerate(turns):
-        if t.end > t.start:
-            ann[Segment(t.start, t.end), i] = t.speaker
-    return ann
+
+class _TurnIndex:
+    """``nearest_speaker`` in logarithmic time for turns sorted by start (diarization's order).
+
+    The nearest turn, ties to the earliest in the list, exactly as the linear scan: among turns
+    starting at or before ``t`` the best is the first whose end reaches the running maximum of
+    ends (a prefix maximum, so it is found by bisection); after ``t`` it is the next to start."""
+
+    def __init__(self, turns):
+        self.turns = list(turns or [])
+        self.starts = [tr.start for tr in self.turns]
+        self.sorted = all(a <= b for a, b in zip(self.starts, self.starts[1:])) and all(
+            tr.start <= tr.end for tr in self.turns)
+        self.max_end: list[float] = []
+        for tr in self.turns:
+            self.max_end.append(max(tr.end, self.max_end[-1]) if self.max_end else tr.end)
+
+    def __call__(self, t: float) -> str | None:
+        if not self.turns:
+            return None
+        if not self.sorted:
+            return nearest_speaker(self.turns, t)
+        k = bisect.bisect_right(self.starts, t)
+        if k and self.max_end[k - 1] >= t:  # a turn holds t: the first one that reaches it
+            return self.turns[bisect.bisect_left(self.max_end, t, 0, k)].speaker
+        left = right = None
+        if k:
+            left = (t - self.max_end[k - 1], bisect.bisect_left(self.max_end, self.max_end[k - 1], 0, k))
+        if k < len(self.turns):
+            right = (self.starts[k] - t, k)
+        if right is None or (left is not None and left[0] <= right[0]):
+            return self.turns[left[1]].speaker
+        return self.turns[right[1]].speaker
+
+
+def _speaker_at(turns, t: float) -> str | None:
+    if not turns:
+        return None
+    best, dist = None, float("inf")
+    for tr in turns:
+        d = 0.0 if tr.start <= t <= tr.end else min(abs(tr.start - t), abs(tr.end - t))
+        if d < dist:
+            best, dist = tr.speaker, d
+    return best
+
+
+class Turns:
+    """A call's diarization turns and what the stages ask of them: the exclusive turns (overlaps given to the
+    longer turn), who speaks over a span or nearest a moment, the time each speaker holds of some spans, and
+    pyannote.core's Annotation both ways. Each derived view is computed once."""
+
+    def __init__(self, turns: Iterable[Turn] | None = None):
+        self.turns: list[Turn] = list(turns or [])
+
+    def __iter__(self):
+        return iter(self.turns)
+
+    def __len__(self) -> int:
+        return len(self.turns)
+
+    @cached_property
+    def exclusive(self) -> list[Turn]:
+        return exclusive_turns(self.turns)
+
+    @cached_property
+    def _starts(self) -> list[float]:
+        return [x.start for x in self.exclusive]
+
+    @cached_property
+    def _index(self) -> _TurnIndex:
+        return _TurnIndex(self.turns)
+
+    def speaker_over(self, start: float, end: float) -> str:
+        """Who speaks most of [start, end] in the exclusive turns (in a gap: the nearest turn)."""
+        return speaker_at(self.exclusive, self._starts, start, end)
+
+    def speaker_near(self, t: float) -> str | None:
+        """Who speaks at time ``t`` in the turns as diarized, else nearest it."""
+        return self._index(t)
+
+    def held(self, spans) -> Counter:
+        """Seconds of the spans' speech each speaker holds in the exclusive turns."""
+        return time_held(self.exclusive, self._starts, spans)
+
+    def to_annotation(self, uri: str = "call"):
+        """pyannote.core Annotation of the turns (for pyannote.metrics)."""
+        from pyannote.core import Annotation, Segment  # pyannote.core imports in a second: only scoring needs it
+
+        ann = Annotation(uri=uri)
+        for i, t in enumerate(self.turns):
+            if t.end > t.start:
+                ann[Segment(t.start, t.end), i] = t.speaker
+        return ann
+
+    @classmethod
+    def from_annotation(cls, annotation) -> "Turns":
+        """Turns in time order, labels renamed SPEAKER_00, SPEAKER_01 … by first appearance."""
+        raw = sorted(
+            ((seg.start, seg.end, str(label)) for seg, _, label in annotation.itertracks(yield_label=True)),
+            key=lambda x: (x[0], x[1]),
+        )
+        names: dict[str, str] = {}
+        turns = []
+        for start, end, label in raw:
+            if end - start <= 0:
+                continue
+            names.setdefault(label, f"SPEAKER_{len(names):02d}")
+            turns.append(Turn(names[label], round(float(start), 3), round(float(end), 3)))
+        return cls(turns)

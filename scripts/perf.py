@@ -145,12 +145,12 @@ def _plain(audio: str) -> dict:
     """faster-whisper as a user would call it, on the same model and threads as the pipeline."""
     from faster_whisper import WhisperModel
 
-    from callfix import models
+    from callfix import store
     from callfix.config import load_config
 
     cfg = load_config()["asr"]
     t0 = time.perf_counter()
-    m = WhisperModel(str(models.locate(cfg["model"])), device="cpu", compute_type="int8", cpu_threads=cfg["cpu_threads"])
+    m = WhisperModel(str(store.locate(cfg["model"])), device="cpu", compute_type="int8", cpu_threads=cfg["cpu_threads"])
     load = time.perf_counter() - t0
     segs, info = m.transcribe(audio, beam_size=cfg["beam_size"])
     words = sum(len(s.text.split()) for s in segs)

@@ -155,9 +155,9 @@ needs_festival = pytest.mark.skipif(not shutil.which("text2wave"), reason="festi
 
 @pytest.fixture(scope="module")
 def piper_joe():
-    from callfix import models
+    from callfix import store
 
-    models.pull("piper-joe", progress=lambda *_: None)
+    store.pull("piper-joe", progress=lambda *_: None)
 
 
 def _line(tmp_path, voice: str, text: str, **speaker):

@@ -125,27 +125,27 @@ turns_strategy = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 10), st.s
 @settings(max_examples=300, deadline=None)
 @given(turns_strategy, st.lists(st.integers(-5, 60), min_size=1, max_size=10), st.booleans())
 def test_turn_index_picks_the_same_speaker_as_the_linear_scan(raw, times, shuffle):
-    from callfix.align.timing import _speaker_at, _TurnIndex
+    from callfix.turns import Turns, nearest_speaker
 
     turns = [Turn(s, a / 2, (a + d) / 2) for a, d, s in raw]
     turns = turns if shuffle else sorted(turns, key=lambda tr: tr.start)  # both orders: unsorted falls back
-    index = _TurnIndex(turns)
+    index = Turns(turns)
     for t in times:
         for q in (t / 2, t / 2 + 0.25):
-            assert index(q) == _speaker_at(turns, q)
+            assert index.speaker_near(q) == nearest_speaker(turns, q)
 
 
 def _flanks_by_scan(al, pi):
     """The original per-paragraph scan, as the oracle for the linear version."""
     gs = [g for g, (p, _) in enumerate(al.toks) if p == pi]
     u = al.tok_units[gs[0]][0] - 1
-    while u >= 0 and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
+    while u >= 0 and (al.vmatch[u] < 0 or al.toks[al.unit_token[u]][0] == pi):
         u -= 1
-    before = al.ww[al.vmatch[u]] if u >= 0 else -1
+    before = al.unit_word[al.vmatch[u]] if u >= 0 else -1
     u = al.tok_units[gs[-1]][1]
-    while u < len(al.vu) and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
+    while u < len(al.vendor_units) and (al.vmatch[u] < 0 or al.toks[al.unit_token[u]][0] == pi):
         u += 1
-    after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
+    after = al.unit_word[al.vmatch[u]] if u < len(al.vendor_units) else len(al.words)
     return before, after
 
 

@@ -133,16 +133,11 @@ def model_load_counts() -> dict[str, int]:
     # has run a call has them loaded already.
     from callfix.asr.backends import LOAD_COUNT
 
-    counts["asr"] = LOAD_COUNT["n"]
-    try:
-        from callfix.diarize import pipeline as dia
+    from callfix.diarize import pipeline as dia
 
-        if hasattr(dia, "LOAD_COUNT"):
-            counts["diarize"] = dia.LOAD_COUNT["n"]
-        else:  # the same loaded pipeline object from call to call means it was not reloaded
-            counts["diarize_object"] = [id(p) for p in dia._CACHE.values()]
-    except (ImportError, AttributeError):
-        pass
+    counts["asr"] = LOAD_COUNT["n"]
+    # the same loaded pipeline object from call to call means it was not reloaded
+    counts["diarize_object"] = [id(p) for p in dia._CACHE.values()]
     return counts
 
 

@@ -19,7 +19,7 @@ from callfix.io.rttm import format_rttm
 from callfix.io.subtitles import clock, srt, vtt
 from callfix.model import Paragraph, Token, Transcript, Turn
 from callfix.text import apply_edits, has_cjk, strip_punct, tokenize
-from callfix.turns import exclusive_turns, time_held
+from callfix.turns import Turns
 
 MIN_RUN_TOKENS = 4  # a speaker change shorter than this is diarization noise inside a paragraph
 CUE_CHARS = 84
@@ -67,26 +67,23 @@ def _majority(p: Paragraph, t: Transcript | None = None) -> str | None:
     return p.speakers[0] if p.speakers else None
 
 
-_EXCL: dict = {}
+_TURNS: dict = {}
 
 
-def _exclusive(t: Transcript):
-    """Exclusive turns of the transcript and their starts, computed once per turn list."""
+def _turns(t: Transcript) -> Turns:
+    """The transcript's turns as a Turns, made once per turn list (its exclusive turns are computed once)."""
     key = (id(t.turns), len(t.turns), t.turns[0].start if t.turns else None, t.turns[-1].end if t.turns else None)
-    if _EXCL.get("key") != key:
-        excl = exclusive_turns(t.turns)
-        _EXCL.clear()
-        _EXCL.update(key=key, value=(excl, [x.start for x in excl]))
-    return _EXCL["value"]
+    if _TURNS.get("key") != key:
+        _TURNS.clear()
+        _TURNS.update(key=key, value=Turns(t.turns))
+    return _TURNS["value"]
 
 
 def _held(t: Transcript | None, toks: list[Token]):
     """Seconds of the tokens' speech each speaker holds (empty without turns or times)."""
     if t is None or not t.turns:
         return {}
-
-    excl, starts = _exclusive(t)
-    return time_held(excl, starts, [(k.start, k.end) for k in toks if k.start is not None and k.end is not None])
+    return _turns(t).held([(k.start, k.end) for k in toks if k.start is not None and k.end is not None])
 
 
 def speaker_runs(t: Transcript, p: Paragraph) -> list[Run]:
