@@ -22,7 +22,6 @@ from callfix.io.atomic import atomic_path
 from callfix.io.hashing import sha256_memo
 
 SAMPLE_RATE = 16000
-WAV_HEADER = 44
 
 
 @dataclass

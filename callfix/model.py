@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from callfix.errors import InputError
 from callfix.io.atomic import atomic_write_text
@@ -76,6 +76,12 @@ class Token:
     matched: bool = False  # aligned to an identical ASR word
 
 
+EditKind = Literal["replace", "delete", "insert", "resource"]  # resource: the Mandarin said, given beside
+Decision = Literal["applied", "suggested", "kept"]
+ParagraphFlag = Literal["machine_translation", "unverified", "not_in_audio"]
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
+
+
 @dataclass
 class Paragraph:
     index: int
@@ -88,7 +94,7 @@ class Paragraph:
     language: str = "en"  # language of the speech under this paragraph
     corrected: str | None = None  # text after applied edits
     source_text: str | None = None  # e.g. the Mandarin transcript beside a machine translation
-    flags: list[str] = field(default_factory=list)  # "machine_translation", "unverified", "not_in_audio", …
+    flags: list[ParagraphFlag] = field(default_factory=list)
 
 
 @dataclass
@@ -97,10 +103,10 @@ class Edit:
 
     id: str
     paragraph: int
-    kind: str  # "replace" | "delete" | "insert" | "resource" (Mandarin re-sourced)
+    kind: EditKind
     vendor: str  # vendor text of the stretch, verbatim
     replacement: str  # proposed text ("" for a deletion)
-    decision: str  # "applied" | "suggested" | "kept"
+    decision: Decision
     char_start: int = 0  # offsets of `vendor` inside the paragraph text
     char_end: int = 0
     start: float | None = None

@@ -179,6 +179,8 @@ class DiarizeOptions:
 @dataclass
 class RunOptions:
     parallel_stages: bool = True
+    formats: list[str] = field(default_factory=lambda: ["txt", "json", "srt", "vtt", "docx", "stm", "ctm", "rttm",
+                                                        "edits"])  # callfix/io/writers.py WRITERS
 
 
 @dataclass

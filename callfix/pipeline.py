@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from callfix import __version__
-from callfix.align import align_call, read_vendor
+from callfix.align import align_call
 from callfix.align.callglossary import glossary_for
 from callfix.align.glossary import load_glossaries
 from callfix.align.verify import AcousticVerifier
@@ -22,7 +22,8 @@ from callfix.audio import Audio, decode, file_lock
 from callfix.diarize import assign_speakers, diarize_audio, name_speakers
 from callfix.io.atomic import atomic_write_text, output_set
 from callfix.io.subtitles import write_asr_outputs
-from callfix.io.writers import write_outputs
+from callfix.io.vendor import read_vendor
+from callfix.io.writers import check_formats, write_outputs
 from callfix.model import Transcript, Turn
 from callfix.options import Options, to_dict
 from callfix.progress import Hook, cancellable, silent
@@ -127,7 +128,8 @@ def run_call(audio_path, vendor_path, out_dir, cfg: Options | dict, cache_dir=No
         timings[name] = round(now - clock, 3)
         clock = now
 
-    vendor = read_vendor(vendor_path)  # fail fast on a bad transcript, before any model runs
+    formats = check_formats(opts.run.formats)  # fail fast on an unknown format, before any model runs
+    vendor = read_vendor(vendor_path)  # and on a bad transcript
     glossary = glossary_for(vendor, opts.align, participants)
     audio = decode(audio_path, cache_dir / "audio", opts.audio.max_duration_hours)
     lap("decode")
@@ -149,7 +151,7 @@ def run_call(audio_path, vendor_path, out_dir, cfg: Options | dict, cache_dir=No
         write_asr_outputs(Transcript(audio=str(audio_path), duration=evidence.duration, languages=evidence.languages,
                                      segments=evidence.segments, turns=evidence.turns, speakers=result.speakers,
                                      meta={"asr": evidence.meta.get("asr", {})}), build)
-        write_outputs(result, build)
+        write_outputs(result, build, formats=formats)
         render_review(build)  # a sibling of ``out``: the relative audio path resolves the same
     lap("outputs")  # `timings` is the dict already in result.meta
     return result
@@ -230,8 +232,9 @@ def correct_transcript(asr_path, vendor_path, out_dir, cfg: Options | dict,
     opts = Options.of(cfg)
     vendor = read_vendor(vendor_path)
     evidence = Transcript.load(asr_path)
+    formats = check_formats(opts.run.formats)
     result = align_call(evidence, vendor, opts.align)
-    paths = write_outputs(result, out_dir)
+    paths = write_outputs(result, out_dir, formats=formats)
     if review:
         paths.append(render_review(out_dir, audio=None))
     return result, paths

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import jiwer
 
-from callfix.align import align_call, read_vendor
-from callfix.align.correct import apply_edits
-from callfix.align.normalize import english_normalizer, has_cjk
+from callfix.align import align_call
+
+from callfix.io.vendor import read_vendor
+from callfix.text import apply_edits
+from callfix.text import english_normalizer, has_cjk
 from callfix.config import load_config
 from callfix.model import Transcript
 from callfix.options import Options

@@ -41,7 +41,8 @@ from diarize_synth import build_call, pick_voices, random_script  # noqa: E402
 from callfix.audio import decode  # noqa: E402
 from callfix.config import load_config, set_dotted  # noqa: E402
 from callfix.diarize.pipeline import diarize_waveform, load_pipeline  # noqa: E402
-from callfix.diarize.rttm import read_rttm, turns_to_annotation  # noqa: E402
+from callfix.io.rttm import read_rttm  # noqa: E402
+from callfix.turns import Turns  # noqa: E402
 
 # (uri, speakers, turns, seed, telephone band, SNR dB, overlap rate)
 SYNTHETIC = [
@@ -99,8 +100,8 @@ def score(ref_turns, hyp_turns, uri: str, duration: float, uem=None) -> dict:
     from pyannote.core import Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    ref = turns_to_annotation(ref_turns, uri)
-    hyp = turns_to_annotation(hyp_turns, uri)
+    ref = Turns(ref_turns).to_annotation(uri)
+    hyp = Turns(hyp_turns).to_annotation(uri)
     uem = Timeline(list(uem) if uem is not None else [Segment(0, duration)], uri=uri)
     out = {}
     for collar in (0.25, 0.0):

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from callfix.bench import earnings, metrics  # noqa: E402
-from callfix.bench.nlp import read_nlp_ref, read_nlp_rows  # noqa: E402
-from callfix.bench.readers import read_doc  # noqa: E402
+from callfix.io.nlp import read_nlp_ref, read_nlp_rows  # noqa: E402
+from callfix.io.references import read_doc  # noqa: E402
 
 # earnings21/transcripts/README.md (fstalign, Interspeech 2021 paper): overall and entity WER, %.
 PUBLISHED = {

@@ -145,12 +145,12 @@ def _plain(audio: str) -> dict:
     """faster-whisper as a user would call it, on the same model and threads as the pipeline."""
     from faster_whisper import WhisperModel
 
-    from callfix import models
+    from callfix import store
     from callfix.config import load_config
 
     cfg = load_config()["asr"]
     t0 = time.perf_counter()
-    m = WhisperModel(str(models.locate(cfg["model"])), device="cpu", compute_type="int8", cpu_threads=cfg["cpu_threads"])
+    m = WhisperModel(str(store.locate(cfg["model"])), device="cpu", compute_type="int8", cpu_threads=cfg["cpu_threads"])
     load = time.perf_counter() - t0
     segs, info = m.transcribe(audio, beam_size=cfg["beam_size"])
     words = sum(len(s.text.split()) for s in segs)
@@ -161,7 +161,8 @@ def _plain(audio: str) -> dict:
 
 def align_10k(transcript_json: Path, vendor: Path, n_words: int = 10_000) -> dict:
     """Align a 10k-word call: the measured call's ASR words and vendor text, repeated to 10k words."""
-    from callfix.align import align_call, read_vendor
+    from callfix.align import align_call
+    from callfix.io.vendor import read_vendor
     from callfix.align.aligner import align_tokens
     from callfix.config import load_config
     from callfix.model import Segment, Transcript

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from callfix.align.evidence import metaphone_similarity  # noqa: E402
-from callfix.align.normalize import english_normalizer  # noqa: E402
-from callfix.align.splice import apply_edits  # noqa: E402
+from callfix.text import english_normalizer  # noqa: E402
+from callfix.text import apply_edits  # noqa: E402
 from callfix.model import Transcript  # noqa: E402
 from callfix.options import Options  # noqa: E402
 
@@ -34,7 +34,9 @@ def reverified(call: Path) -> Transcript:
     """The call's edits made again from its run's ASR evidence, verified against its audio."""
     import tempfile
 
-    from callfix.align import align_call, read_vendor
+    from callfix.align import align_call
+
+    from callfix.io.vendor import read_vendor
     from callfix.align.callglossary import glossary_for
     from callfix.audio import decode
     from callfix.config import load_config

@@ -1,7 +1,7 @@
 """Evidence transcripts built word by word for the align and writer tests (test data, not a model)."""
 from __future__ import annotations
 
-from callfix.align.vendor import parse_vendor_text
+from callfix.io.vendor import parse_vendor_text
 from callfix.model import Segment, Transcript, Word
 
 

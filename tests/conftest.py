@@ -16,11 +16,11 @@ DEMO = ROOT / "examples" / "kingsoft-q4-demo"
 @pytest.fixture(scope="session")
 def models_ready():
     """The default models, fetched into the store by `callfix models pull` if absent."""
-    from callfix import models
+    from callfix import store
 
-    for name in models.default_models():
-        models.pull(name, progress=lambda *_: None)
-    return models.home()
+    for name in store.default_models():
+        store.pull(name, progress=lambda *_: None)
+    return store.home()
 
 
 def espeak(text: str, out: Path, voice: str = "en-us", speed: int = 150, pitch: int = 50) -> Path:

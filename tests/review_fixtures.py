@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from callfix.align.normalize import tokenize
+from callfix.text import tokenize
 from callfix.model import Edit, Paragraph, Speaker, Transcript
 
 HOSTILE = '<script>alert("x")</script> and "><img src=x onerror="window.__xss=1">'

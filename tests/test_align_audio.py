@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from callfix.align import align_call, load_glossaries
-from callfix.align.vendor import parse_vendor_text
+from callfix.io.vendor import parse_vendor_text
 from callfix.config import load_config, merge
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from callfix.align import align_call, load_glossaries
-from callfix.align.vendor import parse_vendor_text
+from callfix.io.vendor import parse_vendor_text
 from callfix.config import load_config, merge
 from callfix.errors import InputError
 from callfix.model import Transcript
@@ -180,7 +180,7 @@ def test_alignment_properties(order, noise):
         assert out.paragraphs[e.paragraph].text[e.char_start:e.char_end] == e.vendor
         if e.decision == "applied" and e.replacement:
             assert e.replacement in out.paragraphs[e.paragraph].corrected
-    from callfix.align.splice import edit_span
+    from callfix.text import edit_span
 
     for p in out.paragraphs:  # applied edits of a paragraph never overlap
         spans = sorted(edit_span(p, e)[:2] for e in out.edits if e.paragraph == p.index and e.decision == "applied")
@@ -243,7 +243,7 @@ SEED = "/work/shared/seed/kingsoft-q4-2024-vendor-transcript.txt"
 def test_audio_that_agrees_everywhere_changes_nothing_on_the_seed():
     import time
 
-    from callfix.align import read_vendor
+    from callfix.io.vendor import read_vendor
     from callfix.model import Segment, Word
 
     v = read_vendor(SEED)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from callfix.align import read_vendor
-from callfix.align.normalize import phrase_units, tokenize, units
-from callfix.align.vendor import parse_vendor_text
+from callfix.io.vendor import read_vendor
+from callfix.text import phrase_units, tokenize, units
+from callfix.io.vendor import parse_vendor_text
 from callfix.errors import InputError
 
 SEED = Path("/work/shared/seed/kingsoft-q4-2024-vendor-transcript.txt")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from callfix.align import align_call
 from callfix.options import AlignOptions
 from callfix.align.glossary import Glossary
-from callfix.align.vendor import parse_vendor_text
+from callfix.io.vendor import parse_vendor_text
 from callfix.align.verify import (ASR, VENDOR, AcousticVerifier, Stretch, VerifyOptions, Window, decide,
                                   plan_windows, window_text)
 from callfix.config import load_config

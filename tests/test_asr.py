@@ -7,12 +7,13 @@ import pytest
 from hypothesis import given, strategies as st
 from whisper.normalizers import EnglishTextNormalizer
 
-from callfix.asr.cleanup import collapse_loops, to_simplified
+from callfix.asr.cleanup import collapse_loops
 from callfix.asr.routing import pick_language
 from callfix.audio import decode
 from callfix.config import load_config
 from callfix.model import Transcript, Word
 from callfix.options import Options
+from callfix.text import simplified
 from tests.conftest import concat
 
 EN_TEXT = "Good day and thank you for standing by. Welcome to the fourth quarter earnings conference call."
@@ -69,7 +70,7 @@ def test_mixed_clip_routes_each_chunk_to_its_language(models_ready, clips, tmp_p
     assert en and zh and max(s.end for s in en) <= min(s.start for s in zh) + 0.5
     zh_text = "".join(s.text for s in zh)
     assert any("\u4e00" <= c <= "\u9fff" for c in zh_text)
-    assert to_simplified(zh_text) == zh_text  # Simplified script
+    assert simplified(zh_text) == zh_text  # Simplified script
     assert wer(EN_TEXT, " ".join(s.text for s in en)) < 0.25
 
 

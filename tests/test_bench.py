@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from callfix.bench import metrics
 from callfix.bench.manifest import pooled, read_manifest
 from callfix.bench.normalize import chinese_chars, english_tokens, mixed_tokens, term_tokens
-from callfix.bench.readers import Doc, Utterance, read_doc, read_rttm
+from callfix.io.references import Doc, Utterance, read_doc
+from callfix.io.rttm import rttm_turns
 from callfix.bench.report import to_html, to_markdown, write_reports
 from callfix.bench.score import score_call, score_files
 from callfix.errors import InputError
@@ -182,7 +183,7 @@ def test_transcript_json_prefers_corrected_paragraphs_and_mandarin_source(tmp_pa
 
 
 def test_rttm_reader_and_bad_inputs(tmp_path):
-    turns = read_rttm(DEMO / "reference.rttm")
+    turns = rttm_turns(DEMO / "reference.rttm")
     assert turns[0].speaker == "operator" and turns[0].start == pytest.approx(0.8)
     with pytest.raises(InputError, match="file not found"):
         read_doc(tmp_path / "nope.txt")
@@ -251,7 +252,7 @@ def test_pooled_rates_sum_errors():
 
 
 def test_injected_defects_fixed_and_suggested(tmp_path):
-    from callfix.align.vendor import read_vendor
+    from callfix.io.vendor import read_vendor
     from callfix.bench.defects import defect_recall, paragraphs_of, read_defects
     from callfix.model import Edit
 
@@ -280,7 +281,7 @@ def test_diarization_only_bench(tmp_path):
         pytest.skip("pyannote sample not present")
     shifted = tmp_path / "h.rttm"
     shifted.write_text("".join(f"SPEAKER sample 1 {t.start + 0.1:.3f} {t.end - t.start:.3f} <NA> <NA> x{t.speaker} <NA> <NA>\n"
-                               for t in read_rttm(ref)))
+                               for t in rttm_turns(ref)))
     same = score_diarization(ref, ref)["sources"]["diarization"]["der"]
     assert same["0"]["der"] == 0 and same["0.25"]["der"] == 0
     moved = score_diarization(ref, shifted)["sources"]["diarization"]["der"]

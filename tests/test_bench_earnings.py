@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callfix.bench import earnings, lattice
-from callfix.bench.nlp import read_nlp_ref, read_nlp_rows, text_rows
+from callfix.io.nlp import read_nlp_ref, read_nlp_rows, text_rows
 from callfix.errors import InputError
 
 DATA = Path(__file__).resolve().parent / "data" / "earnings21-4387332"
@@ -186,7 +186,7 @@ def eval10_root(tmp_path_factory) -> Path:
 def _pooled(root: Path, ids: list[str], systems=("google", "microsoft")) -> dict:
     """Pooled WER % per system in both modes; each reference is read once for both systems."""
     from callfix.bench import metrics
-    from callfix.bench.readers import read_doc
+    from callfix.io.references import read_doc
 
     tot = {(s, m): [0, 0] for s in systems for m in ("earnings", "whisper")}
     for i in ids:

@@ -6,20 +6,20 @@ from pathlib import Path
 import pytest
 
 from callfix.bench import read_doc
-from callfix.bench.readers import from_transcript
+from callfix.io.references import from_transcript
 from callfix.bench.score import score_call
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
 def _asr(audio_path: Path, tmp_path: Path):
-    from callfix import models
+    from callfix import store
     from callfix.asr import transcribe
     from callfix.audio import decode
     from callfix.config import load_config
 
     try:
-        models.locate("whisper-base")
+        store.locate("whisper-base")
     except Exception as e:  # the store is filled by `callfix models pull`
         pytest.skip(f"whisper-base not in the model store: {e}")
     return transcribe(decode(audio_path, tmp_path), load_config())

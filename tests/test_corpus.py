@@ -155,9 +155,9 @@ needs_festival = pytest.mark.skipif(not shutil.which("text2wave"), reason="festi
 
 @pytest.fixture(scope="module")
 def piper_joe():
-    from callfix import models
+    from callfix import store
 
-    models.pull("piper-joe", progress=lambda *_: None)
+    store.pull("piper-joe", progress=lambda *_: None)
 
 
 def _line(tmp_path, voice: str, text: str, **speaker):
@@ -262,7 +262,7 @@ def test_whisper_reads_piper_and_festival_lines(tmp_path, piper_joe, models_read
     from callfix.asr import transcribe
     from callfix.audio import decode
     from callfix.bench import read_doc
-    from callfix.bench.readers import from_transcript
+    from callfix.io.references import from_transcript
     from callfix.bench.score import score_call
     from callfix.config import load_config
 
@@ -384,7 +384,7 @@ def test_held_out_call_scripts_are_valid(name, tmp_path):
         assert paras[d.paragraph][d.char_start:d.char_end] == d.wrong
     for c in controls:
         assert paras[c.paragraph][c.char_start:c.char_end] == c.text
-    from callfix.align import read_vendor  # the vendor reader sees the header as header, the rest as body
+    from callfix.io.vendor import read_vendor  # the vendor reader sees the header as header, the rest as body
 
     (tmp_path / "vendor.txt").write_text("\n".join(sc.header + paras) + "\n", encoding="utf-8")
     assert [p.text for p in read_vendor(tmp_path / "vendor.txt").paragraphs] == paras

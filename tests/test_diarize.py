@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from callfix.diarize import assign_speakers, exclusive_turns, name_speakers
-from callfix.diarize.rttm import format_rttm, parse_rttm, read_rttm, write_rttm
+from callfix.io.rttm import format_rttm, parse_rttm, read_rttm, write_rttm
 from callfix.errors import InputError
 from callfix.model import Paragraph, Segment, Token, Transcript, Turn, Word
 

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.slow
 
 
 def _models_or_skip():
-    from callfix import models
+    from callfix import store
 
     for name in ("pyannote-segmentation", "campplus-cn-en"):
-        if models.status(name).state != "ok":
+        if store.status(name).state != "ok":
             pytest.skip(f"model {name} not in the store (callfix models pull)")
 
 
@@ -62,10 +62,10 @@ def _der(ref, hyp, uri, duration, collar=0.25):
     from pyannote.core import Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from callfix.diarize.rttm import turns_to_annotation
+    from callfix.turns import Turns
 
     metric = DiarizationErrorRate(collar=collar)
-    return metric(turns_to_annotation(ref, uri), turns_to_annotation(hyp, uri),
+    return metric(Turns(ref).to_annotation(uri), Turns(hyp).to_annotation(uri),
                   uem=Timeline([Segment(0, duration)], uri=uri))
 
 
@@ -77,7 +77,7 @@ def _decode(path, tmp_path):
 
 def test_pyannote_sample_against_its_published_rttm(cfg, tmp_path):
     from callfix.diarize import diarize_audio
-    from callfix.diarize.rttm import read_rttm
+    from callfix.io.rttm import read_rttm
 
     audio = _decode(SAMPLE / "sample.wav", tmp_path)
     steps = []
@@ -169,7 +169,7 @@ def test_two_seconds_of_one_voice(cfg, three_voices, tmp_path):
 def test_cli_writes_rttm_and_labelled_named_transcript(cfg, tmp_path):
     from callfix.model import Segment, Transcript, Word
 
-    from callfix.diarize.rttm import read_rttm
+    from callfix.io.rttm import read_rttm
 
     # An ASR transcript whose first words introduce the second voice of the sample.
     words = [Word("Our", 6.7, 6.9), Word("next", 6.9, 7.0), Word("question", 7.0, 7.2), Word("comes", 7.2, 7.3),
@@ -233,25 +233,25 @@ def test_campplus_on_onnx_runtime_matches_torch(cfg, three_voices, tmp_path):
     """The ONNX export gives the torch network's embeddings; it is built once and reused."""
     import torch
 
-    from callfix import models
+    from callfix import store
     from callfix.diarize.embedding import CamPlusEmbedding
 
-    store = tmp_path / "campplus"
-    store.mkdir()
-    shutil.copy(models.locate("campplus-cn-en") / "campplus_cn_en_common.pt", store)
+    folder = tmp_path / "campplus"
+    folder.mkdir()
+    shutil.copy(store.locate("campplus-cn-en") / "campplus_cn_en_common.pt", folder)
     wav, _ = three_voices
     audio = _decode(wav, tmp_path)
     chunks = torch.from_numpy(np.stack([audio.window(t, t + 3.0) for t in (0.5, 4.0, 8.0)]))[:, None]
     masks = torch.ones(3, 293)
     masks[1, 150:] = 0  # the second row: only its first half is this speaker's
     with torch.inference_mode():
-        model = CamPlusEmbedding.from_folder(store)
+        model = CamPlusEmbedding.from_folder(folder)
         ref = model(chunks, weights=masks)
         model.use_onnx()
         fast = model(chunks, weights=masks)
-        exported = store / "campplus_cn_en_common.onnx"
+        exported = folder / "campplus_cn_en_common.onnx"
         stamp = exported.stat().st_mtime_ns
-        again = CamPlusEmbedding.from_folder(store)
+        again = CamPlusEmbedding.from_folder(folder)
         again.use_onnx()
         assert torch.allclose(again(chunks, weights=masks), fast)
     assert exported.stat().st_mtime_ns == stamp  # reused, not exported again
@@ -262,10 +262,10 @@ def test_campplus_on_onnx_runtime_matches_torch(cfg, three_voices, tmp_path):
 def test_campplus_skips_silent_speakers_without_changing_active_ones(cfg, three_voices, tmp_path):
     import torch
 
-    from callfix import models
+    from callfix import store
     from callfix.diarize.embedding import CamPlusEmbedding
 
-    model = CamPlusEmbedding.from_folder(models.locate("campplus-cn-en"))
+    model = CamPlusEmbedding.from_folder(store.locate("campplus-cn-en"))
     for n in (399, 400, 401, 16000, 48000, 80000, 80159):
         frames = model.fbank(torch.zeros(n) + 0.01).shape[0] if n >= 400 else 0
         assert model.num_frames(n) == frames, n
@@ -286,7 +286,7 @@ AMI = ROOT / "tests" / "data" / "ami-pyannote-debug"
 
 
 def _ami(name, tmp_path, folder=AMI):
-    from callfix.diarize.rttm import read_rttm
+    from callfix.io.rttm import read_rttm
 
     return _decode(folder / f"{name}.flac", tmp_path / name), read_rttm(folder / f"{name}.rttm")[name]
 

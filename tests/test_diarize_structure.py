@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callfix.diarize.assign import assign_speakers
-from callfix.diarize.turns import exclusive_turns, time_held
+from callfix.turns import exclusive_turns, time_held
 from callfix.diarize.structure import StructureOptions, refine_turns, sentences
 from callfix.model import Segment, Transcript, Turn, Word
 
@@ -162,7 +162,7 @@ def test_refined_turns_cover_the_same_speech(turns, ws):
 
 
 def _timed_tokens(text: str, start: float, step: float, speakers: list[str]):
-    from callfix.align.normalize import tokenize
+    from callfix.text import tokenize
 
     toks = tokenize(text)
     for i, (k, s) in enumerate(zip(toks, speakers)):

@@ -117,7 +117,7 @@ def test_bad_inputs_in_one_batch(tmp_path, call):
 
 @pytest.mark.parametrize("enc, name", [("gb18030", "金山云"), ("big5", "金山雲"), ("gb18030", "邹涛"), ("big5", "鄒濤")])
 def test_a_few_chinese_names_in_english_text(enc, name):
-    from callfix.align.vendor import decode_bytes
+    from callfix.io.vendor import decode_bytes
 
     text = "\n\n".join(v for _, _, v in SCRIPT).replace("Google Cloud", f"Google Cloud ({name})") + "\n"
     assert decode_bytes(text.encode(enc), "vendor.txt") == (text, enc)

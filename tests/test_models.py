@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from callfix import models
+from callfix import store
 from callfix.errors import ModelMissingError
 
 
@@ -16,29 +16,29 @@ def tmp_home(tmp_path, monkeypatch):
 
 def test_missing_model_names_the_fetch_command(tmp_home):
     with pytest.raises(ModelMissingError, match="callfix models pull pyannote-segmentation"):
-        models.locate("pyannote-segmentation")
+        store.locate("pyannote-segmentation")
 
 
 @pytest.mark.slow
 def test_pull_is_idempotent_and_repairs_corruption(tmp_home):
-    st = models.pull("pyannote-segmentation", progress=lambda *_: None)
+    st = store.pull("pyannote-segmentation", progress=lambda *_: None)
     assert st.state == "ok"
-    f = models.model_dir("pyannote-segmentation") / "pytorch_model.bin"
+    f = store.model_dir("pyannote-segmentation") / "pytorch_model.bin"
     before = f.stat().st_mtime_ns
-    models.pull("pyannote-segmentation", progress=lambda *_: None)
+    store.pull("pyannote-segmentation", progress=lambda *_: None)
     assert f.stat().st_mtime_ns == before  # second run does nothing
     with open(f, "r+b") as fh:  # flip one byte: same size, wrong hash
         fh.seek(1000)
         b = fh.read(1)
         fh.seek(1000)
         fh.write(bytes([b[0] ^ 0xFF]))
-    assert models.status("pyannote-segmentation").state == "ok"  # size check alone cannot see it
-    assert models.status("pyannote-segmentation", deep=True).state == "corrupt"
-    models.pull("pyannote-segmentation", progress=lambda *_: None)
-    assert models.status("pyannote-segmentation", deep=True).state == "ok"
+    assert store.status("pyannote-segmentation").state == "ok"  # size check alone cannot see it
+    assert store.status("pyannote-segmentation", deep=True).state == "corrupt"
+    store.pull("pyannote-segmentation", progress=lambda *_: None)
+    assert store.status("pyannote-segmentation", deep=True).state == "ok"
     os.truncate(f, 1000)
     with pytest.raises(ModelMissingError, match="corrupt"):
-        models.locate("pyannote-segmentation")
+        store.locate("pyannote-segmentation")
 
 
 def test_ct2_conversion_matches_openai_whisper_layout(models_ready):
@@ -46,7 +46,7 @@ def test_ct2_conversion_matches_openai_whisper_layout(models_ready):
 
     from callfix.asr.convert import ct2_to_openai, read_ct2
 
-    t = read_ct2(models.locate("whisper-base") / "model.bin")
+    t = read_ct2(store.locate("whisper-base") / "model.bin")
     dims, sd = ct2_to_openai(t)
     ref = whisper.model.Whisper(whisper.model.ModelDimensions(**dims)).state_dict()
     assert set(ref) == set(sd)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callfix.align.vendor import MAX_LINE_CHARS, MAX_VENDOR_BYTES, read_vendor
+from callfix.io.vendor import MAX_LINE_CHARS, MAX_VENDOR_BYTES, read_vendor
 from callfix.errors import InputError
 from callfix.model import Segment, Transcript, Turn, Word
 
@@ -96,7 +96,7 @@ def _evidence(n_words: int) -> Transcript:
 
 
 def _unrelated_vendor(n_lines: int):
-    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.vendor import parse_vendor_text
 
     rnd = random.Random(1)
     vocab = "the board approved a dividend while shipping volumes fell across europe and asia in march".split()
@@ -125,27 +125,27 @@ turns_strategy = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 10), st.s
 @settings(max_examples=300, deadline=None)
 @given(turns_strategy, st.lists(st.integers(-5, 60), min_size=1, max_size=10), st.booleans())
 def test_turn_index_picks_the_same_speaker_as_the_linear_scan(raw, times, shuffle):
-    from callfix.align.timing import _speaker_at, _TurnIndex
+    from callfix.turns import Turns, nearest_speaker
 
     turns = [Turn(s, a / 2, (a + d) / 2) for a, d, s in raw]
     turns = turns if shuffle else sorted(turns, key=lambda tr: tr.start)  # both orders: unsorted falls back
-    index = _TurnIndex(turns)
+    index = Turns(turns)
     for t in times:
         for q in (t / 2, t / 2 + 0.25):
-            assert index(q) == _speaker_at(turns, q)
+            assert index.speaker_near(q) == nearest_speaker(turns, q)
 
 
 def _flanks_by_scan(al, pi):
     """The original per-paragraph scan, as the oracle for the linear version."""
     gs = [g for g, (p, _) in enumerate(al.toks) if p == pi]
     u = al.tok_units[gs[0]][0] - 1
-    while u >= 0 and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
+    while u >= 0 and (al.vmatch[u] < 0 or al.toks[al.unit_token[u]][0] == pi):
         u -= 1
-    before = al.ww[al.vmatch[u]] if u >= 0 else -1
+    before = al.unit_word[al.vmatch[u]] if u >= 0 else -1
     u = al.tok_units[gs[-1]][1]
-    while u < len(al.vu) and (al.vmatch[u] < 0 or al.toks[al.vg[u]][0] == pi):
+    while u < len(al.vendor_units) and (al.vmatch[u] < 0 or al.toks[al.unit_token[u]][0] == pi):
         u += 1
-    after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
+    after = al.unit_word[al.vmatch[u]] if u < len(al.vendor_units) else len(al.words)
     return before, after
 
 
@@ -153,7 +153,7 @@ def _flanks_by_scan(al, pi):
 @given(st.integers(0, 10_000))
 def test_flanks_match_the_per_paragraph_scan(seed):
     from callfix.align.timing import _Flanks, build_alignment, flat_words
-    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.vendor import parse_vendor_text
 
     rnd = random.Random(seed)
     vocab = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callfix import models
+from callfix import store
 from callfix.batch.manifest import load_manifest
 from callfix.errors import InputError, ModelMissingError
 
@@ -58,14 +58,14 @@ def test_checkpoint_naming_a_foreign_architecture_is_refused(tmp_path):
     ckpt = {"pyannote.audio": {"architecture": {"module": "os", "class": "system"}}, "state_dict": {}}
     torch.save(ckpt, tmp_path / "m.bin")
     with pytest.raises(ModelMissingError, match="not a pyannote.audio model"):
-        models.load_pyannote_model(tmp_path / "m.bin")
+        store.load_pyannote_model(tmp_path / "m.bin")
 
 
 @pytest.fixture
 def small_store(tmp_path, monkeypatch, models_ready):
     """A private store holding a copy of one real stored model."""
     name = "pyannote-segmentation-3.0"
-    shutil.copytree(models.model_dir(name), tmp_path / "models" / name)
+    shutil.copytree(store.model_dir(name), tmp_path / "models" / name)
     monkeypatch.setenv("CALLFIX_HOME", str(tmp_path))
     return name, tmp_path / "models" / name
 
@@ -74,13 +74,13 @@ def test_store_file_swapped_for_same_size_bytes_is_caught_before_use(small_store
     name, folder = small_store
     from callfix.diarize.pipeline import _load_segmentation
 
-    assert models.locate(name) == folder and _load_segmentation(name) is not None
+    assert store.locate(name) == folder and _load_segmentation(name) is not None
     f = folder / "pytorch_model.bin"
     data = bytearray(f.read_bytes())
     data[len(data) // 2] ^= 0xFF  # same size: a size check alone passes it
     f.write_bytes(bytes(data))
     with pytest.raises(ModelMissingError, match="sha256 mismatch"):
-        models.locate(name)
+        store.locate(name)
     with pytest.raises(ModelMissingError, match="sha256 mismatch"):
         _load_segmentation(name)
 
@@ -133,5 +133,5 @@ def test_pickle_protocol_payload_is_refused_by_the_loader_itself(tmp_path):
     raw = tmp_path / "raw.pkl"
     raw.write_bytes(pickle.dumps({"x": _Payload(marker)}))
     with pytest.raises(ModelMissingError):
-        models.load_checkpoint(raw, str(raw))
+        store.load_checkpoint(raw, str(raw))
     assert not marker.exists()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from callfix import models
+from callfix import store
 from callfix.cli import main
 
 
@@ -19,7 +19,7 @@ def campplus(tmp_path, models_ready):
 
     folder = tmp_path / "campplus"
     folder.mkdir()
-    shutil.copy(models.model_dir("campplus-cn-en") / CHECKPOINT, folder / CHECKPOINT)
+    shutil.copy(store.model_dir("campplus-cn-en") / CHECKPOINT, folder / CHECKPOINT)
     return CamPlusEmbedding.from_folder(folder)
 
 
@@ -82,7 +82,7 @@ def test_pull_into_unwritable_store_is_one_line(tmp_path, monkeypatch, capsys):
 
 def test_output_set_lands_whole_or_not_at_all(tmp_path):
     from callfix.io.atomic import atomic_write_text, output_set
-    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.vendor import parse_vendor_text
     from callfix.io.writers import write_outputs
 
     out = tmp_path / "out"
@@ -107,7 +107,7 @@ def test_models_verify_names_a_damaged_onnx_export(tmp_path, monkeypatch, capsys
 
     folder = tmp_path / "models" / "campplus-cn-en"
     folder.mkdir(parents=True)
-    shutil.copy(models.model_dir("campplus-cn-en") / CHECKPOINT, folder / CHECKPOINT)
+    shutil.copy(store.model_dir("campplus-cn-en") / CHECKPOINT, folder / CHECKPOINT)
     (folder / CHECKPOINT.replace(".pt", ".onnx")).write_bytes(b"\0" * 1000)  # newer than the checkpoint
     monkeypatch.setenv("CALLFIX_HOME", str(tmp_path))
     main(["models", "verify"])

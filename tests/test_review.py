@@ -367,7 +367,7 @@ def test_edit_inside_another_nests_and_a_crossing_one_is_listed(tmp_path: Path):
     final = reviewed_transcript(t, {"outer": "accept"})
     e4 = next(e for e in final.edits if e.id == "e4")
     assert e4.decision == "kept" and e4.evidence["review"]["skipped"] and final.meta["review"]["conflicts"] == ["e4"]
-    from callfix.align.correct import apply_edits
+    from callfix.text import apply_edits
 
     assert apply_edits(final.paragraphs[1], final.edits)[0] == r.text  # what the writers re-apply agrees
 
@@ -385,7 +385,7 @@ def test_own_text_replaces_the_proposal_and_can_delete_or_restore():
     by_id = {e.id: e for e in final.edits}
     assert by_id["e1"].replacement == "Kingsoft Cloud" and by_id["e1"].evidence["review"]["proposed"] == "Kingsoft Cloud's"
     assert by_id["e2"].kind == "delete" and by_id["e2"].decision == "applied"
-    from callfix.align.splice import apply_edits
+    from callfix.text import apply_edits
 
     # the writers re-apply the final edits: they must agree with the rebuilt text
     assert [apply_edits(p, final.edits)[0] for p in final.paragraphs[:2]] == [r[0].text, r[1].text]

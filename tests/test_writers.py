@@ -8,7 +8,8 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from callfix.align import align_call, read_vendor
+from callfix.align import align_call
+from callfix.io.vendor import read_vendor
 from callfix.cli import main
 from callfix.config import load_config
 from callfix.errors import OutputError
@@ -125,7 +126,7 @@ def test_align_command(tmp_path, capsys):
 
 
 def test_speakers_change_between_sentences_not_inside():
-    from callfix.align.normalize import tokenize
+    from callfix.text import tokenize
     from callfix.io.writers import sentence_speakers
 
     toks = tokenize("It is my pleasure to introduce Mr. Zou. Please go ahead. Thank you all, this is Henry speaking now.")
@@ -144,7 +145,7 @@ def test_speakers_change_between_sentences_not_inside():
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(["SPEAKER_00", "SPEAKER_01", None]), min_size=60, max_size=60))
 def test_text_output_reads_back_as_the_corrected_transcript(who):
-    from callfix.align.vendor import parse_vendor_text
+    from callfix.io.vendor import parse_vendor_text
     from callfix.io.writers import text_output
 
     ev = demo_evidence()

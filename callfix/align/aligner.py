@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from typing import Hashable, Sequence
+from typing import Hashable, Literal, NamedTuple, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
-Opcode = tuple[str, int, int, int, int]  # tag, a_start, a_end, b_start, b_end (difflib style)
+OpTag = Literal["equal", "replace", "insert", "delete"]
+
+
+class Opcode(NamedTuple):
+    """Turn a[a1:a2] into b[b1:b2] (difflib's opcodes). A NamedTuple, immutable and unpackable as
+    ``tag, i1, i2, j1, j2``: the alignment loops over tens of thousands of them."""
+
+    tag: OpTag
+    a1: int
+    a2: int
+    b1: int
+    b2: int
 
 
 def _unique_ngrams(seq: Sequence[int], n: int) -> dict[tuple, int]:
@@ -73,7 +84,7 @@ def align_tokens(a: Sequence[Hashable], b: Sequence[Hashable], anchor_ngram: int
     for i, j, n in [*anchors(ea, eb, anchor_ngram), (len(ea), len(eb), 0)]:
         out.extend(_gap(ea, eb, pi, i, pj, j))
         if n:
-            out.append(("equal", i, i + n, j, j + n))
+            out.append(Opcode("equal", i, i + n, j, j + n))
         pi, pj = i + n, j + n
     return _merge(out)
 
@@ -82,20 +93,21 @@ def _gap(a: list[int], b: list[int], i1: int, i2: int, j1: int, j2: int) -> list
     if i1 == i2 and j1 == j2:
         return []
     if i1 == i2:
-        return [("insert", i1, i1, j1, j2)]
+        return [Opcode("insert", i1, i1, j1, j2)]
     if j1 == j2:
-        return [("delete", i1, i2, j1, j1)]
+        return [Opcode("delete", i1, i2, j1, j1)]
     ops = Levenshtein.opcodes(a[i1:i2], b[j1:j2])
-    return [(o.tag, o.src_start + i1, o.src_end + i1, o.dest_start + j1, o.dest_end + j1) for o in ops]
+    return [Opcode(o.tag, o.src_start + i1, o.src_end + i1, o.dest_start + j1, o.dest_end + j1) for o in ops]
 
 
 def _merge(ops: list[Opcode]) -> list[Opcode]:
     out: list[Opcode] = []
     for op in ops:
-        if op[1] == op[2] and op[3] == op[4]:
+        if op.a1 == op.a2 and op.b1 == op.b2:
             continue
-        if out and out[-1][0] == op[0] == "equal" and out[-1][2] == op[1] and out[-1][4] == op[3]:
-            out[-1] = ("equal", out[-1][1], op[2], out[-1][3], op[4])
+        last = out[-1] if out else None
+        if last and last.tag == op.tag == "equal" and last.a2 == op.a1 and last.b2 == op.b1:
+            out[-1] = Opcode("equal", last.a1, op.a2, last.b1, op.b2)
         else:
             out.append(op)
     return out

@@ -10,10 +10,10 @@ from dataclasses import replace
 from callfix.align.correct import build_edits
 from callfix.align.callglossary import glossary_for
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import cjk_share
-from callfix.align.splice import apply_edits
+from callfix.text import cjk_share
+from callfix.text import apply_edits
 from callfix.align.timing import build_alignment, flat_words, time_tokens
-from callfix.model import Transcript
+from callfix.model import ParagraphFlag, Transcript
 from callfix.options import AlignOptions, Options, section
 
 
@@ -31,7 +31,8 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: AlignOptions | Opt
     al = build_alignment(out.paragraphs, words, opts.anchor_ngram, opts.loop_min_repeats)
     time_tokens(al, out.turns, float(opts.max_interp_gap))
     info = {
-        "vendor_units": max(al.total_units, len(al.vu)), "asr_units": len(al.wu), "asr_words": len(words),
+        "vendor_units": max(al.total_units, len(al.vendor_units)), "asr_units": len(al.asr_units),
+        "asr_words": len(words),
         "coverage": round(al.coverage, 4), "asr_coverage": round(al.asr_coverage, 4),
         "glossaries": gl.sources, "warning": None,
     }
@@ -84,7 +85,7 @@ def _copy(evidence: Transcript, vendor: Transcript) -> Transcript:
     )
 
 
-def _flag(p, flag: str) -> None:
+def _flag(p, flag: ParagraphFlag) -> None:
     if flag not in p.flags:
         p.flags.append(flag)
 
@@ -103,7 +104,7 @@ def _paragraph_facts(t: Transcript, al, opts: AlignOptions) -> None:
     par_words: dict[int, set[int]] = {}
     for u, w in enumerate(al.assigned):
         if w >= 0:
-            par_words.setdefault(al.toks[al.vg[u]][0], set()).add(w)
+            par_words.setdefault(al.toks[al.unit_token[u]][0], set()).add(w)
     for pi, p in enumerate(t.paragraphs):
         timed = [k for k in p.tokens if k.start is not None]
         if timed:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from callfix.align.evidence import metaphone_similarity, sounds_alike
-from callfix.align.normalize import edge_punct, phrase_units, strip_punct
+from callfix.text import edge_punct, phrase_units, strip_punct
 
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _FUNCTION = frozenset("the and but for with from into onto upon over under any some every each one out off "

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from callfix.align.evidence import (glossary_evidence, metaphone_similarity, number_evidence,
                                     repetition_loop, text_similarity)
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import cjk_share, has_cjk, strip_punct, units
+from callfix.text import cjk_share, has_cjk, strip_punct, units
 from callfix.align.pieces import (Piece, flanking_words, gap_seconds, is_loop_copy, pieces, trim,
                                   units_of_tokens, units_of_words)
-from callfix.align.splice import apply_edits, edit_span  # noqa: F401  (re-exported: review splices with it)
 from callfix.align.timing import SUSPECT_PROBABILITY, Alignment
 from callfix.align.wording import join_words, replacement_text, same_when_normalised, with_vendor_edges
 from callfix.model import Edit, Paragraph, Token, Word
@@ -48,7 +47,8 @@ class Stretch:
 
 def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
     edits = weak_paragraph_edits(al, rules.mandarin_ratio)
-    todo = sorted(pieces(al) + weak_deletions(al), key=lambda pc: (pc.g1, pc.g2))[::-1]
+    resourced = {e.paragraph for e in edits}
+    todo = sorted(pieces(al) + weak_deletions(al, resourced), key=lambda pc: (pc.g1, pc.g2))[::-1]
     while todo:
         st = _stretch(al, todo.pop())
         if st is None:
@@ -180,10 +180,8 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
     left = units_of_tokens(al, max(0, pc.g1 - CONTEXT), pc.g1)
     right = units_of_tokens(al, pc.g2, min(len(al.toks), pc.g2 + CONTEXT))
     gev = glossary_evidence(gl, left, st.vunits, st.aunits, right)
-    span = gev.pop("_span", None)
-    context = gev.pop("_context", None)
-    if span:
-        parts = trim(al, pc, span)
+    if gev.span:
+        parts = trim(al, pc, gev.span)
         if parts:  # the confusion is only part of the stretch
             return parts
     num = number_evidence(st.vunits, st.aunits)
@@ -198,33 +196,32 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
     ev = edit.evidence
     ev.update({"phonetic_similarity": round(phon, 3), "text_similarity": round(tsim, 3)})
     if gev:
-        ev["glossary"] = gev
+        ev["glossary"] = gev.to_dict()
     if num:
         ev["number"] = num
     support = None
     if vendor_zh or st.zh_share >= rules.mandarin_ratio:
         conf = 0.6 * p
         reason = "Mandarin wording differs from the ASR (editor decides)"
-    elif "confusion" in gev:
+    elif gev.confusion:
         # Two independent witnesses (a known confusion and the audio) need less ASR certainty:
         # conf reaches apply_confidence at mean probability min_confusion_probability.
         support = "confusion"
         conf = rules.apply_confidence + (1 - rules.apply_confidence) * (p_mean - rules.min_confusion_probability) / max(1e-6, 1 - rules.min_confusion_probability)
-        reason = f"known confusion '{gev['confusion'][0]}' -> '{gev['confusion'][1]}' confirmed by the audio"
-        if context and any(context):
-            _widen(edit, al, pc, context, gev["confusion"][1])
-    elif "confusion_fuzzy" in gev:
-        sim = gev["confusion_fuzzy"][2]
+        reason = f"known confusion '{gev.confusion[0]}' -> '{gev.confusion[1]}' confirmed by the audio"
+        if gev.context and any(gev.context):
+            _widen(edit, al, pc, gev.context, gev.confusion[1])
+    elif gev.confusion_fuzzy:
+        wrong, right, sim = gev.confusion_fuzzy
         support, conf = "confusion", 0.5 * sim + 0.45 * p_mean
-        edit.replacement = with_vendor_edges(toks, gev["replacement"])
-        reason = (f"known confusion '{gev['confusion_fuzzy'][0]}' -> '{gev['confusion_fuzzy'][1]}'; "
-                  f"the audio is close to it ({sim:.0%})")
-    elif "vendor_term" in gev:
+        edit.replacement = with_vendor_edges(toks, gev.replacement)
+        reason = f"known confusion '{wrong}' -> '{right}'; the audio is close to it ({sim:.0%})"
+    elif gev.vendor_term:
         conf = 0.2 * p
-        reason = f"vendor spelling '{gev['vendor_term']}' is in the glossary; the audio reading is not"
-    elif "term" in gev and phon >= 0.5:
+        reason = f"vendor spelling '{gev.vendor_term}' is in the glossary; the audio reading is not"
+    elif gev.term and phon >= 0.5:
         support, conf = "term", 0.45 + 0.45 * p_mean
-        reason = f"the audio says glossary term '{gev['term']}'"
+        reason = f"the audio says glossary term '{gev.term}'"
     elif num and num["digit_similarity"] >= 0.5:
         support, conf = "number", 0.45 + 0.45 * p
         reason = "number differs from the audio"
@@ -257,13 +254,13 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
     """English paragraphs over Mandarin speech: flag as machine translation and give the Mandarin."""
     out = []
     for wk in al.weak:
-        zh = [al.words[w] for w in wk["zh_words"]]
+        zh = [al.words[w] for w in wk.zh_words]
         # The span, not the words' summed durations: Whisper gives garbled Mandarin near-zero word times
         if len(zh) < 3 or zh[-1].end - zh[0].start < 1.5:
             continue
         if _doubted(zh):
             continue
-        par = al.paragraphs[wk["paragraph"]]
+        par = al.paragraphs[wk.paragraph]
         probs = [w.probability for w in zh]
         e = Edit(id="", paragraph=par.index, kind="resource", vendor=par.text, replacement=join_words(zh),
                  decision="suggested", char_start=0, char_end=len(par.text), start=zh[0].start, end=zh[-1].end,
@@ -279,18 +276,18 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
             tok.start = round(e.start + i * (e.end - e.start) / n, 3)
             tok.end = round(e.start + (i + 1) * (e.end - e.start) / n, 3)
             tok.speaker = e.speaker
-        wk["resourced"] = True
         out.append(e)
     return out
 
 
-def weak_deletions(al: Alignment) -> list[Piece]:
-    """A barely matched paragraph with no unmatched speech around it: a deletion candidate."""
+def weak_deletions(al: Alignment, resourced: set[int] = frozenset()) -> list[Piece]:
+    """A barely matched paragraph with no unmatched speech around it, and not given its Mandarin (``resourced``
+    paragraph indices): a deletion candidate."""
     out = []
     for wk in al.weak:
-        if wk.get("resourced"):
+        pi = wk.paragraph
+        if al.paragraphs[pi].index in resourced:
             continue
-        pi = wk["paragraph"]
         gs = [g for g, (p, _) in enumerate(al.toks) if p == pi]
         before, after = flanking_words(al, gs[0], gs[-1] + 1)
         if after - before > 1:
@@ -306,17 +303,17 @@ def loop_edits(al: Alignment, opts: AlignOptions) -> list[Edit]:
     words_per_sec = opts.speech_words_per_second
     out = []
     for lp in al.loops:
-        par = al.paragraphs[lp["paragraph"]]
-        before, after = flanking_words(al, lp["g1"], lp["g2"])
+        par = al.paragraphs[lp.paragraph]
+        before, after = flanking_words(al, lp.g1, lp.g2)
         between = al.words[before + 1:after]
-        phrase = tuple(lp["phrase"].split())
+        phrase = tuple(lp.phrase.split())
         heard = [u for w in between for u in units(w.text)]
         in_audio = sum(1 for i in range(len(heard) - len(phrase) + 1) if tuple(heard[i:i + len(phrase)]) == phrase)
-        keep = min(in_audio, lp["count"])
-        if keep >= lp["count"]:
+        keep = min(in_audio, lp.count)
+        if keep >= lp.count:
             continue  # the speaker really said it that often
         # Drop the leading repeats: the last copy carries the punctuation that fits what follows.
-        toks = par.tokens[lp["k1"]:lp["k2"] - keep * lp["period"]]
+        toks = par.tokens[lp.k1:lp.k2 - keep * lp.period]
         e = Edit(id="", paragraph=par.index, kind="delete", vendor="", replacement="", decision="kept")
         e.char_start, e.char_end = toks[0].offset, toks[-1].offset + len(toks[-1].text)
         e.vendor = par.text[e.char_start:e.char_end]
@@ -325,18 +322,18 @@ def loop_edits(al: Alignment, opts: AlignOptions) -> list[Edit]:
             free = max(0.0, al.words[after].start - al.words[before].end - sum(w.end - w.start for w in between))
         else:
             free = None
-        expected = (lp["count"] - keep) * len(phrase) / words_per_sec
+        expected = (lp.count - keep) * len(phrase) / words_per_sec
         room = free is not None and free < max(1.5, 0.25 * expected)
-        e.evidence = {"repetition_loop": {"phrase": lp["phrase"], "count": lp["count"], "in_audio": in_audio},
+        e.evidence = {"repetition_loop": {"phrase": lp.phrase, "count": lp.count, "in_audio": in_audio},
                       "asr_gap_seconds": round(free, 2) if free is not None else None,
                       "asr_text": join_words(between)}
-        implausible = lp["count"] >= opts.loop_always_repeats and in_audio == 0
+        implausible = lp.count >= opts.loop_always_repeats and in_audio == 0
         if room or free is None and al.words or implausible:
             e.decision, e.confidence = "applied", 0.9
-            e.reason = f"repetition loop ('{lp['phrase']}' x{lp['count']}; {in_audio} in the audio) removed"
+            e.reason = f"repetition loop ('{lp.phrase}' x{lp.count}; {in_audio} in the audio) removed"
         else:
             e.decision, e.confidence = "suggested", 0.55
-            e.reason = f"repetition loop ('{lp['phrase']}' x{lp['count']}); the audio has untranscribed time here"
+            e.reason = f"repetition loop ('{lp.phrase}' x{lp.count}); the audio has untranscribed time here"
         out.append(e)
     return out
 

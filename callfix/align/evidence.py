@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
 from rapidfuzz import fuzz
 
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import phrase_units, strip_punct, tokenize, units
+from callfix.text import phrase_units, strip_punct, tokenize, units
 
 _NUM_RE = re.compile(r"\d")
 
@@ -113,8 +114,30 @@ def _glossary_units(gl_terms: tuple, gl_conf: tuple):
     return [t for t in terms if t[1]], [c for c in conf if c[2] and c[3]]
 
 
+@dataclass(frozen=True)
+class GlossaryEvidence:
+    """What the glossary says of one stretch."""
+
+    confusion: tuple[str, str] | None = None  # a known confusion (wrong, right) the audio confirms
+    confusion_fuzzy: tuple[str, str, float] | None = None  # ... the audio is only close to (with similarity)
+    replacement: str | None = None  # the right form to write for a fuzzy confusion
+    term: str | None = None  # a glossary term the edit would write
+    vendor_term: str | None = None  # a glossary spelling the edit would destroy
+    span: tuple[int, int, int, int] | None = None  # where the forms sit in the stretch (vendor, ASR units)
+    context: tuple[int, int] | None = None  # units of the confused form outside the stretch, either side
+
+    def __bool__(self) -> bool:
+        return bool(self.to_dict())
+
+    def to_dict(self) -> dict:
+        """The edit's ``evidence["glossary"]`` (where the forms sit is for trimming, not for the editor)."""
+        out = {"confusion": self.confusion, "confusion_fuzzy": self.confusion_fuzzy, "replacement": self.replacement,
+               "term": self.term, "vendor_term": self.vendor_term}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items() if v is not None}
+
+
 def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: list[str], right: list[str],
-                      fuzzy: float = 0.8) -> dict:
+                      fuzzy: float = 0.8) -> GlossaryEvidence:
     """Compare the vendor window with the window the edit would produce (same context either side)."""
     terms, conf = _glossary_units(tuple(gl.canonical()), tuple(gl.confusions.items()))
     left, vendor, asr, right = _plain(left), _plain(vendor), _plain(asr), _plain(right)
@@ -128,10 +151,10 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
             continue
         heard = _contains(after, ru, lo, hi_a)
         if heard:
-            out["confusion"] = [wrong, right_]
+            out["confusion"] = (wrong, right_)
             # Where the two forms sit inside the stretch (vendor units, ASR units), for trimming.
-            out["_span"] = (max(at[0], lo) - lo, min(at[1], hi_b) - lo, max(heard[0], lo) - lo, min(heard[1], hi_a) - lo)
-            out["_context"] = (lo - min(at[0], lo), max(at[1], hi_b) - hi_b)  # units of the form outside the stretch
+            out["span"] = (max(at[0], lo) - lo, min(at[1], hi_b) - lo, max(heard[0], lo) - lo, min(heard[1], hi_a) - lo)
+            out["context"] = (lo - min(at[0], lo), max(at[1], hi_b) - hi_b)  # units of the form outside the stretch
             break
         # The audio says something close to the right form (a garbled name): fuzzy support.
         a, b = at
@@ -148,9 +171,9 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
             repl = _strip_context(right_, lc, rc)
             if repl:
                 sim, x, y = best
-                out["confusion_fuzzy"] = [wrong, right_, round(sim, 3)]
+                out["confusion_fuzzy"] = (wrong, right_, round(sim, 3))
                 out["replacement"] = repl
-                out["_span"] = (max(a, lo) - lo, min(b, hi_b) - lo, x, y)
+                out["span"] = (max(a, lo) - lo, min(b, hi_b) - lo, x, y)
                 break
     for term, tu in terms:
         in_before, in_after = _contains(before, tu, lo, hi_b), _contains(after, tu, lo, hi_a)
@@ -158,7 +181,7 @@ def glossary_evidence(gl: Glossary, left: list[str], vendor: list[str], asr: lis
             out["term"] = term
         if in_before and not in_after and "vendor_term" not in out:
             out["vendor_term"] = term  # the edit would destroy a glossary spelling
-    return out
+    return GlossaryEvidence(**out)
 
 
 def _strip_context(phrase: str, lc: tuple[str, ...], rc: tuple[str, ...]) -> str | None:

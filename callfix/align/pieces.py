@@ -25,26 +25,26 @@ def pieces(al: Alignment) -> list[Piece]:
     """Non-matching stretches widened to whole tokens and words, merged, split by paragraph."""
     spans: list[list[int]] = []  # [g1, g2, w1, w2) global token and word ranges
     for a1, a2, b1, b2 in al.stretches():
-        gs = {al.vg[u] for u in range(a1, a2)}
-        ws = {al.ww[j] for j in range(b1, b2)}
+        gs = {al.unit_token[u] for u in range(a1, a2)}
+        ws = {al.unit_word[j] for j in range(b1, b2)}
         for _ in range(3):  # a token half-matched drags its matched words in, and vice versa
             n = len(gs) + len(ws)
             for g in list(gs):
                 u1, u2 = al.tok_units[g]
-                ws |= {al.ww[al.vmatch[u]] for u in range(u1, u2) if al.vmatch[u] >= 0}
+                ws |= {al.unit_word[al.vmatch[u]] for u in range(u1, u2) if al.vmatch[u] >= 0}
             for w in list(ws):
                 j1, j2 = al.word_units[w]
-                gs |= {al.vg[al.wmatch[j]] for j in range(j1, j2) if al.wmatch[j] >= 0}
+                gs |= {al.unit_token[al.wmatch[j]] for j in range(j1, j2) if al.wmatch[j] >= 0}
             if len(gs) + len(ws) == n:
                 break
         if gs:
             g1, g2 = min(gs), max(gs) + 1
         else:  # pure insertion: before the token of the next vendor unit
-            g1 = g2 = al.vg[a1] if a1 < len(al.vg) else len(al.toks)
+            g1 = g2 = al.unit_token[a1] if a1 < len(al.unit_token) else len(al.toks)
         if ws:
             w1, w2 = min(ws), max(ws) + 1
         else:  # pure deletion: between the words matched either side
-            w1 = w2 = (al.ww[b1] if b1 < len(al.ww) else len(al.words))
+            w1 = w2 = (al.unit_word[b1] if b1 < len(al.unit_word) else len(al.words))
         if spans and (g1 < spans[-1][1] or w1 < spans[-1][3] or (gs and g1 == spans[-1][1] and w1 == spans[-1][3])):
             s = spans[-1]
             s[0], s[1], s[2], s[3] = min(s[0], g1), max(s[1], g2), min(s[2], w1), max(s[3], w2)
@@ -98,25 +98,25 @@ def _split(al: Alignment, g1: int, g2: int, w1: int, w2: int) -> list[Piece]:
 
 def is_loop_copy(al: Alignment, pc: Piece, aunits: list[str]) -> bool:
     for lp in al.loops:
-        if lp["paragraph"] == pc.paragraph and lp["k1"] <= pc.k1 <= lp["k2"] and set(aunits) <= set(lp["phrase"].split()):
+        if lp.paragraph == pc.paragraph and lp.k1 <= pc.k1 <= lp.k2 and set(aunits) <= set(lp.phrase.split()):
             return True
     return False
 
 
 def _looped(al: Alignment) -> set[int]:
-    return {g for lp in al.loops for g in range(lp["g1"], lp["g2"])}
+    return {g for lp in al.loops for g in range(lp.g1, lp.g2)}
 
 
 def units_of_tokens(al: Alignment, g1: int, g2: int) -> list[str]:
     if g1 >= g2:
         return []
-    return al.vu[al.tok_units[g1][0]:al.tok_units[g2 - 1][1]]
+    return al.vendor_units[al.tok_units[g1][0]:al.tok_units[g2 - 1][1]]
 
 
 def units_of_words(al: Alignment, w1: int, w2: int) -> list[str]:
     if w1 >= w2:
         return []
-    return al.wu[al.word_units[w1][0]:al.word_units[w2 - 1][1]]
+    return al.asr_units[al.word_units[w1][0]:al.word_units[w2 - 1][1]]
 
 
 def trim(al: Alignment, pc: Piece, span: tuple[int, int, int, int]) -> list[Piece] | None:
@@ -143,14 +143,14 @@ def trim(al: Alignment, pc: Piece, span: tuple[int, int, int, int]) -> list[Piec
 
 def flanking_words(al: Alignment, g1: int, g2: int) -> tuple[int, int]:
     """ASR words matched just before token g1 and just after token g2 (-1 / len(words): none)."""
-    u = al.tok_units[g1][0] - 1 if g1 < len(al.toks) else len(al.vu) - 1
+    u = al.tok_units[g1][0] - 1 if g1 < len(al.toks) else len(al.vendor_units) - 1
     while u >= 0 and al.vmatch[u] < 0:
         u -= 1
-    before = al.ww[al.vmatch[u]] if u >= 0 else -1
-    u = al.tok_units[g2][0] if g2 < len(al.toks) else len(al.vu)
-    while u < len(al.vu) and al.vmatch[u] < 0:
+    before = al.unit_word[al.vmatch[u]] if u >= 0 else -1
+    u = al.tok_units[g2][0] if g2 < len(al.toks) else len(al.vendor_units)
+    while u < len(al.vendor_units) and al.vmatch[u] < 0:
         u += 1
-    after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
+    after = al.unit_word[al.vmatch[u]] if u < len(al.vendor_units) else len(al.words)
     return before, after
 
 

@@ -5,9 +5,34 @@ import bisect
 import re
 from dataclasses import dataclass, field, replace
 
-from callfix.align.aligner import align_tokens
-from callfix.align.normalize import cjk_share, units
+from callfix.align.aligner import Opcode, align_tokens
+from callfix.text import cjk_share, units
 from callfix.model import Paragraph, Transcript, Word
+from callfix.turns import Turns
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A vendor repetition loop: tokens [k1, k2) of a paragraph repeat ``phrase`` ``count`` times, ``period``
+    tokens each; g1, g2 are the same tokens counted over the whole call (-1 until it is placed)."""
+
+    k1: int
+    k2: int
+    period: int
+    count: int
+    phrase: str
+    paragraph: int = -1
+    g1: int = -1
+    g2: int = -1
+
+
+@dataclass(frozen=True)
+class WeakParagraph:
+    """An English paragraph that barely matched, left out of the second pass with the Mandarin ASR words
+    (indices into Alignment.words) between its neighbours."""
+
+    paragraph: int
+    zh_words: tuple[int, ...]
 
 
 @dataclass
@@ -16,19 +41,19 @@ class Alignment:
 
     paragraphs: list[Paragraph]
     words: list[Word]
-    vu: list[str] = field(default_factory=list)  # vendor units
-    vg: list[int] = field(default_factory=list)  # unit -> global token index
+    vendor_units: list[str] = field(default_factory=list)  # the vendor's matching units, in order
+    unit_token: list[int] = field(default_factory=list)  # vendor unit -> global token index
     toks: list[tuple[int, int]] = field(default_factory=list)  # global token -> (paragraph, token)
     tok_units: list[tuple[int, int]] = field(default_factory=list)  # global token -> unit range
-    wu: list[str] = field(default_factory=list)  # ASR units
-    ww: list[int] = field(default_factory=list)  # unit -> word index
+    asr_units: list[str] = field(default_factory=list)  # the ASR words' matching units, in order
+    unit_word: list[int] = field(default_factory=list)  # ASR unit -> word index
     word_units: list[tuple[int, int]] = field(default_factory=list)
-    ops: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    ops: list[Opcode] = field(default_factory=list)
     vmatch: list[int] = field(default_factory=list)  # vendor unit -> ASR unit (-1: none)
     wmatch: list[int] = field(default_factory=list)
     assigned: list[int] = field(default_factory=list)  # vendor unit -> ASR word (-1: none)
-    loops: list[dict] = field(default_factory=list)  # vendor repetition loops, kept out of the alignment
-    weak: list[dict] = field(default_factory=list)  # English paragraphs that barely matched, kept out too
+    loops: list[Loop] = field(default_factory=list)  # vendor repetition loops, kept out of the alignment
+    weak: list[WeakParagraph] = field(default_factory=list)  # barely matched English paragraphs, kept out too
 
     def token(self, g: int):
         p, k = self.toks[g]
@@ -40,13 +65,13 @@ class Alignment:
     def coverage(self) -> float:
         """Share of vendor units inside runs of 3+ matched units: scattered chance matches of
         common words ("the", "and", "next year") between unrelated texts do not count."""
-        total = max(self.total_units, len(self.vu))
+        total = max(self.total_units, len(self.vendor_units))
         runs = sum(i2 - i1 for tag, i1, i2, _, _ in self.ops if tag == "equal" and i2 - i1 >= 3)
         return runs / total if total else 0.0
 
     @property
     def asr_coverage(self) -> float:
-        return sum(1 for m in self.wmatch if m >= 0) / len(self.wu) if self.wu else 0.0
+        return sum(1 for m in self.wmatch if m >= 0) / len(self.asr_units) if self.asr_units else 0.0
 
     def stretches(self) -> list[tuple[int, int, int, int]]:
         """Maximal runs of non-equal opcodes as (a1, a2, b1, b2) unit ranges."""
@@ -76,12 +101,11 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
         # A vendor loop ("this one, this one, ..." x61) would smear its repeats over the audio's
         # own words; it takes no part in the alignment and is judged on its own.
         for lp in find_loops([units(k.text) for k in p.tokens], loop_min_repeats):
-            lp.update(paragraph=pi, g1=g0 + lp["k1"], g2=g0 + lp["k2"])
-            al.loops.append(lp)
-            looped.update((pi, k) for k in range(lp["k1"], lp["k2"]))
+            al.loops.append(replace(lp, paragraph=pi, g1=g0 + lp.k1, g2=g0 + lp.k2))
+            looped.update((pi, k) for k in range(lp.k1, lp.k2))
         g0 += len(p.tokens)
     _pass(al, anchor_ngram, looped, set(), set())
-    al.total_units = len(al.vu)
+    al.total_units = len(al.vendor_units)
     weak = _weak_paragraphs(al, weak_share, weak_min_units)
     if weak:
         claimed: dict[int, list[int]] = {}
@@ -91,47 +115,47 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
             before, after = flanks(pi)
             claimed[pi] = zh[bisect.bisect_right(zh, before):bisect.bisect_left(zh, after)]
         _pass(al, anchor_ngram, looped, set(weak), {w for ws in claimed.values() for w in ws})
-        al.weak = [{"paragraph": pi, "zh_words": claimed[pi]} for pi in weak]
+        al.weak = [WeakParagraph(pi, tuple(claimed[pi])) for pi in weak]
     return al
 
 
 def _pass(al: Alignment, anchor_ngram: int, looped: set, skip_paragraphs: set, skip_words: set) -> None:
-    al.toks, al.tok_units, al.vu, al.vg = [], [], [], []
-    al.word_units, al.wu, al.ww = [], [], []
+    al.toks, al.tok_units, al.vendor_units, al.unit_token = [], [], [], []
+    al.word_units, al.asr_units, al.unit_word = [], [], []
     for pi, p in enumerate(al.paragraphs):
         for ki, tok in enumerate(p.tokens):
             g = len(al.toks)
             al.toks.append((pi, ki))
             us = () if pi in skip_paragraphs or (pi, ki) in looped else units(tok.text)
-            al.tok_units.append((len(al.vu), len(al.vu) + len(us)))
-            al.vu.extend(us)
-            al.vg.extend([g] * len(us))
+            al.tok_units.append((len(al.vendor_units), len(al.vendor_units) + len(us)))
+            al.vendor_units.extend(us)
+            al.unit_token.extend([g] * len(us))
     for wi, w in enumerate(al.words):
         us = () if wi in skip_words else units(w.text)
-        al.word_units.append((len(al.wu), len(al.wu) + len(us)))
-        al.wu.extend(us)
-        al.ww.extend([wi] * len(us))
-    al.ops = align_tokens(al.vu, al.wu, anchor_ngram)
-    al.vmatch = [-1] * len(al.vu)
-    al.wmatch = [-1] * len(al.wu)
-    al.assigned = [-1] * len(al.vu)
+        al.word_units.append((len(al.asr_units), len(al.asr_units) + len(us)))
+        al.asr_units.extend(us)
+        al.unit_word.extend([wi] * len(us))
+    al.ops = align_tokens(al.vendor_units, al.asr_units, anchor_ngram)
+    al.vmatch = [-1] * len(al.vendor_units)
+    al.wmatch = [-1] * len(al.asr_units)
+    al.assigned = [-1] * len(al.vendor_units)
     for tag, i1, i2, j1, j2 in al.ops:
         if tag == "equal":
             for d in range(i2 - i1):
                 al.vmatch[i1 + d] = j1 + d
                 al.wmatch[j1 + d] = i1 + d
-                al.assigned[i1 + d] = al.ww[j1 + d]
+                al.assigned[i1 + d] = al.unit_word[j1 + d]
     for i1, i2, j1, j2 in al.stretches():
         if j2 > j1 and i2 > i1:
             # Spread the stretch's ASR words evenly over its vendor units (times and speakers).
             for u in range(i1, i2):
-                al.assigned[u] = al.ww[j1 + min(j2 - j1 - 1, int((u - i1 + 0.5) * (j2 - j1) / (i2 - i1)))]
+                al.assigned[u] = al.unit_word[j1 + min(j2 - j1 - 1, int((u - i1 + 0.5) * (j2 - j1) / (i2 - i1)))]
 
 
 def _weak_paragraphs(al: Alignment, share: float, min_units: int) -> list[int]:
     total: dict[int, int] = {}
     matched: dict[int, int] = {}
-    for u, g in enumerate(al.vg):
+    for u, g in enumerate(al.unit_token):
         pi = al.toks[g][0]
         total[pi] = total.get(pi, 0) + 1
         matched[pi] = matched.get(pi, 0) + (al.vmatch[u] >= 0)
@@ -147,7 +171,7 @@ class _Flanks:
 
     def __init__(self, al: Alignment):
         self.al = al
-        n = len(al.vu)
+        n = len(al.vendor_units)
         self.first_unit: dict[int, int] = {}
         self.end_unit: dict[int, int] = {}
         for g, (p, _) in enumerate(al.toks):  # tokens run in paragraph order
@@ -163,16 +187,16 @@ class _Flanks:
     def __call__(self, pi: int) -> tuple[int, int]:
         al = self.al
         u = self.prev[self.first_unit[pi]]  # units before the paragraph's first belong to earlier paragraphs
-        before = al.ww[al.vmatch[u]] if u >= 0 else -1
+        before = al.unit_word[al.vmatch[u]] if u >= 0 else -1
         u = self.next[self.end_unit[pi]]
-        after = al.ww[al.vmatch[u]] if u < len(al.vu) else len(al.words)
+        after = al.unit_word[al.vmatch[u]] if u < len(al.vendor_units) else len(al.words)
         return before, after
 
 
-def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_period: int = 8) -> list[dict]:
+def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_period: int = 8) -> list[Loop]:
     """Runs of one phrase (1..max_period tokens) repeated back to back at least ``min_repeats`` times
     and over at least 6 words (a stutter like "the the the" is speech, not a loop)."""
-    out: list[dict] = []
+    out: list[Loop] = []
     n = len(tok_units)
     k = 0
     while k < n:
@@ -191,8 +215,7 @@ def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_perio
                 best = (period, reps, [u for t in phrase for u in t])
         if best:
             period, reps, phrase = best
-            out.append({"k1": k, "k2": k + period * reps, "period": period, "count": reps,
-                        "phrase": " ".join(phrase)})
+            out.append(Loop(k, k + period * reps, period, reps, " ".join(phrase)))
             k += period * reps
         else:
             k += 1
@@ -202,7 +225,7 @@ def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_perio
 def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
     """Give every vendor token a time and a speaker: from its ASR words, else interpolated."""
     n = len(al.toks)
-    speaker_at = _TurnIndex(turns)
+    speaker_at = Turns(turns).speaker_near
     for g in range(n):
         tok = al.token(g)
         u1, u2 = al.tok_units[g]
@@ -236,51 +259,6 @@ def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
             tok.end = round(t0 + (k - g + 1) * step, 3)
             tok.speaker = speaker_at((tok.start + tok.end) / 2) or (prev.speaker if prev else nxt.speaker)
         g = h
-
-
-class _TurnIndex:
-    """``_speaker_at`` in logarithmic time for turns sorted by start (diarization's order).
-
-    The nearest turn, ties to the earliest in the list, exactly as the linear scan: among turns
-    starting at or before ``t`` the best is the first whose end reaches the running maximum of
-    ends (a prefix maximum, so it is found by bisection); after ``t`` it is the next to start."""
-
-    def __init__(self, turns):
-        self.turns = list(turns or [])
-        self.starts = [tr.start for tr in self.turns]
-        self.sorted = all(a <= b for a, b in zip(self.starts, self.starts[1:])) and all(
-            tr.start <= tr.end for tr in self.turns)
-        self.max_end: list[float] = []
-        for tr in self.turns:
-            self.max_end.append(max(tr.end, self.max_end[-1]) if self.max_end else tr.end)
-
-    def __call__(self, t: float) -> str | None:
-        if not self.turns:
-            return None
-        if not self.sorted:
-            return _speaker_at(self.turns, t)
-        k = bisect.bisect_right(self.starts, t)
-        if k and self.max_end[k - 1] >= t:  # a turn holds t: the first one that reaches it
-            return self.turns[bisect.bisect_left(self.max_end, t, 0, k)].speaker
-        left = right = None
-        if k:
-            left = (t - self.max_end[k - 1], bisect.bisect_left(self.max_end, self.max_end[k - 1], 0, k))
-        if k < len(self.turns):
-            right = (self.starts[k] - t, k)
-        if right is None or (left is not None and left[0] <= right[0]):
-            return self.turns[left[1]].speaker
-        return self.turns[right[1]].speaker
-
-
-def _speaker_at(turns, t: float) -> str | None:
-    if not turns:
-        return None
-    best, dist = None, float("inf")
-    for tr in turns:
-        d = 0.0 if tr.start <= t <= tr.end else min(abs(tr.start - t), abs(tr.end - t))
-        if d < dist:
-            best, dist = tr.speaker, d
-    return best
 
 
 _GLUE = re.compile(r"^(?:[-%']|\.\d)")

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from callfix.align.candidates import Candidate, core, merges, number_candidates, parts, spellings, word_frequency
 from callfix.align.evidence import metaphone_similarity, number_evidence, number_relation, sounds_alike
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import has_cjk, phrase_units, strip_punct
+from callfix.text import has_cjk, phrase_units, strip_punct
 from callfix.align.wording import join_words, with_vendor_edges
 from callfix.model import Edit, Word
 from callfix.options import VerifyOptions

@@ -5,7 +5,7 @@ import re
 from functools import lru_cache
 
 from callfix.align.glossary import Glossary
-from callfix.align.normalize import edge_punct, english_normalizer, has_cjk, phrase_units, strip_punct, units
+from callfix.text import edge_punct, english_normalizer, has_cjk, phrase_units, strip_punct, units
 from callfix.model import Token, Word
 
 _NEEDS_FULL = re.compile(r"[0-9'%$&\u2019]")

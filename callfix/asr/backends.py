@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from callfix import models
+from callfix import store
 from callfix.asr.convert import converted_path
 from callfix.asr.score import score_faster_whisper, score_openai_whisper
 from callfix.errors import CallfixError, ModelMissingError
@@ -53,8 +53,8 @@ def resolve_device(device: str) -> str:
 
 def _resolve_model(name: str) -> str:
     """A store name → its folder; a local path as is; anything else is a hub name for the backend."""
-    if name in models.catalog():
-        return str(models.locate(name))
+    if name in store.catalog():
+        return str(store.locate(name))
     if os.path.exists(name):
         return name
     return name
@@ -214,8 +214,8 @@ class OpenAIWhisperBackend(Backend):
         heads = None
         try:
             if os.path.isfile(path):  # read the checkpoint once: weights and our alignment heads
-                # weights only: a checkpoint that needs code to unpickle is refused (models.load_checkpoint)
-                ckpt = models.load_checkpoint(path, path)
+                # weights only: a checkpoint that needs code to unpickle is refused (store.load_checkpoint)
+                ckpt = store.load_checkpoint(path, path)
                 self.model = whisper.model.Whisper(whisper.model.ModelDimensions(**ckpt["dims"]))
                 self.model.load_state_dict(ckpt["model_state_dict"])
                 self.model = self.model.to(device)
@@ -235,7 +235,7 @@ class OpenAIWhisperBackend(Backend):
 
     @staticmethod
     def _checkpoint(model: str) -> str:
-        if model in models.catalog():
+        if model in store.catalog():
             pt = converted_path(model)
             if not pt.is_file():
                 raise ModelMissingError(
@@ -307,7 +307,7 @@ def load_backend(cfg: AsrOptions | Options | dict) -> Backend:
 def model_identity(a: AsrOptions) -> str:
     """What identifies the weights for caching: the store entry's sha256 or the given name/path."""
     name = a.model
-    spec = models.catalog().get(name)
+    spec = store.catalog().get(name)
     if spec:
         return f"{name}:{spec['files']['model.bin']['sha256'][:16]}"
     p = Path(name)

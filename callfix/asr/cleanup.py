@@ -1,20 +1,7 @@
-"""Post-decoding guards: repetition loops and Chinese script."""
+"""Post-decoding guards: repetition loops (the Chinese script: callfix.text.simplified)."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from callfix.model import Word
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    return _t2s().convert(text)
 
 
 def _key(w: Word) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from callfix import models
+from callfix import store
 from callfix.errors import CallfixError
 from callfix.io.atomic import atomic_path
 
@@ -20,7 +20,7 @@ _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 
 def converted_path(name: str) -> Path:
-    return models.home() / "models" / f"{name}-openai" / f"{name}.pt"
+    return store.home() / "models" / f"{name}-openai" / f"{name}.pt"
 
 
 def read_ct2(path: Path) -> dict[str, np.ndarray]:
@@ -129,7 +129,7 @@ def convert(name: str = "whisper-base", force: bool = False) -> Path:
     out = converted_path(name)
     if out.is_file() and not force:
         return out
-    src = models.locate(name)
+    src = store.locate(name)
     dims, sd = ct2_to_openai(read_ct2(src / "model.bin"))
     heads = json.loads((src / "config.json").read_text()).get("alignment_heads")
     state = {k: torch.from_numpy(np.array(v, dtype=np.float16)) for k, v in sd.items()}

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import replace
 
 from callfix.asr.backends import load_backend
-from callfix.asr.cleanup import collapse_loops, to_simplified
+from callfix.asr.cleanup import collapse_loops
 from callfix.asr.routing import LidOptions, Unit, pick_language, route, speech_chunks
 from callfix.asr.verify import (WORD_PAD, CheckOptions, compression_ratio, covered, failing_pieces, mean_probability,
                                 speech_coverage, suspect_reason, word_cover, words_in)
@@ -20,6 +20,7 @@ from callfix.audio import Audio
 from callfix.model import Segment, Transcript, Word
 from callfix.options import AsrOptions, Options, section
 from callfix.progress import Hook, silent
+from callfix.text import simplified
 
 CHARACTER_WORDS = {"zh", "yue", "ja"}  # Whisper's words are single characters: a looped phrase spans more of them
 LOW_COVERAGE = 0.9  # below this share of speech covered by ASR words a call gets a warning
@@ -215,9 +216,9 @@ def _segment(rs, u, a: AsrOptions) -> Segment:
     ]
     text = rs.text.replace("\ufffd", "").strip()  # a multi-byte character cut by the tokenizer
     if u.language == "zh" and a.chinese_script == "simplified":
-        text = to_simplified(text)
+        text = simplified(text)
         for w in words:
-            w.text = to_simplified(w.text)
+            w.text = simplified(w.text)
     return Segment(text=text, start=round(u.start + rs.start, 3), end=round(u.start + rs.end, 3), language=u.language,
                    words=words, avg_logprob=round(rs.avg_logprob, 4), no_speech_prob=round(rs.no_speech_prob, 4))
 

@@ -9,14 +9,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from callfix.align import read_vendor
 from callfix.batch import resume
 from callfix.batch.manifest import CallSpec
 from callfix.bench import read_doc, score_call
-from callfix.bench.readers import from_transcript
 from callfix.config import merge
 from callfix.errors import CallfixError, InputError
 from callfix.io.atomic import atomic_write_text
+from callfix.io.references import from_transcript
+from callfix.io.vendor import read_vendor
 from callfix.options import BatchOptions, Options, section
 from callfix.pipeline import run_call
 from callfix.progress import Hook, silent
@@ -133,16 +133,11 @@ def model_load_counts() -> dict[str, int]:
     # has run a call has them loaded already.
     from callfix.asr.backends import LOAD_COUNT
 
-    counts["asr"] = LOAD_COUNT["n"]
-    try:
-        from callfix.diarize import pipeline as dia
+    from callfix.diarize import pipeline as dia
 
-        if hasattr(dia, "LOAD_COUNT"):
-            counts["diarize"] = dia.LOAD_COUNT["n"]
-        else:  # the same loaded pipeline object from call to call means it was not reloaded
-            counts["diarize_object"] = [id(p) for p in dia._CACHE.values()]
-    except (ImportError, AttributeError):
-        pass
+    counts["asr"] = LOAD_COUNT["n"]
+    # the same loaded pipeline object from call to call means it was not reloaded
+    counts["diarize_object"] = [id(p) for p in dia._CACHE.values()]
     return counts
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callfix import models
+from callfix import store
 from callfix.config import CONFIG_DIR, load_config, load_yaml, read_yaml
 from callfix.errors import InputError
 
@@ -265,7 +265,7 @@ def _defaults() -> dict:
 @functools.lru_cache(maxsize=4)
 def _known_names(rule: str) -> tuple[str, ...]:
     if rule == "store":
-        return tuple(models.catalog())
+        return tuple(store.catalog())
 
     folder = CONFIG_DIR / "glossaries"
     return tuple(sorted(p.stem for p in [*folder.glob("*.yaml"), *(folder / "companies").glob("*.yaml")]))

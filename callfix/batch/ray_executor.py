@@ -88,11 +88,8 @@ class CallWorker:
 
 class RayExecutor:
     def __init__(self, workers: int, cfg: dict, out: Path, cache: Path, address: str | None = None):
-        try:
-            import ray
-            from ray.util.queue import Queue
-        except ImportError:
-            raise CallfixError("--executor ray needs the 'ray' package (pip install 'ray[default]')") from None
+        import ray  # a second or two to import: only a batch on Ray pays it
+        from ray.util.queue import Queue
         self.ray = ray
         self.out, self.cache = str(out), str(cache)
         b = section(cfg, BatchOptions)

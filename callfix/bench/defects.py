@@ -11,10 +11,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from callfix.align.vendor import read_vendor
-from callfix.bench.normalize import cjk_share
 from callfix.errors import InputError
+from callfix.io.vendor import read_vendor
 from callfix.model import Transcript
+from callfix.text import cjk_char_share
 
 
 def read_defects(path: str | Path) -> list[dict]:
@@ -72,8 +72,8 @@ def defect_recall(defects: list[dict], vendor_paras: list[dict], hyp_paras: list
             if "not_in_audio" in h["flags"] or _count(h["text"], d["wrong"]) < _count(v["text"], d["wrong"]):
                 fixed_ids.add(d["id"])
         elif kind == "machine_translation":
-            if cjk_share(h["text"]) > 0.5 or ("machine_translation" in h["flags"] and h["source_text"]
-                                              and cjk_share(h["source_text"]) > 0.5):
+            if cjk_char_share(h["text"]) > 0.5 or ("machine_translation" in h["flags"] and h["source_text"]
+                                              and cjk_char_share(h["source_text"]) > 0.5):
                 fixed_ids.add(d["id"])
         elif kind == "repetition":
             unit = d["wrong"].split(",")[0].strip().lower()
@@ -107,7 +107,7 @@ def _suggested(d: dict, edits: list) -> bool:
         if e.char_end <= d["char_start"] or e.char_start >= max(d["char_end"], d["char_start"] + 1):
             continue
         if d["type"] == "machine_translation":
-            return e.kind == "resource" or cjk_share(e.replacement) > 0.5
+            return e.kind == "resource" or cjk_char_share(e.replacement) > 0.5
         if not d["right"]:
             return not e.replacement.strip()
         if d["right"].lower() in e.replacement.lower():

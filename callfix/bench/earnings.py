@@ -19,9 +19,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from callfix.bench.lattice import Alignment, Slot, align
-from callfix.bench.nlp import NlpRef, NlpRow, read_nlp_ref, read_nlp_rows, text_rows
-from callfix.bench.readers import read_doc
 from callfix.errors import InputError
+from callfix.io.nlp import NlpRef, NlpRow, read_nlp_ref, read_nlp_rows, text_rows
+from callfix.io.references import read_doc
 
 MODE = "earnings"
 MODE_NOTE = ("earnings: fstalign rules as in the published Earnings-21 tables (reference normalisation "

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import jiwer
 
 from callfix.bench.normalize import chinese_chars, english_tokens, is_cjk, mixed_tokens, term_tokens
-from callfix.bench.readers import Doc
+from callfix.io.references import Doc
 from callfix.model import Turn
 
 

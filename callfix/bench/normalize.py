@@ -7,23 +7,10 @@ OpenCC Traditional->Simplified), the rest is English normalised as Whisper's eva
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+
+from callfix.text import english_normalizer, simplified
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-
-
-@lru_cache(maxsize=1)
-def _english():
-    from whisper.normalizers import EnglishTextNormalizer
-
-    return EnglishTextNormalizer()
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
 
 
 def is_cjk(token: str) -> bool:
@@ -32,11 +19,11 @@ def is_cjk(token: str) -> bool:
 
 def english_tokens(text: str) -> list[str]:
     text = text.strip()
-    return _english()(text).split() if text else []
+    return english_normalizer()(text).split() if text else []
 
 
 def chinese_chars(text: str) -> list[str]:
-    return [c for c in _t2s().convert(text) if _CJK_RUN.fullmatch(c)]
+    return [c for c in simplified(text) if _CJK_RUN.fullmatch(c)]
 
 
 def mixed_tokens(text: str) -> list[str]:
@@ -49,11 +36,6 @@ def mixed_tokens(text: str) -> list[str]:
         pos = m.end()
     out += english_tokens(text[pos:])
     return out
-
-
-def cjk_share(text: str) -> float:
-    chars = [c for c in text if not c.isspace()]
-    return sum(1 for c in chars if _CJK_RUN.fullmatch(c)) / len(chars) if chars else 0.0
 
 
 _TERM_TOKEN = re.compile(r"[a-z0-9&]+(?:\.[0-9]+)?")

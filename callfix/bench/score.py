@@ -5,8 +5,9 @@ from pathlib import Path
 
 from callfix.bench import metrics
 from callfix.bench.defects import defect_recall, paragraphs_of, read_defects
-from callfix.bench.readers import Doc, read_doc, read_rttm
 from callfix.errors import InputError
+from callfix.io.references import Doc, read_doc
+from callfix.io.rttm import rttm_turns
 from callfix.model import Turn
 
 SOURCES = ("vendor", "asr", "corrected")  # the order of the columns in every table
@@ -66,10 +67,10 @@ def score_files(ref: str | Path, hyps: dict[str, str | Path | None], terms: list
     "diarization" column when no corrected transcript is given."""
     ref_doc = read_doc(ref)
     docs = {k: read_doc(v) for k, v in hyps.items() if v}
-    ref_turns = read_rttm(ref_rttm) if ref_rttm else None
+    ref_turns = rttm_turns(ref_rttm) if ref_rttm else None
     hyp_turns = {}
     if hyp_rttm:
-        hyp_turns["corrected" if "corrected" in docs else "diarization"] = read_rttm(hyp_rttm)
+        hyp_turns["corrected" if "corrected" in docs else "diarization"] = rttm_turns(hyp_rttm)
     res = score_call(ref_doc, docs, terms, ref_turns=ref_turns, hyp_turns=hyp_turns, collars=collars,
                      top_confusions=top_confusions, name=name or Path(ref).parent.name or Path(ref).stem)
     for src, path in hyps.items():
@@ -108,7 +109,7 @@ def speech_coverage_of(path: str | Path | None) -> float | None:
 
 def score_diarization(ref_rttm: str | Path, hyp_rttm: str | Path, collars=(0.25, 0.0), name: str | None = None) -> dict:
     """DER only, when there are speaker turns but no words to score."""
-    ref_turns, hyp_turns = read_rttm(ref_rttm), read_rttm(hyp_rttm)
+    ref_turns, hyp_turns = rttm_turns(ref_rttm), rttm_turns(hyp_rttm)
     return {"call": name or Path(ref_rttm).parent.name or Path(ref_rttm).stem,
             "reference": {"path": str(ref_rttm), "format": "rttm",
                           "speakers": sorted({t.speaker for t in ref_turns})},

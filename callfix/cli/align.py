@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from callfix.cli.flags import add_config_flags, options_from_args
+from callfix.cli.flags import add_config_flags, add_output_flags, options_from_args, output_overrides
+from callfix.config import merge
 from callfix.pipeline import correct_transcript
 
 
@@ -17,12 +18,14 @@ def add_parser(sub) -> None:
     p.add_argument("--glossary", action="append", metavar="NAME_OR_PATH",
                    help="glossary name under callfix/configs/glossaries or a YAML path (repeatable; replaces the configured list)")
     p.add_argument("--no-review", action="store_true", help="do not render review.html")
+    add_output_flags(p)
     add_config_flags(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    cfg = options_from_args(args, {"align": {"glossaries": args.glossary}} if args.glossary else None)
+    over = merge({"align": {"glossaries": args.glossary}} if args.glossary else {}, output_overrides(args))
+    cfg = options_from_args(args, over)
     out_dir = Path(args.out) if args.out else Path(args.asr).resolve().parent
     result, paths = correct_transcript(args.asr, args.transcript, out_dir, cfg, review=not args.no_review)
     a = result.meta["align"]

@@ -14,9 +14,9 @@ from callfix.errors import CallfixError
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="WER/CER/MER, term accuracy, cpWER and DER against a reference",
                        description="Score transcripts of a call against its reference. Reference formats: callfix "
-                                   "JSON, plain text, STM, SegLST JSON, Rev .nlp (with ID.norm.json and "
+                                   "JSON, plain text, STM, CTM, SegLST JSON, Rev .nlp (with ID.norm.json and "
                                    "ID.wer_tag.json beside it). Hypotheses: callfix JSON (corrected paragraphs if "
-                                   "present, else segments), plain text, STM, SegLST, Rev .nlp.")
+                                   "present, else segments), plain text, STM, CTM, SegLST, Rev .nlp.")
     p.add_argument("--ref", help="reference transcript")
     p.add_argument("--vendor", help="the vendor's transcript")
     p.add_argument("--asr", help="the ASR-only transcript (e.g. callfix transcribe output)")

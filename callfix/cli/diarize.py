@@ -6,8 +6,8 @@ from pathlib import Path
 
 from callfix.cli.flags import add_config_flags, add_speaker_flags, options_from_args, speaker_overrides
 from callfix.diarize.call import diarize_call
-from callfix.diarize.rttm import write_rttm
 from callfix.io.participants import load_participants
+from callfix.io.rttm import write_rttm
 from callfix.progress import cli_hook
 
 

@@ -5,6 +5,7 @@ import argparse
 
 from callfix.config import load_config, set_dotted
 from callfix.errors import CallfixError
+from callfix.io.writers import WRITERS, check_formats
 from callfix.options import Options
 
 BACKENDS = ["faster-whisper", "openai-whisper"]
@@ -33,6 +34,18 @@ def add_speaker_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-speakers", type=int, help="exact number of speakers, when known")
     p.add_argument("--min-speakers", type=int)
     p.add_argument("--max-speakers", type=int)
+
+
+def add_output_flags(p: argparse.ArgumentParser) -> None:
+    """--formats: which transcript files a command writes."""
+    p.add_argument("--formats", help=f"output formats, comma-separated, from {', '.join(WRITERS)} (default: "
+                                     "run.formats; transcript.json is always written)")
+
+
+def output_overrides(args) -> dict:
+    if not getattr(args, "formats", None):
+        return {}
+    return {"run": {"formats": list(check_formats(args.formats))}}
 
 
 def asr_overrides(args) -> dict:

@@ -1,7 +1,7 @@
 """`callfix models pull|list|verify|convert`."""
 from __future__ import annotations
 
-from callfix import models
+from callfix import store
 from callfix.errors import CallfixError
 
 
@@ -22,12 +22,12 @@ def add_parser(sub) -> None:
 
 
 def pull(args) -> int:
-    names = args.names or models.default_models()
-    unknown = [n for n in names if n not in models.catalog()]
+    names = args.names or store.default_models()
+    unknown = [n for n in names if n not in store.catalog()]
     if unknown:
         raise CallfixError(f"unknown model(s): {', '.join(unknown)} (see: callfix models list)")
     for n in names:
-        models.pull(n)
+        store.pull(n)
     return 0
 
 
@@ -35,9 +35,9 @@ def list_models(args) -> int:
     # callfix.asr imports faster-whisper (a third of a second): only this action and convert need it
     from callfix.asr.convert import converted_path
 
-    print(f"store: {models.home() / 'models'}")
-    for name, spec in models.catalog().items():
-        st = models.status(name)
+    print(f"store: {store.home() / 'models'}")
+    for name, spec in store.catalog().items():
+        st = store.status(name)
         print(f"  {name:28s} {st.state:8s} {st.size / 1e6:7.1f} MB  {spec.get('description', '')}")
     pt = converted_path("whisper-base")
     print(f"  {'whisper-base (openai .pt)':28s} {'ok' if pt.is_file() else 'missing':8s}"
@@ -47,8 +47,8 @@ def list_models(args) -> int:
 
 def verify(args) -> int:
     bad = 0
-    for name in models.catalog():
-        st = models.status(name, deep=True)
+    for name in store.catalog():
+        st = store.status(name, deep=True)
         print(f"{name}: {st.state}{' (' + st.detail + ')' if st.detail else ''}")
         bad += st.state == "corrupt"
     _verify_exports()
@@ -59,7 +59,7 @@ def _verify_exports() -> None:
     """The CAM++ ONNX export beside its checkpoint: trusted only when it hashes to its note (else made again)."""
     from callfix.diarize.embedding import CHECKPOINT, _stored_export  # torch: only `models verify` loads it
 
-    onnx = models.model_dir("campplus-cn-en") / CHECKPOINT.replace(".pt", ".onnx")
+    onnx = store.model_dir("campplus-cn-en") / CHECKPOINT.replace(".pt", ".onnx")
     if onnx.is_file():
         ok = _stored_export(onnx) is not None
         print(f"campplus-cn-en ONNX export: {'ok' if ok else 'damaged or stale (exported again at the next diarization)'}")

@@ -6,7 +6,7 @@ import wave
 from functools import lru_cache
 from pathlib import Path
 
-from callfix import models
+from callfix import store
 from callfix.errors import CallfixError, InputError
 
 NATURAL_WPM = 170.0  # joe-medium's rate at length_scale 1; a speaker's `speed` is relative to it
@@ -17,7 +17,7 @@ def store_name(voice: str) -> str:
 
 
 def known() -> list[str]:
-    return sorted("piper:" + n[len("piper-"):] for n, s in models.catalog().items() if s.get("kind") == "piper-voice")
+    return sorted("piper:" + n[len("piper-"):] for n, s in store.catalog().items() if s.get("kind") == "piper-voice")
 
 
 def require() -> None:
@@ -30,10 +30,10 @@ def require() -> None:
 def check(voice: str, where: str) -> None:
     """Unknown voice or voice not in the store: one line naming the fix."""
     name = store_name(voice)
-    spec = models.catalog().get(name)
+    spec = store.catalog().get(name)
     if not spec or spec.get("kind") != "piper-voice":
         raise InputError(f"{where}: no piper voice {voice!r} (known: {', '.join(known()) or 'none'})")
-    models.locate(name)  # ModelMissingError names `callfix models pull <name>`
+    store.locate(name)  # ModelMissingError names `callfix models pull <name>`
 
 
 @lru_cache(maxsize=8)
@@ -50,7 +50,7 @@ def synthesize(text: str, voice: str, speed: int, dest: Path) -> Path:
     """WAV at the voice's own rate; `speed` in words per minute."""
     from piper import SynthesisConfig
 
-    pv = _load(str(models.locate(store_name(voice))))
+    pv = _load(str(store.locate(store_name(voice))))
     cfg = SynthesisConfig(length_scale=NATURAL_WPM / max(60, speed))
     with wave.open(str(dest), "wb") as w:
         pv.synthesize_wav(text, w, syn_config=cfg)

@@ -1,7 +1,7 @@
 """Diarization: who spoke when (pyannote.audio), speaker → word, speaker names from cues."""
 from callfix.diarize.assign import assign_speakers
 from callfix.diarize.naming import name_speakers
-from callfix.diarize.turns import exclusive_turns
+from callfix.turns import exclusive_turns
 from callfix.options import DiarizeOptions, Options
 from callfix.progress import Hook, silent
 

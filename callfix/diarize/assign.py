@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from callfix.diarize.structure import StructureOptions, refine_turns
-from callfix.diarize.turns import exclusive_turns, speaker_at, time_held
+from callfix.turns import Turns
 from callfix.model import Transcript
 
 
@@ -21,16 +21,15 @@ def assign_speakers(t: Transcript, structure: StructureOptions | dict | None = N
     if t.turns and words and (opts.split_languages or opts.split_handovers):
         t.turns, report = refine_turns(t.turns, words, opts)
         t.meta.setdefault("diarize", {})["structure"] = report.to_dict()
-    excl = exclusive_turns(t.turns)
-    if not excl:
+    turns = Turns(t.turns)
+    if not turns.exclusive:
         return
-    starts = [x.start for x in excl]
     for seg in t.segments:
         votes: Counter[str] = Counter()
         for w in seg.words:
-            w.speaker = speaker_at(excl, starts, w.start, max(w.end, w.start))
+            w.speaker = turns.speaker_over(w.start, max(w.end, w.start))
             votes[w.speaker] += max(w.end - w.start, 0.01)
-        held = time_held(excl, starts, [(w.start, w.end) for w in seg.words])
+        held = turns.held([(w.start, w.end) for w in seg.words])
         if held:
             # Who holds most of its time among those its words were given (time held split over several
             # turns, or a tie, could otherwise name a speaker none of its words has); then their words' time.
@@ -38,7 +37,7 @@ def assign_speakers(t: Transcript, structure: StructureOptions | dict | None = N
         elif votes:  # words only in gaps between turns: their nearest turns
             seg.speaker = _most(votes)
         else:
-            seg.speaker = speaker_at(excl, starts, seg.start, max(seg.end, seg.start))
+            seg.speaker = turns.speaker_over(seg.start, max(seg.end, seg.start))
 
 
 def _most(c: Counter) -> str:

@@ -18,7 +18,7 @@ from pyannote.audio.core.model import Model
 from callfix.diarize.campplus import CAMPPlus
 from callfix.errors import ModelMissingError, OutputError
 from callfix.io.atomic import atomic_write_bytes, atomic_write_text
-from callfix.models import sha256_memo
+from callfix.io.hashing import sha256_memo
 
 CHECKPOINT = "campplus_cn_en_common.pt"
 MIN_FRAMES = 20  # 0.2 s of 10 ms fbank frames: below this the embedding is noise -> NaN row

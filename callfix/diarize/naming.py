@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from callfix.diarize.turns import exclusive_turns
+from callfix.turns import exclusive_turns
 from callfix.model import Speaker, Transcript, Turn
 
 _CAP = r"(?:[A-Z]\.|[A-Z][\w'\-]*)"  # "J." initials; a full stop never joins two sentences

@@ -22,7 +22,7 @@ os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from callfix import models
+from callfix import store
 from callfix.audio import Audio  # noqa: E402
 from callfix.diarize import clustering as ours_module
 from callfix.diarize.embedding import CHECKPOINT, CamPlusEmbedding
@@ -31,6 +31,7 @@ from callfix.errors import CallfixError, InputError, ModelMissingError  # noqa: 
 from callfix.model import Turn  # noqa: E402
 from callfix.options import DiarizeOptions, Options, from_dict, section, to_dict  # noqa: E402
 from callfix.progress import Hook, silent  # noqa: E402
+from callfix.turns import Turns  # noqa: E402
 
 DEFAULT = "callfix-default"
 OURS = ("SpectralClustering", "SilhouetteAgglomerativeClustering")  # callfix/diarize/clustering.py
@@ -58,8 +59,8 @@ def _no_plda():
 
 
 def _load_segmentation(name: str):
-    if name in models.catalog():
-        path = models.locate(name) / "pytorch_model.bin"
+    if name in store.catalog():
+        path = store.locate(name) / "pytorch_model.bin"
     else:
         path = Path(name)
         if not path.exists():
@@ -72,7 +73,7 @@ def _load_segmentation(name: str):
             lg.setLevel(logging.ERROR)
         with warnings.catch_warnings(), contextlib.redirect_stdout(open(os.devnull, "w")):
             warnings.simplefilter("ignore")
-            return models.load_pyannote_model(path)  # weights only: a model file never runs code
+            return store.load_pyannote_model(path)  # weights only: a model file never runs code
     finally:
         for lg, lv in zip(quiet, levels):
             lg.setLevel(lv)
@@ -82,11 +83,11 @@ def _load_embedding(name: str, runtime: str = "onnx"):
     if runtime not in ("onnx", "torch"):
         raise CallfixError(f"diarize.embedding_runtime={runtime}: use onnx or torch")
     p = Path(name)
-    if name in models.catalog():
-        p = models.locate(name)
+    if name in store.catalog():
+        p = store.locate(name)
     elif not (p.suffix == ".pt" or (p.is_dir() and (p / CHECKPOINT).is_file())):
         # a local pyannote embedding checkpoint, loaded as weights only; a hub name: pyannote resolves it
-        return models.load_pyannote_model(p) if p.exists() else name
+        return store.load_pyannote_model(p) if p.exists() else name
     model = CamPlusEmbedding.from_folder(p)
     model.use_onnx(runtime == "onnx")
     return model
@@ -183,22 +184,6 @@ def _speaker_bounds(d: DiarizeOptions) -> dict:
     return out
 
 
-def annotation_to_turns(annotation) -> list[Turn]:
-    """Turns in time order, labels renamed SPEAKER_00, SPEAKER_01 … by first appearance."""
-    raw = sorted(
-        ((seg.start, seg.end, str(label)) for seg, _, label in annotation.itertracks(yield_label=True)),
-        key=lambda x: (x[0], x[1]),
-    )
-    names: dict[str, str] = {}
-    turns = []
-    for start, end, label in raw:
-        if end - start <= 0:
-            continue
-        names.setdefault(label, f"SPEAKER_{len(names):02d}")
-        turns.append(Turn(names[label], round(float(start), 3), round(float(end), 3)))
-    return turns
-
-
 class _BatchHook:
     """pyannote hook wrapper run after every batch: stops a cancelled run, and hands freed heap
     memory back to the system every few batches.
@@ -257,7 +242,7 @@ def _apply(file: dict, cfg, hook: Hook) -> list[Turn]:
         warnings.simplefilter("ignore")
         out = pipe(file, hook=_BatchHook(hook), **bounds)
     annotation = getattr(out, "speaker_diarization", out)
-    return fill_pauses(annotation_to_turns(annotation), d.fill_pauses)
+    return fill_pauses(Turns.from_annotation(annotation).turns, d.fill_pauses)
 
 
 def fill_pauses(turns: list[Turn], max_gap: float) -> list[Turn]:

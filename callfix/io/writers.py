@@ -1,22 +1,25 @@
-"""Every output of an aligned call: vendor-layout text, JSON, SRT, VTT, DOCX, STM, CTM, RTTM, edits.
+"""Every output of an aligned call: vendor-layout text, JSON, SRT, VTT, DOCX, STM, CTM, RTTM, edits (JSON,
+CSV), each a Writer in WRITERS (`--formats` chooses among them).
 
 All files are written atomically. Text comes from each paragraph's corrected text (or the vendor
 original); times and speakers from the aligned tokens.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from callfix.align.normalize import has_cjk, strip_punct, tokenize
-from callfix.align.splice import apply_edits
-from callfix.diarize.turns import exclusive_turns, time_held
+from callfix.errors import InputError
 from callfix.io.atomic import atomic_path, atomic_write_text
+from callfix.io.edits import edits_output, write_edits_csv
+from callfix.io.rttm import format_rttm
 from callfix.io.subtitles import clock, srt, vtt
-from callfix.model import Paragraph, Token, Transcript
+from callfix.model import Paragraph, Token, Transcript, Turn
+from callfix.text import apply_edits, has_cjk, strip_punct, tokenize
+from callfix.turns import Turns
 
 MIN_RUN_TOKENS = 4  # a speaker change shorter than this is diarization noise inside a paragraph
 CUE_CHARS = 84
@@ -64,26 +67,23 @@ def _majority(p: Paragraph, t: Transcript | None = None) -> str | None:
     return p.speakers[0] if p.speakers else None
 
 
-_EXCL: dict = {}
+_TURNS: dict = {}
 
 
-def _exclusive(t: Transcript):
-    """Exclusive turns of the transcript and their starts, computed once per turn list."""
+def _turns(t: Transcript) -> Turns:
+    """The transcript's turns as a Turns, made once per turn list (its exclusive turns are computed once)."""
     key = (id(t.turns), len(t.turns), t.turns[0].start if t.turns else None, t.turns[-1].end if t.turns else None)
-    if _EXCL.get("key") != key:
-        excl = exclusive_turns(t.turns)
-        _EXCL.clear()
-        _EXCL.update(key=key, value=(excl, [x.start for x in excl]))
-    return _EXCL["value"]
+    if _TURNS.get("key") != key:
+        _TURNS.clear()
+        _TURNS.update(key=key, value=Turns(t.turns))
+    return _TURNS["value"]
 
 
 def _held(t: Transcript | None, toks: list[Token]):
     """Seconds of the tokens' speech each speaker holds (empty without turns or times)."""
     if t is None or not t.turns:
         return {}
-
-    excl, starts = _exclusive(t)
-    return time_held(excl, starts, [(k.start, k.end) for k in toks if k.start is not None and k.end is not None])
+    return _turns(t).held([(k.start, k.end) for k in toks if k.start is not None and k.end is not None])
 
 
 def speaker_runs(t: Transcript, p: Paragraph) -> list[Run]:
@@ -169,21 +169,31 @@ def _runs(seq: list) -> list[tuple[int, int]]:
     return out
 
 
-def all_runs(t: Transcript) -> list[Run]:
-    return [r for p in t.paragraphs for r in speaker_runs(t, p)]
+Runs = dict[int, list[Run]]  # paragraph index -> its speaker runs
+
+
+def paragraph_runs(t: Transcript) -> Runs:
+    """Every paragraph's speaker runs: spliced and split once per write, then shared by every writer."""
+    return {p.index: speaker_runs(t, p) for p in t.paragraphs}
+
+
+def all_runs(t: Transcript, runs: Runs | None = None) -> list[Run]:
+    runs = runs if runs is not None else paragraph_runs(t)
+    return [r for p in t.paragraphs for r in runs.get(p.index, [])]
 
 
 def _stamp(sec: float | None) -> str:
     return f"[{clock(sec)[:8]}]" if sec is not None else "[--:--:--]"
 
 
-def text_output(t: Transcript) -> str:
+def text_output(t: Transcript, by_paragraph: Runs | None = None) -> str:
     """The vendor's layout: header kept, one paragraph (per speaker) with time and speaker."""
+    by_paragraph = by_paragraph if by_paragraph is not None else paragraph_runs(t)
     layout = t.meta.get("vendor", {}).get("layout", "lines")
     sep = "\n" if layout == "lines" else "\n\n"
     parts = []
     for p in t.paragraphs:
-        runs = speaker_runs(t, p)
+        runs = by_paragraph.get(p.index, [])
         lines = [f"{_stamp(r.start)} {r.label + ': ' if r.label else ''}{r.text}" for r in runs]
         if lines and p.source_text and "machine_translation" in p.flags:
             # The Mandarin that was actually said, beside the vendor's translation of it.
@@ -196,10 +206,10 @@ def text_output(t: Transcript) -> str:
     return (head + sep + body if head else body) + "\n"
 
 
-def cues(t: Transcript) -> list[tuple[float, float, str, str]]:
+def cues(t: Transcript, runs: Runs | None = None) -> list[tuple[float, float, str, str]]:
     """Subtitle cues (start, end, speaker label, text): split at speakers, length and time."""
     out = []
-    for r in all_runs(t):
+    for r in all_runs(t, runs):
         cur: list[Token] = []
         for k in r.tokens:
             if cur and k.start is not None and cur[0].start is not None and (
@@ -244,16 +254,16 @@ def _wrap(text: str, width: int = 42) -> str:
     return text[:cut] + "\n" + text[cut + 1:]
 
 
-def srt_output(t: Transcript) -> str:
+def srt_output(t: Transcript, runs: Runs | None = None) -> str:
     out, prev = [], None
-    for s, e, who, txt in cues(t):
+    for s, e, who, txt in cues(t, runs):
         out.append((s, e, f"{who}: {txt}" if who and who != prev else txt))  # name the speaker when it changes
         prev = who
     return srt(out)
 
 
-def vtt_output(t: Transcript) -> str:
-    return vtt([(s, e, f"<v {who}>{txt}" if who else txt) for s, e, who, txt in cues(t)])
+def vtt_output(t: Transcript, runs: Runs | None = None) -> str:
+    return vtt([(s, e, f"<v {who}>{txt}" if who else txt) for s, e, who, txt in cues(t, runs)])
 
 
 def _file_id(t: Transcript, stem: str) -> str:
@@ -265,10 +275,10 @@ def _spk_id(label: str) -> str:
     return re.sub(r"\s+", "_", label.strip()) or "unknown"
 
 
-def stm_output(t: Transcript, stem: str) -> str:
+def stm_output(t: Transcript, stem: str, runs: Runs | None = None) -> str:
     fid = _file_id(t, stem)
     lines = [";; STM from callfix: one line per speaker run of each paragraph"]
-    for r in all_runs(t):
+    for r in all_runs(t, runs):
         if r.start is None:
             continue
         words = " ".join(w for w in (strip_punct(k.text) for k in r.tokens) if w)
@@ -276,10 +286,10 @@ def stm_output(t: Transcript, stem: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ctm_output(t: Transcript, stem: str) -> str:
+def ctm_output(t: Transcript, stem: str, runs: Runs | None = None) -> str:
     fid = _file_id(t, stem)
     lines = []
-    for r in all_runs(t):
+    for r in all_runs(t, runs):
         for k in r.tokens:
             w = strip_punct(k.text)
             if not w or k.start is None:
@@ -289,24 +299,20 @@ def ctm_output(t: Transcript, stem: str) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def rttm_output(t: Transcript, stem: str) -> str:
-    fid = _file_id(t, stem)
+def rttm_output(t: Transcript, stem: str, runs: Runs | None = None) -> str:
+    """The call's speaker turns, named, as RTTM (callfix/io/rttm.py formats them)."""
     if t.turns:
         spans = [(tr.start, tr.end, t.speaker_label(tr.speaker)) for tr in t.turns]
     else:
         # Only runs the audio confirmed: interpolated or unheard text has no speech to time.
+        by_paragraph = runs if runs is not None else paragraph_runs(t)
         spans = [(r.start, r.end, r.label) for p in t.paragraphs if "not_in_audio" not in p.flags
-                 for r in speaker_runs(t, p) if r.start is not None and r.speaker and any(k.matched for k in r.tokens)]
-    return "".join(f"SPEAKER {fid} 1 {s:.3f} {max(0.0, e - s):.3f} <NA> <NA> {_spk_id(who)} <NA> <NA>\n"
-                   for s, e, who in sorted(spans))
+                 for r in by_paragraph.get(p.index, [])
+                 if r.start is not None and r.speaker and any(k.matched for k in r.tokens)]
+    return format_rttm([Turn(_spk_id(who), s, e) for s, e, who in sorted(spans)], _file_id(t, stem))
 
 
-def edits_output(t: Transcript) -> str:
-    return json.dumps({"summary": t.meta.get("align", {}), "edits": [asdict(e) for e in t.edits]},
-                      ensure_ascii=False, indent=1)
-
-
-def write_docx(t: Transcript, path: Path) -> Path:
+def write_docx(t: Transcript, path: Path, by_paragraph: Runs | None = None) -> Path:
     from docx import Document
     from docx.oxml import OxmlElement
     from docx.shared import Pt, RGBColor
@@ -329,8 +335,9 @@ def write_docx(t: Transcript, path: Path) -> Path:
     for h in t.header:
         if h.strip():
             new_paragraph().add_run(h).italic = True
+    by_paragraph = by_paragraph if by_paragraph is not None else paragraph_runs(t)
     for p in t.paragraphs:
-        for r in speaker_runs(t, p):
+        for r in by_paragraph.get(p.index, []):
             para = new_paragraph()
             head = para.add_run(f"{_stamp(r.start)} {r.label + ': ' if r.label else ''}")
             head.bold = True
@@ -348,16 +355,96 @@ def write_docx(t: Transcript, path: Path) -> Path:
     return path
 
 
-def write_outputs(t: Transcript, out_dir: str | Path, stem: str = "transcript") -> list[Path]:
+@dataclass(frozen=True)
+class Writer:
+    """One output format: ``write(t, runs, path, stem)`` writes ``filename`` (``{stem}`` filled in) atomically."""
+
+    name: str  # what --formats calls it
+    filename: str
+    write: Callable[[Transcript, Runs, Path, str], Path]
+
+
+WRITERS: dict[str, Writer] = {}
+
+
+def writer(name: str, filename: str):
+    """Register a format: a new output is one function here."""
+
+    def register(fn):
+        WRITERS[name] = Writer(name, filename, fn)
+        return fn
+
+    return register
+
+
+@writer("txt", "{stem}.txt")
+def _txt(t, runs, path, stem):
+    return atomic_write_text(path, text_output(t, runs))
+
+
+@writer("json", "{stem}.json")
+def _json(t, runs, path, stem):
+    return t.save(path)
+
+
+@writer("srt", "{stem}.srt")
+def _srt(t, runs, path, stem):
+    return atomic_write_text(path, srt_output(t, runs))
+
+
+@writer("vtt", "{stem}.vtt")
+def _vtt(t, runs, path, stem):
+    return atomic_write_text(path, vtt_output(t, runs))
+
+
+@writer("docx", "{stem}.docx")
+def _docx(t, runs, path, stem):
+    return write_docx(t, path, runs)
+
+
+@writer("stm", "{stem}.stm")
+def _stm(t, runs, path, stem):
+    return atomic_write_text(path, stm_output(t, stem, runs))
+
+
+@writer("ctm", "{stem}.ctm")
+def _ctm(t, runs, path, stem):
+    return atomic_write_text(path, ctm_output(t, stem, runs))
+
+
+@writer("rttm", "{stem}.rttm")
+def _rttm(t, runs, path, stem):
+    return atomic_write_text(path, rttm_output(t, stem, runs))
+
+
+@writer("edits", "edits.json")
+def _edits(t, runs, path, stem):
+    return atomic_write_text(path, edits_output(t))
+
+
+@writer("csv", "edits.csv")
+def _csv(t, runs, path, stem):
+    return write_edits_csv(t, path)
+
+
+# What a run writes unless --formats says otherwise (edits.csv comes with the review page).
+DEFAULT_FORMATS = ("txt", "json", "srt", "vtt", "docx", "stm", "ctm", "rttm", "edits")
+ALWAYS = ("json",)  # transcript.json: the review page, apply-review and bench read it
+
+
+def check_formats(formats) -> tuple[str, ...]:
+    """The formats asked for, known and in registry order (transcript.json always among them)."""
+    names = [f.strip() for f in (formats.split(",") if isinstance(formats, str) else formats) if f.strip()]
+    unknown = [n for n in names if n not in WRITERS]
+    if unknown:
+        raise InputError(f"--formats {','.join(names)}: {unknown[0]!r} is not a format "
+                         f"(choose from {', '.join(WRITERS)})")
+    return tuple(n for n in WRITERS if n in names or n in ALWAYS)
+
+
+def write_outputs(t: Transcript, out_dir: str | Path, stem: str = "transcript",
+                  formats=DEFAULT_FORMATS) -> list[Path]:
+    """Every output format asked for; the paragraphs are spliced and split into speaker runs once for all."""
     out = Path(out_dir)
-    return [
-        atomic_write_text(out / f"{stem}.txt", text_output(t)),
-        t.save(out / f"{stem}.json"),
-        atomic_write_text(out / f"{stem}.srt", srt_output(t)),
-        atomic_write_text(out / f"{stem}.vtt", vtt_output(t)),
-        write_docx(t, out / f"{stem}.docx"),
-        atomic_write_text(out / f"{stem}.stm", stm_output(t, stem)),
-        atomic_write_text(out / f"{stem}.ctm", ctm_output(t, stem)),
-        atomic_write_text(out / f"{stem}.rttm", rttm_output(t, stem)),
-        atomic_write_text(out / "edits.json", edits_output(t)),
-    ]
+    runs = paragraph_runs(t)
+    return [WRITERS[n].write(t, runs, out / WRITERS[n].filename.format(stem=stem), stem) for n in check_formats(formats)]

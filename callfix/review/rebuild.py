@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from callfix.align.correct import apply_edits
-from callfix.align.normalize import tokenize
+from callfix.text import apply_edits
+from callfix.text import tokenize
 from callfix.errors import InputError
 from callfix.model import Edit, Paragraph, Token, Transcript
 from callfix.review.decisions import ACCEPT, REJECT, Review

@@ -21,12 +21,13 @@ from urllib.parse import quote
 
 from callfix.errors import InputError
 from callfix.io.atomic import atomic_write_text
+from callfix.io.edits import write_edits_csv
 from callfix.model import Edit, Paragraph, Transcript
 from callfix.review.clips import edit_clips
 from callfix.review.decisions import known_speakers, transcript_id
 from callfix.review.evidence import evidence_rows
 from callfix.review.rebuild import check_edits, rebuild_transcript
-from callfix.review.tables import write_diff, write_edits_csv
+from callfix.review.tables import write_diff
 
 ASSETS = Path(__file__).resolve().parent
 LANGUAGES = {"en": "English", "zh": "Mandarin"}

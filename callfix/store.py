@@ -21,7 +21,7 @@ from pathlib import Path
 from callfix.config import CONFIG_DIR, read_yaml
 from callfix.errors import CallfixError, ModelMissingError, OutputError
 from callfix.io.atomic import atomic_path
-from callfix.io.hashing import sha256_file, sha256_memo  # noqa: F401  (sha256_memo: diarize reads it here)
+from callfix.io.hashing import sha256_file, sha256_memo
 
 PULL_HINT = "callfix models pull"
 

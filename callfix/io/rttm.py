@@ -1,4 +1,4 @@
-"""RTTM (NIST Rich Transcription Time Marked) read/write for diarization turns."""
+"""RTTM (NIST Rich Transcription Time Marked): the one reader and writer of speaker turns in that format."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,12 +58,9 @@ def read_rttm(path: str | Path) -> dict[str, list[Turn]]:
     return parse_rttm(text, str(p))
 
 
-def turns_to_annotation(turns: list[Turn], uri: str = "call"):
-    """pyannote.core Annotation of the turns (for pyannote.metrics)."""
-    from pyannote.core import Annotation, Segment
-
-    ann = Annotation(uri=uri)
-    for i, t in enumerate(turns):
-        if t.end > t.start:
-            ann[Segment(t.start, t.end), i] = t.speaker
-    return ann
+def rttm_turns(path: str | Path) -> list[Turn]:
+    """All SPEAKER turns of an RTTM file, in time order (every file id together); none is an error."""
+    turns = sorted((t for ts in read_rttm(path).values() for t in ts), key=lambda t: (t.start, t.end))
+    if not turns:
+        raise InputError(f"{path}: no speaker turns")
+    return turns

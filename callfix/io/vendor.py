@@ -1,15 +1,18 @@
-"""Read a vendor transcript (EarningsCall plain text, plain text, "Speaker: text", SRT, VTT)
-into paragraphs of tokens that keep the vendor's spelling, punctuation and offsets."""
+"""Read a vendor transcript (EarningsCall plain text, plain text, "Speaker: text", SRT, VTT, our own
+transcript.txt; a Word file is read as its text) into paragraphs of tokens that keep the vendor's spelling,
+punctuation and offsets. Each layout is a VendorFormat in FORMATS with its own sniff()."""
 from __future__ import annotations
 
 import codecs
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from callfix.align.normalize import cjk_share, tokenize
 from callfix.errors import InputError
 from callfix.model import Paragraph, Transcript
+from callfix.text import cjk_share, tokenize
 
 _DATE_RE = re.compile(
     r"^\s*(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|"
@@ -188,14 +191,8 @@ def _docx_text(p: Path) -> str:
 
 def parse_vendor_text(text: str, name: str = "<text>", encoding: str = "utf-8") -> Transcript:
     text = text.lstrip("\ufeff")
-    lines = text.split("\n")
     fmt = detect_format(text, name)
-    if fmt in ("srt", "vtt"):
-        header, paras = _parse_cues(lines, fmt)
-        layout = "cues"
-    else:
-        header, body_start = _header(lines)
-        paras, layout = _parse_body(lines[body_start:], speakers=(fmt == "speaker"), stamps=(fmt == "callfix"))
+    header, paras, layout = FORMATS[fmt].parse(text.split("\n"))
     if not paras:
         raise InputError(f"{name}: no transcript text (only a header)")
     t = Transcript(header=header, paragraphs=paras)
@@ -204,24 +201,79 @@ def parse_vendor_text(text: str, name: str = "<text>", encoding: str = "utf-8") 
     return t
 
 
-def detect_format(text: str, name: str = "") -> str:
-    head = text.lstrip()[:10]
-    if head.startswith("WEBVTT"):
-        return "vtt"
+@dataclass(frozen=True)
+class VendorFormat:
+    """One vendor layout: ``sniff(text, file name)`` says whether a text is in it, ``parse(lines)`` gives its
+    header, paragraphs and layout. The first format of FORMATS whose sniff says yes reads the text."""
+
+    name: str
+    sniff: Callable[[str, str], bool]
+    parse: Callable[[list[str]], tuple[list[str], list[Paragraph], str]]
+
+
+def _is_vtt(text: str, name: str) -> bool:
+    return text.lstrip()[:10].startswith("WEBVTT")
+
+
+def _is_srt(text: str, name: str) -> bool:
     lines = [ln for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        return False
     if sum(1 for ln in lines[:50] if _CUE_RE.match(ln)) >= 1 and re.match(r"^\s*\d+\s*$", lines[0]):
-        return "srt"
-    if name.lower().endswith(".srt") and any(_CUE_RE.match(ln) for ln in lines):
-        return "srt"
-    header, start = _header(text.split("\n"))
-    body = [ln for ln in text.split("\n")[start:] if ln.strip()]
-    if body and sum(1 for ln in body if _STAMP_RE.match(ln)) >= 0.5 * len(body):
-        return "callfix"
-    if body and sum(1 for ln in body if _SPEAKER_RE.match(ln)) >= max(2, 0.5 * len(body)):
-        return "speaker"
-    if header and any(_DISCLAIMER_RE.search(h) for h in header):
-        return "earningscall"
-    return "plain"
+        return True
+    return name.lower().endswith(".srt") and any(_CUE_RE.match(ln) for ln in lines)
+
+
+def _body(text: str) -> list[str]:
+    lines = text.split("\n")
+    return [ln for ln in lines[_header(lines)[1]:] if ln.strip()]
+
+
+def _is_callfix(text: str, name: str) -> bool:
+    """Our own transcript.txt: "[hh:mm:ss] Speaker: text" lines."""
+    body = _body(text)
+    return bool(body) and sum(1 for ln in body if _STAMP_RE.match(ln)) >= 0.5 * len(body)
+
+
+def _is_speaker(text: str, name: str) -> bool:
+    body = _body(text)
+    return bool(body) and sum(1 for ln in body if _SPEAKER_RE.match(ln)) >= max(2, 0.5 * len(body))
+
+
+def _is_earningscall(text: str, name: str) -> bool:
+    header, _ = _header(text.split("\n"))
+    return bool(header) and any(_DISCLAIMER_RE.search(h) for h in header)
+
+
+def _cues(fmt: str):
+    def parse(lines: list[str]):
+        header, paras = _parse_cues(lines, fmt)
+        return header, paras, "cues"
+
+    return parse
+
+
+def _blocks(speakers: bool = False, stamps: bool = False):
+    def parse(lines: list[str]):
+        header, body_start = _header(lines)
+        paras, layout = _parse_body(lines[body_start:], speakers=speakers, stamps=stamps)
+        return header, paras, layout
+
+    return parse
+
+
+FORMATS: dict[str, VendorFormat] = {f.name: f for f in [
+    VendorFormat("vtt", _is_vtt, _cues("vtt")),
+    VendorFormat("srt", _is_srt, _cues("srt")),
+    VendorFormat("callfix", _is_callfix, _blocks(stamps=True)),
+    VendorFormat("speaker", _is_speaker, _blocks(speakers=True)),
+    VendorFormat("earningscall", _is_earningscall, _blocks()),
+    VendorFormat("plain", lambda text, name: True, _blocks()),
+]}
+
+
+def detect_format(text: str, name: str = "") -> str:
+    return next(f.name for f in FORMATS.values() if f.sniff(text, name))
 
 
 def _header(lines: list[str]) -> tuple[list[str], int]:

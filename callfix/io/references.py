@@ -1,5 +1,5 @@
-"""Read references and hypotheses into utterances: callfix JSON, plain text, STM, SegLST JSON,
-Rev Earnings-21/22 `.nlp`; speaker turns from RTTM."""
+"""Read references and hypotheses for scoring into utterances: callfix JSON, plain or vendor text, STM,
+SegLST JSON, Rev Earnings-21/22 `.nlp` (speaker turns come from callfix/io/rttm.py)."""
 from __future__ import annotations
 
 import csv
@@ -7,12 +7,12 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from callfix.align.vendor import read_vendor
-from callfix.bench.normalize import cjk_share
-from callfix.diarize.rttm import read_rttm as read_by_file
 from callfix.errors import InputError
+from callfix.io.vendor import read_vendor
 from callfix.model import Paragraph, Transcript, Turn
+from callfix.text import cjk_char_share
 
 
 @dataclass
@@ -60,13 +60,7 @@ def read_doc(path: str | Path) -> Doc:
         raise InputError(f"{p}: cannot read ({e.strerror})") from None
     if not text.strip():
         raise InputError(f"{p}: empty file")
-    if suffix == ".json" or text.lstrip()[:1] in "[{":
-        return _read_json(p, text)
-    if suffix == ".stm":
-        return read_stm(p, text)
-    if suffix == ".nlp" or text.split("\n", 1)[0].strip().lower().startswith("token|speaker"):
-        return read_nlp(p, text)
-    return _read_plain(p)
+    return next(f for f in DOC_FORMATS if f.sniff(p, text)).read(p, text)
 
 
 def _read_json(p: Path, text: str) -> Doc:
@@ -104,7 +98,7 @@ def paragraph_text(p: Paragraph) -> str:
     vendor's English (the product offers the source transcript beside the translation)."""
     text = p.corrected if p.corrected is not None else p.text
     if "machine_translation" in p.flags and p.source_text:
-        if cjk_share(text) < 0.5:
+        if cjk_char_share(text) < 0.5:
             return p.source_text
     return text
 
@@ -179,18 +173,37 @@ def read_nlp(p: Path, text: str) -> Doc:
     return Doc(str(p), "rev-nlp", utts)
 
 
+def read_ctm(p: Path, text: str) -> Doc:
+    """NIST CTM, `file channel start duration word [confidence]`: words joined into utterances at pauses."""
+    words: list[tuple[float, float, str]] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        parts = line.split()
+        if not parts or parts[0].startswith(";;"):
+            continue
+        if len(parts) < 5:
+            raise InputError(f"{p}: line {n}: expected 'file channel start duration word [confidence]'")
+        try:
+            start, dur = float(parts[2]), float(parts[3])
+        except ValueError:
+            raise InputError(f"{p}: line {n}: start/duration are not numbers") from None
+        words.append((start, start + dur, parts[4]))
+    if not words:
+        raise InputError(f"{p}: CTM has no words")
+    words.sort()
+    utts: list[Utterance] = []
+    for start, end, word in words:
+        if utts and start - utts[-1].end <= CTM_PAUSE:
+            u = utts[-1]
+            u.text, u.end = f"{u.text} {word}", max(u.end, end)
+        else:
+            utts.append(Utterance(word, None, start, end))
+    return Doc(str(p), "ctm", utts)
+
+
 def _read_plain(p: Path) -> Doc:
     t = read_vendor(p)  # drops the vendor's disclaimer/date header, keeps "Speaker:" labels
     utts = [Utterance(par.text, par.speaker, par.start, par.end) for par in t.paragraphs if par.text.strip()]
     return Doc(str(p), "text", utts)
-
-
-def read_rttm(path: str | Path) -> list[Turn]:
-    """All SPEAKER turns of an RTTM file, in time order (every file id together)."""
-    turns = sorted((t for ts in read_by_file(path).values() for t in ts), key=lambda t: (t.start, t.end))
-    if not turns:
-        raise InputError(f"{path}: no speaker turns")
-    return turns
 
 
 def _num(v) -> float | None:
@@ -198,3 +211,25 @@ def _num(v) -> float | None:
         return None if v is None or str(v).strip() in ("", "NA", "<NA>") else float(v)
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class DocFormat:
+    """One document format: ``sniff(path, text)`` says whether a file is in it, ``read(path, text)`` reads it.
+    The first of DOC_FORMATS whose sniff says yes reads the file."""
+
+    name: str
+    sniff: Callable[[Path, str], bool]
+    read: Callable[[Path, str], Doc]
+
+
+CTM_PAUSE = 1.0  # seconds between two CTM words that start a new utterance
+
+DOC_FORMATS = [
+    DocFormat("json", lambda p, text: p.suffix.lower() == ".json" or text.lstrip()[:1] in "[{", _read_json),
+    DocFormat("stm", lambda p, text: p.suffix.lower() == ".stm", read_stm),
+    DocFormat("ctm", lambda p, text: p.suffix.lower() == ".ctm", read_ctm),
+    DocFormat("nlp", lambda p, text: p.suffix.lower() == ".nlp"
+              or text.split("\n", 1)[0].strip().lower().startswith("token|speaker"), read_nlp),
+    DocFormat("text", lambda p, text: True, lambda p, text: _read_plain(p)),  # vendor layouts: callfix/io/vendor.py
+]
