@@ -164,7 +164,7 @@ def _verifier(audio: Audio, cfg: Options | dict, glossary=None):
     opts = Options.of(cfg)
     if not opts.align.verify.enabled:
         return None
-    return AcousticVerifier(audio, load_backend(opts.asr), opts.align.verify, transcribe_opts=to_dict(opts.asr),
+    return AcousticVerifier(audio, load_backend(opts.asr), opts.align.verify, asr=opts.asr,
                             prompt=glossary_prompt(opts, glossary))
 
 

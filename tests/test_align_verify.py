@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callfix.align import align_call
-from callfix.options import AlignOptions
+from callfix.options import AlignOptions, Options
 from callfix.align.glossary import Glossary
 from callfix.io.vendor import parse_vendor_text
 from callfix.align.verify import (ASR, VENDOR, AcousticVerifier, Stretch, VerifyOptions, Window, decide,
@@ -117,7 +117,7 @@ def jfk(models_ready, tmp_path_factory):
 def _verify(cfg, audio, evidence: Transcript, vendor_text: str):
     from callfix.asr.backends import load_backend
 
-    verifier = AcousticVerifier(audio, load_backend(cfg), VerifyOptions(), transcribe_opts=cfg["asr"])
+    verifier = AcousticVerifier(audio, load_backend(cfg), VerifyOptions(), asr=Options.of(cfg).asr)
     return align_call(evidence, parse_vendor_text(vendor_text), cfg, glossary=Glossary(), verifier=verifier)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -23,8 +23,9 @@ from callfix.align.evidence import metaphone_similarity, number_evidence, number
 from callfix.align.glossary import Glossary
 from callfix.text import has_cjk, phrase_units, strip_punct
 from callfix.align.wording import join_words, with_vendor_edges
-from callfix.model import Edit, Word
-from callfix.options import VerifyOptions
+from callfix.asr.score import _tokenizer
+from callfix.model import Edit, Token, Word
+from callfix.options import AsrOptions, VadOptions, VerifyOptions
 
 VENDOR, ASR = "vendor", "asr"
 _SPACE = re.compile(r"\s+")
@@ -66,11 +67,11 @@ def stretch_of(edit: Edit) -> tuple[int, int, str, str] | None:
 class AcousticVerifier:
     """Scores the edits of one call against its audio with a Whisper backend's ``score_texts``."""
 
-    def __init__(self, audio, backend, opts: VerifyOptions, transcribe_opts: dict | None = None,
+    def __init__(self, audio, backend, opts: VerifyOptions, asr: AsrOptions | None = None,
                  prompt: str | None = None):
         """``prompt``: the glossary prompt the ASR decoded English with; every wording is scored under it."""
         self.audio, self.backend, self.opts = audio, backend, opts
-        self.transcribe_opts, self.prompt = transcribe_opts, prompt
+        self.asr, self.prompt = asr, prompt
         self.stats = {"windows": 0, "rows": 0, "stretches": 0, "redecoded": 0}
 
     def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules, paragraphs=None) -> dict:
@@ -127,7 +128,7 @@ class AcousticVerifier:
 
     def _redecode(self, words: list[Word], win: Window) -> None:
         """Audio the ASR left empty under vendor words is decoded once more on its own."""
-        if self.transcribe_opts is None:
+        if self.asr is None:
             return
         for st in win.stretches:
             if st.w1 != st.w2 or self.stats["redecoded"] >= self.opts.max_redecodes:
@@ -136,12 +137,12 @@ class AcousticVerifier:
             t1 = words[st.w1].start if st.w1 < len(words) else win.end
             if t1 - t0 < self.opts.redecode_gap:
                 continue
-            st.gap_speech = speech_seconds(self.audio.window(t0, t1), self.transcribe_opts["vad"])
+            st.gap_speech = speech_seconds(self.audio.window(t0, t1), self.asr.vad)
             st.edit.evidence["gap_speech_seconds"] = round(st.gap_speech, 2)
             if st.gap_speech < 0.3:
                 continue  # nothing was said there: nothing to decode
             self.stats["redecoded"] += 1
-            opts = {**self.transcribe_opts, "word_timestamps": False, "temperatures": [0.0]}
+            opts = replace(self.asr, word_timestamps=False, temperatures=[0.0])
             raw = self.backend.transcribe(self.audio.window(max(0.0, t0 - 0.1), t1 + 0.1), "en", opts, self.prompt)
             text = _SPACE.sub(" ", " ".join(s.text.strip() for s in raw)).strip()
             if text and phrase_units(text) != phrase_units(st.wordings[VENDOR]):
@@ -214,11 +215,10 @@ def spelled_name(gl: Glossary, text: str) -> str | None:
     return None
 
 
-def speech_seconds(samples, vad: dict) -> float:
+def speech_seconds(samples, vad: VadOptions) -> float:
     """Seconds of speech the ASR's voice activity detector (``asr.vad``) finds in a stretch of audio,
     unpadded: padding would count silence around a cough as speech."""
-    from dataclasses import replace
-
+    # faster-whisper (CTranslate2, ONNX Runtime) loads only when a gap is checked, not with callfix.align
     from faster_whisper.vad import get_speech_timestamps
 
     from callfix.asr.routing import vad_options
@@ -428,8 +428,6 @@ def name_like(text: str, skip_first: bool = False) -> bool:
 
 @lru_cache(maxsize=4096)
 def _rare(word: str) -> bool:
-    from callfix.asr.score import _tokenizer
-
     return len(_tokenizer(True, 99, "en").encode(" " + strip_punct(word).lower())) >= 2
 
 
@@ -787,8 +785,6 @@ def deletable(e: Edit, st: Stretch, opts: VerifyOptions) -> bool:
 
 def _restyle(text: str, vendor: str) -> str:
     """A candidate in the vendor's edge punctuation."""
-    from callfix.model import Token
-
     toks = vendor.split()
     if not toks:
         return text

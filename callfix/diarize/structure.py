@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from callfix.diarize.naming import OPERATOR_INTRO, OPERATOR_STRONG
 from callfix.model import Turn, Word
 from callfix.options import StructureOptions
 
@@ -157,8 +158,6 @@ def sentences(words: list[Word]) -> list[list[Word]]:
 
 
 def _is_handover(text: str) -> bool:
-    from callfix.diarize.naming import OPERATOR_INTRO
-
     return bool(OPERATOR_INTRO.search(text) or _GO_AHEAD.search(text))
 
 
@@ -232,6 +231,4 @@ def cut_at_handovers(turns: list[Turn], words: list[Word], opts: StructureOption
 
 
 def _is_operator_line(text: str) -> bool:
-    from callfix.diarize.naming import OPERATOR_STRONG
-
     return bool(_is_handover(text) or OPERATOR_STRONG.search(text))
