@@ -5,11 +5,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callfix.align.candidates import core, merges, number_candidates, number_forms, parts, respaced, spellings
-from callfix.options import AlignOptions
+from callfix.options import AlignOptions, VerifyOptions
 from callfix.align.evidence import number_relation
 from callfix.align.glossary import load_glossaries
-from callfix.align.verify import (ASR, VENDOR, Stretch, VerifyOptions, Window, decide, name_like, trusted_words,
-                                  vendor_candidates)
+from callfix.align.verdict import ASR, VENDOR, Stretch, Window, decide, name_like, trim_to_change
+from callfix.align.verify import trusted_words, vendor_candidates
 from callfix.model import Edit
 
 
@@ -141,8 +141,6 @@ def test_a_glossary_witness_vouches_for_its_own_term_only():
 
 
 def test_an_edit_covers_only_the_words_it_changes():
-    from callfix.align.verify import trim_to_change
-
     text = "Our next question is from Jason Yu with Ever Core. Please go ahead."
     start = text.index("Jason")
     e = Edit(id="e", paragraph=0, kind="replace", vendor="Jason Yu with Ever Core.", replacement="Jason Yu with Evercore.",

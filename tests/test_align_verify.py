@@ -11,8 +11,8 @@ from callfix.align import align_call
 from callfix.options import AlignOptions, Options
 from callfix.align.glossary import Glossary
 from callfix.io.vendor import parse_vendor_text
-from callfix.align.verify import (ASR, VENDOR, AcousticVerifier, Stretch, VerifyOptions, Window, decide,
-                                  plan_windows, window_text)
+from callfix.align.verdict import ASR, VENDOR, Stretch, Window, decide
+from callfix.align.verify import AcousticVerifier, VerifyOptions, plan_windows, window_text
 from callfix.config import load_config
 from callfix.model import Edit, Transcript, Word
 
@@ -147,7 +147,7 @@ def test_a_wording_the_speaker_said_stays_when_the_asr_misheard_it(jfk):
 
 
 def test_inflections_and_unsure_words_are_left_to_the_editor():
-    from callfix.align.verify import inflection_only
+    from callfix.align.verdict import inflection_only
 
     assert inflection_only("investments.", "investment.") and inflection_only("the grows", "the grow")
     assert not inflection_only("grows", "gross") and not inflection_only("soft wear", "software")
@@ -228,7 +228,7 @@ def test_a_known_confusion_the_audio_favours_is_applied_whatever_the_asr_read():
 
 
 def test_small_words_riding_along_and_names_stay_with_the_editor():
-    from callfix.align.verify import name_like, small_word_edges
+    from callfix.align.verdict import name_like, small_word_edges
 
     assert small_word_edges("cash slow was", "cashflow is") and not small_word_edges("soft wear", "software")
     assert not small_word_edges("in France", "inference")
@@ -239,7 +239,7 @@ def test_small_words_riding_along_and_names_stay_with_the_editor():
 
 
 def test_a_number_needs_a_clear_margin_and_endings_do_not_ride_along():
-    from callfix.align.verify import small_word_edges
+    from callfix.align.verdict import small_word_edges
 
     assert small_word_edges("those reached", "dose reach") and small_word_edges("question comes", "questions")
     n = _decided({VENDOR: -10.0, ASR: -6.1}, vendor="600", asr="500", decision="applied",
