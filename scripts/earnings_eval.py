@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from callfix.bench import earnings, metrics  # noqa: E402
+from callfix.io.atomic import atomic_write_text  # noqa: E402
 from callfix.io.nlp import read_nlp_ref, read_nlp_rows  # noqa: E402
 from callfix.io.references import read_doc  # noqa: E402
 
@@ -126,8 +127,6 @@ def main() -> int:
     md = to_markdown(res)
     print(md)
     if a.out:
-        from callfix.io.atomic import atomic_write_text
-
         atomic_write_text(Path(a.out) / "earnings_eval.md", md)
         atomic_write_text(Path(a.out) / "earnings_eval.json", json.dumps(res, indent=1) + "\n")
     return 0

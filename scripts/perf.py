@@ -37,6 +37,9 @@ PARTS = ("pipeline", "plain", "align", "batch")
 PROFILES = ("default", "fast")  # callfix/configs/<name>.yaml; "default" is callfix/configs/default.yaml alone
 SEQUENTIAL = ("decode", "speech", "align", "outputs")  # run_call's stages in order; speech = transcribe || diarize
 
+# callfix is imported inside each measured part, not here: every measurement runs this file again in a fresh
+# process (``child``), and its peak RSS and time must hold only what that part loads (plain faster-whisper without
+# callfix's stages, the pipeline without the benchmark's own imports).
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -50,6 +53,7 @@ def demo_call(work: Path) -> tuple[Path, Path]:
         return audio, vendor
     built = work / "demo"
     if not (built / "call.flac").is_file():
+        # imported in the part that uses it: see the note on imports at the top
         from callfix.corpus import build_call
 
         print(f"building the demo call from {DEMO / 'script.yaml'} ...", file=sys.stderr)
@@ -58,6 +62,7 @@ def demo_call(work: Path) -> tuple[Path, Path]:
 
 
 def duration(path: Path) -> float:
+    # imported in the part that uses it: see the note on imports at the top
     from callfix.audio import probe
 
     return probe(path).duration
@@ -110,6 +115,7 @@ def child(argv: list[str]) -> dict:
 
 def _pipeline(audio: str, vendor: str, out: str, profile: str = "") -> dict:
     """Cold run of the whole pipeline; stage times from the pipeline's own timings."""
+    # imported in the part that uses it: see the note on imports at the top
     from callfix.config import load_config
     from callfix.pipeline import run_call
 
@@ -143,6 +149,7 @@ def _pipeline(audio: str, vendor: str, out: str, profile: str = "") -> dict:
 
 def _plain(audio: str) -> dict:
     """faster-whisper as a user would call it, on the same model and threads as the pipeline."""
+    # imported in the part that uses it: see the note on imports at the top
     from faster_whisper import WhisperModel
 
     from callfix import store
@@ -161,6 +168,7 @@ def _plain(audio: str) -> dict:
 
 def align_10k(transcript_json: Path, vendor: Path, n_words: int = 10_000) -> dict:
     """Align a 10k-word call: the measured call's ASR words and vendor text, repeated to 10k words."""
+    # imported in the part that uses it: see the note on imports at the top
     from callfix.align import align_call
     from callfix.io.vendor import read_vendor
     from callfix.align.aligner import align_tokens
@@ -202,6 +210,7 @@ def align_10k(transcript_json: Path, vendor: Path, n_words: int = 10_000) -> dic
 # ---------------------------------------------------------------- batch throughput
 
 def batch_throughput(clips: list[Path], vendor: Path, work: Path, workers: int) -> dict:
+    # imported in the part that uses it: see the note on imports at the top
     from callfix.batch import run_batch
     from callfix.config import load_config
 

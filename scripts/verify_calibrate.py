@@ -16,6 +16,7 @@ import argparse
 import csv
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import jiwer
@@ -23,25 +24,20 @@ import jiwer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from callfix.align import align_call  # noqa: E402
+from callfix.align.callglossary import glossary_for  # noqa: E402
 from callfix.align.evidence import metaphone_similarity  # noqa: E402
-from callfix.text import english_normalizer  # noqa: E402
-from callfix.text import apply_edits  # noqa: E402
+from callfix.audio import decode  # noqa: E402
+from callfix.config import load_config  # noqa: E402
+from callfix.io.vendor import read_vendor  # noqa: E402
 from callfix.model import Transcript  # noqa: E402
 from callfix.options import Options  # noqa: E402
+from callfix.pipeline import _verifier  # noqa: E402
+from callfix.text import apply_edits, english_normalizer  # noqa: E402
 
 
 def reverified(call: Path) -> Transcript:
     """The call's edits made again from its run's ASR evidence, verified against its audio."""
-    import tempfile
-
-    from callfix.align import align_call
-
-    from callfix.io.vendor import read_vendor
-    from callfix.align.callglossary import glossary_for
-    from callfix.audio import decode
-    from callfix.config import load_config
-    from callfix.pipeline import _verifier
-
     cfg = load_config()
     vendor = read_vendor(call / "vendor.txt")
     gl = glossary_for(vendor, Options.of(cfg).align)

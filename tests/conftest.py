@@ -19,7 +19,7 @@ def models_ready():
     from callfix import store
 
     for name in store.default_models():
-        store.pull(name, progress=lambda *_: None)
+        store.pull(name)
     return store.home()
 
 

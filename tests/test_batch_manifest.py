@@ -84,6 +84,23 @@ def test_bad_manifest_is_one_clear_error(tmp_path, name, text, problem):
     assert problem in str(e.value) and str(m) in str(e.value) and "\n" not in str(e.value)
 
 
+def test_a_set_key_is_checked_by_the_typed_options_as_set_on_the_command_line_is(tmp_path):
+    from callfix.options import Options
+
+    m = tmp_path / "m.csv"
+    m.write_text('audio,transcript,set\na.wav,a.txt,asr.beam_size=1\nb.wav,b.txt,"align.verify.enabld=false"\n')
+    with pytest.raises(InputError) as e:
+        load_manifest(m)
+    with pytest.raises(InputError) as cli:
+        Options.from_dict({"align": {"verify": {"enabld": False}}})
+    assert str(e.value) == f"{m}:3: {cli.value}"  # the same line, after the manifest's file and row
+    assert "did you mean align.verify.enabled?" in str(e.value) and "\n" not in str(e.value)
+    j = tmp_path / "m.jsonl"
+    j.write_text('{"audio": "a.wav", "transcript": "a.txt", "set": {"asr": {"beam_size": "many"}}}\n')
+    with pytest.raises(InputError, match=rf"^{j}:1: asr\.beam_size='many': expected a whole number$"):
+        load_manifest(j)
+
+
 def test_missing_and_binary_manifest(tmp_path):
     with pytest.raises(InputError, match="manifest not found"):
         load_manifest(tmp_path / "nope.csv")

@@ -157,7 +157,7 @@ needs_festival = pytest.mark.skipif(not shutil.which("text2wave"), reason="festi
 def piper_joe():
     from callfix import store
 
-    store.pull("piper-joe", progress=lambda *_: None)
+    store.pull("piper-joe")
 
 
 def _line(tmp_path, voice: str, text: str, **speaker):

@@ -57,3 +57,63 @@ def test_callfix_has_no_import_cycle():
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert " 0 cycles" in r.stderr
+
+
+# Function-local imports the files being reworked elsewhere still hold without a reason; each can move to the top
+# of its file (or take its reason) there, and then leave this list.
+PENDING = {
+    ("callfix/align/verify.py", "callfix.asr.routing"),
+    ("callfix/align/verify.py", "callfix.asr.score"),
+    ("callfix/align/verify.py", "callfix.model"),
+    ("callfix/diarize/structure.py", "callfix.diarize.naming"),
+}
+
+
+def _local_own_imports(path: Path):
+    """callfix imports inside functions: (line, last line, module)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == "callfix"):
+                    yield node.lineno, node.end_lineno, "." * node.level + (node.module or "")
+                elif isinstance(node, ast.Import):
+                    for a in node.names:
+                        if a.name.split(".")[0] == "callfix":
+                            yield node.lineno, node.end_lineno, a.name
+
+
+def _has_reason(lines: list[str], first: int, last: int) -> bool:
+    """A comment on the import, or above it with only blank lines and other imports between."""
+    if any("#" in lines[i - 1] for i in range(first, last + 1)):
+        return True
+    i = first - 1
+    while i >= 1:
+        s = lines[i - 1].strip()
+        if s.startswith("#"):
+            return True
+        if s and not s.startswith(("from ", "import ")):
+            return False
+        i -= 1
+    return False
+
+
+def test_own_module_imports_inside_functions_say_why():
+    found = set()
+    for path in sorted([*(ROOT / "callfix").rglob("*.py"), *(ROOT / "scripts").glob("*.py")]):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for first, last, module in _local_own_imports(path):
+            if not _has_reason(lines, first, last):
+                found.add((str(path.relative_to(ROOT)), module, first))
+    assert {(f, m) for f, m, _ in found} - PENDING == set(), sorted(found)
+
+
+def test_an_import_inside_a_function_without_a_reason_is_found(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("import os\n\ndef a():\n    # torch: slow to import\n    from callfix import x\n    from callfix import y\n\n"
+                 "def b():\n    n = 1\n    from callfix.model import Token\n\ndef c():\n    import callfix.z  # lazy: why\n")
+    lines = f.read_text().splitlines()
+    assert [(m, _has_reason(lines, a, b)) for a, b, m in _local_own_imports(f)] == [
+        ("callfix", True), ("callfix", True), ("callfix.model", False), ("callfix.z", True)]

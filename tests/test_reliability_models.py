@@ -103,8 +103,9 @@ def _manifest(tmp_path: Path, set_value: str) -> Path:
     ("models.home=/tmp/other-store", "may not set 'models.home'"),
     ("audio.max_duration_hours=100", "may not set 'audio.max_duration_hours'"),
     ("align.glossaries=[/tmp/g.yaml]", "takes glossary names"),
-    ("asr.no_such_knob=1", "'asr.no_such_knob' is not a config key"),
-    ("asr.beam_size=many", "'asr.beam_size' must be a number"),
+    ("asr.no_such_knob=1", "m.csv:2: asr.no_such_knob: not a config key"),
+    ("asr.beam_sise=1", "m.csv:2: asr.beam_sise: not a config key; did you mean asr.beam_size?"),
+    ("asr.beam_size=many", "m.csv:2: asr.beam_size='many': expected a whole number"),
     ("asr.beam_size=[1", "unreadable value"),
 ])
 def test_manifest_set_column_is_limited_to_safe_knobs(tmp_path, value, expect):

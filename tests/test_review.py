@@ -309,6 +309,18 @@ def test_apply_review_writes_every_format_from_the_decisions(out: Path, capsys):
     assert "non-GAAP" in srt and "Kings of the Cloud" in srt and "turned positive" in srt
 
 
+def test_apply_review_writes_only_the_formats_asked_for(out: Path, capsys):
+    t = Transcript.load(out / "transcript.json")
+    d = _decisions(out / "decisions.json", t, {"e3": "accept"})
+    assert main(["apply-review", str(out), str(d), "--formats", "srt,txt"]) == 0
+    written = [Path(p).name for p in capsys.readouterr().out.split()]
+    assert written == ["transcript.txt", "transcript.json", "transcript.srt", "transcript.diff"]
+    assert sorted(p.name for p in (out / "final").iterdir()) == sorted(written)
+    assert main(["apply-review", str(out), str(d), "--formats", "txt,pdf"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'pdf' is not a format (choose from txt, json" in err[0]
+
+
 def test_apply_review_refuses_bad_decisions_and_writes_nothing(out: Path, capsys):
     bad = _decisions(out / "decisions.json", make_transcript(), {"e1": "accept"}, tid="call-000000000000")
     assert main(["apply-review", str(out), str(bad)]) == 2

@@ -12,9 +12,9 @@ from callfix.align.evidence import (glossary_evidence, metaphone_similarity, num
                                     repetition_loop, text_similarity)
 from callfix.align.glossary import Glossary
 from callfix.text import cjk_share, has_cjk, strip_punct, units
-from callfix.align.pieces import (Piece, flanking_words, gap_seconds, is_loop_copy, pieces, trim,
+from callfix.align.pieces import (Piece, gap_seconds, is_loop_copy, pieces, trim,
                                   units_of_tokens, units_of_words)
-from callfix.align.timing import SUSPECT_PROBABILITY, Alignment
+from callfix.align.timing import SUSPECT_PROBABILITY, Alignment, Flanks
 from callfix.align.wording import join_words, replacement_text, same_when_normalised, with_vendor_edges
 from callfix.model import Edit, Paragraph, Token, Word
 from callfix.options import AlignOptions
@@ -284,17 +284,18 @@ def weak_deletions(al: Alignment, resourced: set[int] = frozenset()) -> list[Pie
     """A barely matched paragraph with no unmatched speech around it, and not given its Mandarin (``resourced``
     paragraph indices): a deletion candidate."""
     out = []
+    flanks = Flanks(al)
     for wk in al.weak:
         pi = wk.paragraph
         if al.paragraphs[pi].index in resourced:
             continue
-        gs = [g for g, (p, _) in enumerate(al.toks) if p == pi]
-        before, after = flanking_words(al, gs[0], gs[-1] + 1)
+        g1, g2 = flanks.tokens[pi]
+        before, after = flanks(g1, g2)
         if after - before > 1:
             continue  # unmatched speech nearby: leave the paragraph unverified, not deleted
         par = al.paragraphs[pi]
         vunits = [u for k in par.tokens for u in units(k.text)]
-        out.append(Piece(pi, 0, len(par.tokens), after, after, gs[0], gs[-1] + 1, extra={"vunits": vunits}))
+        out.append(Piece(pi, 0, len(par.tokens), after, after, g1, g2, extra={"vunits": vunits}))
     return out
 
 
@@ -302,9 +303,10 @@ def loop_edits(al: Alignment, opts: AlignOptions) -> list[Edit]:
     """Delete the repeats of a vendor loop that the audio does not contain."""
     words_per_sec = opts.speech_words_per_second
     out = []
+    flanks = Flanks(al)
     for lp in al.loops:
         par = al.paragraphs[lp.paragraph]
-        before, after = flanking_words(al, lp.g1, lp.g2)
+        before, after = flanks(lp.g1, lp.g2)
         between = al.words[before + 1:after]
         phrase = tuple(lp.phrase.split())
         heard = [u for w in between for u in units(w.text)]

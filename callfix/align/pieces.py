@@ -141,19 +141,6 @@ def trim(al: Alignment, pc: Piece, span: tuple[int, int, int, int]) -> list[Piec
     return out
 
 
-def flanking_words(al: Alignment, g1: int, g2: int) -> tuple[int, int]:
-    """ASR words matched just before token g1 and just after token g2 (-1 / len(words): none)."""
-    u = al.tok_units[g1][0] - 1 if g1 < len(al.toks) else len(al.vendor_units) - 1
-    while u >= 0 and al.vmatch[u] < 0:
-        u -= 1
-    before = al.unit_word[al.vmatch[u]] if u >= 0 else -1
-    u = al.tok_units[g2][0] if g2 < len(al.toks) else len(al.vendor_units)
-    while u < len(al.vendor_units) and al.vmatch[u] < 0:
-        u += 1
-    after = al.unit_word[al.vmatch[u]] if u < len(al.vendor_units) else len(al.words)
-    return before, after
-
-
 def gap_seconds(al: Alignment, pc: Piece) -> float | None:
     """Audio time between the words heard just before and just after a deleted stretch."""
     before = al.words[pc.w1 - 1] if pc.w1 > 0 else None

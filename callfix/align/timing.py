@@ -109,10 +109,10 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
     weak = _weak_paragraphs(al, weak_share, weak_min_units)
     if weak:
         claimed: dict[int, list[int]] = {}
-        flanks = _Flanks(al)
+        flanks = Flanks(al)
         zh = [w for w, word in enumerate(words) if word.language == "zh"]
         for pi in weak:
-            before, after = flanks(pi)
+            before, after = flanks.paragraph(pi)
             claimed[pi] = zh[bisect.bisect_right(zh, before):bisect.bisect_left(zh, after)]
         _pass(al, anchor_ngram, looped, set(weak), {w for ws in claimed.values() for w in ws})
         al.weak = [WeakParagraph(pi, tuple(claimed[pi])) for pi in weak]
@@ -163,20 +163,18 @@ def _weak_paragraphs(al: Alignment, share: float, min_units: int) -> list[int]:
             if n >= min_units and matched[pi] < share * n and cjk_share(al.paragraphs[pi].text) < 0.5]
 
 
-class _Flanks:
-    """ASR words matched by the last vendor unit before a paragraph and the first after it.
+class Flanks:
+    """ASR words matched by the last vendor unit before a stretch of tokens and the first after it.
 
     Built once per pass (nearest matched unit on either side of every unit), so asking for every
-    paragraph of a long transcript costs linear time, not paragraphs x units."""
+    paragraph or loop of a long transcript costs linear time, not stretches x units."""
 
     def __init__(self, al: Alignment):
         self.al = al
         n = len(al.vendor_units)
-        self.first_unit: dict[int, int] = {}
-        self.end_unit: dict[int, int] = {}
+        self.tokens: dict[int, tuple[int, int]] = {}  # paragraph -> its global tokens [g1, g2)
         for g, (p, _) in enumerate(al.toks):  # tokens run in paragraph order
-            self.first_unit.setdefault(p, al.tok_units[g][0])
-            self.end_unit[p] = al.tok_units[g][1]
+            self.tokens[p] = (self.tokens.get(p, (g, g))[0], g + 1)
         self.prev = [-1] * (n + 1)  # prev[u]: last matched unit < u
         for u in range(n):
             self.prev[u + 1] = u if al.vmatch[u] >= 0 else self.prev[u]
@@ -184,13 +182,18 @@ class _Flanks:
         for u in range(n - 1, -1, -1):
             self.next[u] = u if al.vmatch[u] >= 0 else self.next[u + 1]
 
-    def __call__(self, pi: int) -> tuple[int, int]:
-        al = self.al
-        u = self.prev[self.first_unit[pi]]  # units before the paragraph's first belong to earlier paragraphs
+    def __call__(self, g1: int, g2: int) -> tuple[int, int]:
+        """Words matched just before token g1 and just after token g2 - 1 (-1 / len(words): none)."""
+        al, n = self.al, len(self.al.vendor_units)
+        u = self.prev[al.tok_units[g1][0] if g1 < len(al.toks) else n]
         before = al.unit_word[al.vmatch[u]] if u >= 0 else -1
-        u = self.next[self.end_unit[pi]]
-        after = al.unit_word[al.vmatch[u]] if u < len(al.vendor_units) else len(al.words)
+        u = self.next[al.tok_units[g2][0] if g2 < len(al.toks) else n]
+        after = al.unit_word[al.vmatch[u]] if u < n else len(al.words)
         return before, after
+
+    def paragraph(self, pi: int) -> tuple[int, int]:
+        """The flanking words of paragraph ``pi``'s tokens."""
+        return self(*self.tokens[pi])
 
 
 def find_loops(tok_units: list[tuple[str, ...]], min_repeats: int = 3, max_period: int = 8) -> list[Loop]:

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from callfix import store
-from callfix.config import CONFIG_DIR, load_config, load_yaml, read_yaml
+from callfix.config import CONFIG_DIR, load_yaml, read_yaml
 from callfix.errors import InputError
+from callfix.options import Options
 
 ALIASES = {
     "audio": ("audio", "audio_path", "audio_file"),
@@ -213,8 +214,8 @@ def _split(v: Any) -> list[str]:
     return [x for x in re.split(r"[;,|\s]+", str(v)) if x]
 
 
-# What a manifest row may ``set``: the knobs of callfix/configs/default.yaml in these sections, each to a value
-# of the same kind as its default. Knobs that name a file or a model take only the names listed here
+# What a manifest row may ``set``: the knobs of these sections, each checked by the typed options
+# (callfix/options.py) as --set is. Knobs that name a file or a model take only the names listed here
 # (a manifest must not be able to point a call at a checkpoint, a pipeline config or a token of its own);
 # paths come through the glossary/participants columns, resolved against the manifest.
 SETTABLE_SECTIONS = ("asr", "diarize", "align", "bench")
@@ -256,12 +257,6 @@ def _parse_set(where: str, v: Any) -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _defaults() -> dict:
-    """callfix/configs/default.yaml, read once for a whole manifest (read only)."""
-    return load_config()
-
-
 @functools.lru_cache(maxsize=4)
 def _known_names(rule: str) -> tuple[str, ...]:
     if rule == "store":
@@ -272,22 +267,19 @@ def _known_names(rule: str) -> tuple[str, ...]:
 
 
 def _check_settable(where: str, over: dict) -> None:
-    defaults = _defaults()
     for keys, value in _leaves(over):
         dotted = ".".join(map(str, keys))
         if keys[0] not in SETTABLE_SECTIONS or keys in NEVER:
             raise InputError(f"{where}: a manifest may not set '{dotted}' (only {', '.join(SETTABLE_SECTIONS)} "
                              "knobs; run-wide settings go on the command line)")
-        node: Any = defaults
-        for k in keys:
-            if not isinstance(node, dict) or k not in node:
-                raise InputError(f"{where}: '{dotted}' is not a config key (see callfix/configs/default.yaml)")
-            node = node[k]
+    try:  # keys and kinds: the typed options' own check, as for --set
+        Options.from_dict(over)
+    except InputError as e:
+        raise InputError(f"{where}: {e}") from None
+    for keys, value in _leaves(over):
         rule = NAMED_ONLY.get(keys)
         if rule is not None:
-            _check_name(where, dotted, value, rule)
-        elif not _same_kind(node, value):
-            raise InputError(f"{where}: '{dotted}' must be {_kind(node)}, got {value!r:.60}")
+            _check_name(where, ".".join(keys), value, rule)
 
 
 def _leaves(d: dict, prefix: tuple = ()):
@@ -314,30 +306,6 @@ def _check_name(where: str, dotted: str, value: Any, rule) -> None:
         known = list(rule)
     if str(value) not in known:
         raise InputError(f"{where}: '{dotted}' may only name one of {', '.join(known)} in a manifest, got {value!r:.60}")
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if default is None or value is None:
-        return True  # a knob that is off by default (null) or switched off
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
-    if isinstance(default, list):
-        return isinstance(value, list) and all(not isinstance(x, (dict, list)) for x in value)
-    if isinstance(default, dict):
-        return isinstance(value, dict)
-    return isinstance(value, str)
-
-
-def _kind(default: Any) -> str:
-    if isinstance(default, bool):
-        return "true or false"
-    if isinstance(default, (int, float)):
-        return "a number"
-    if isinstance(default, list):
-        return "a list"
-    return "text"
 
 
 def _merge(a: dict, b: dict) -> dict:

@@ -36,10 +36,10 @@ def add_speaker_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-speakers", type=int)
 
 
-def add_output_flags(p: argparse.ArgumentParser) -> None:
-    """--formats: which transcript files a command writes."""
+def add_output_flags(p: argparse.ArgumentParser, default: str = "run.formats") -> None:
+    """--formats: which transcript files a command writes (``default``: what the help names as the default)."""
     p.add_argument("--formats", help=f"output formats, comma-separated, from {', '.join(WRITERS)} (default: "
-                                     "run.formats; transcript.json is always written)")
+                                     f"{default}; transcript.json is always written)")
 
 
 def output_overrides(args) -> dict:

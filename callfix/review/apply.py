@@ -5,7 +5,7 @@ import copy
 from pathlib import Path
 
 from callfix.errors import InputError
-from callfix.io.writers import write_outputs
+from callfix.io.writers import DEFAULT_FORMATS, check_formats, write_outputs
 from callfix.model import Speaker, Transcript, Turn
 from callfix.review.decisions import Review, load_decisions, transcript_id
 from callfix.review.rebuild import ACCEPT, REJECT, check_edits, in_effect, mandarin_beside, own_edit, rebuild_transcript
@@ -108,7 +108,8 @@ def _overwrite_turns(turns: list[Turn], sid: str, a: float, b: float) -> list[Tu
     return sorted(out, key=lambda tr: (tr.start, tr.end))
 
 
-def apply_review(out_dir: str | Path, decisions_path: str | Path) -> list[Path]:
+def apply_review(out_dir: str | Path, decisions_path: str | Path, formats=DEFAULT_FORMATS) -> list[Path]:
+    formats = check_formats(formats)  # an unknown format fails before anything is read
     out = Path(out_dir)
     src = out / "transcript.json"
     if not out.is_dir():
@@ -118,5 +119,5 @@ def apply_review(out_dir: str | Path, decisions_path: str | Path) -> list[Path]:
     review = load_decisions(decisions_path, t, src)
     final = reviewed_transcript(t, review, str(decisions_path))
 
-    paths = write_outputs(final, out / "final")
+    paths = write_outputs(final, out / "final", formats=formats)
     return [*paths, write_diff(final, out / "final" / "transcript.diff")]
