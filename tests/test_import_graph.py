@@ -59,14 +59,6 @@ def test_callfix_has_no_import_cycle():
     assert " 0 cycles" in r.stderr
 
 
-# Function-local imports the files being reworked elsewhere still hold without a reason; each can move to the top
-# of its file (or take its reason) there, and then leave this list.
-PENDING = {
-    ("callfix/align/verify.py", "callfix.asr.routing"),
-    ("callfix/align/verify.py", "callfix.asr.score"),
-    ("callfix/align/verify.py", "callfix.model"),
-    ("callfix/diarize/structure.py", "callfix.diarize.naming"),
-}
 
 
 def _local_own_imports(path: Path):
@@ -107,7 +99,7 @@ def test_own_module_imports_inside_functions_say_why():
         for first, last, module in _local_own_imports(path):
             if not _has_reason(lines, first, last):
                 found.add((str(path.relative_to(ROOT)), module, first))
-    assert {(f, m) for f, m, _ in found} - PENDING == set(), sorted(found)
+    assert not found, sorted(found)
 
 
 def test_an_import_inside_a_function_without_a_reason_is_found(tmp_path):

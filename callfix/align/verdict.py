@@ -18,7 +18,6 @@ from callfix.align.candidates import Candidate, core
 from callfix.align.evidence import number_evidence, number_relation, sounds_alike
 from callfix.text import phrase_units, strip_punct
 from callfix.align.wording import with_vendor_edges
-from callfix.asr.score import _tokenizer
 from callfix.model import Edit, Token
 from callfix.options import VerifyOptions
 
@@ -67,6 +66,9 @@ def name_like(text: str, skip_first: bool = False) -> bool:
 
 @lru_cache(maxsize=4096)
 def _rare(word: str) -> bool:
+    # faster-whisper loads with callfix.asr: only a call verified against its audio pays for it
+    from callfix.asr.score import _tokenizer
+
     return len(_tokenizer(True, 99, "en").encode(" " + strip_punct(word).lower())) >= 2
 
 

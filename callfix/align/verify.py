@@ -189,7 +189,7 @@ def spelled_name(gl: Glossary, text: str) -> str | None:
 def speech_seconds(samples, vad: VadOptions) -> float:
     """Seconds of speech the ASR's voice activity detector (``asr.vad``) finds in a stretch of audio,
     unpadded: padding would count silence around a cough as speech."""
-    # faster-whisper (CTranslate2, ONNX Runtime) loads only when a gap is checked, not with callfix.align
+    # faster-whisper (CTranslate2, ONNX Runtime; callfix.asr loads it too) only when a gap is checked
     from faster_whisper.vad import get_speech_timestamps
 
     from callfix.asr.routing import vad_options
