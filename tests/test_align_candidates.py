@@ -152,3 +152,10 @@ def test_an_edit_covers_only_the_words_it_changes():
              char_start=0, char_end=7)
     trim_to_change(e)
     assert (e.vendor, e.replacement, e.char_start, e.char_end) == ("run way", "runway", 0, 7)
+
+
+def test_a_curated_confusion_vouches_for_unlike_words():
+    # "Google Cloud" -> "Kingsoft Cloud" is listed: the audio's agreement is enough although they sound unlike
+    e = _candidate_stretch("Google", "Kingsoft", (-22.0, -5.2, 0.0), None,
+                           glossary={"confusion": ["Google Cloud", "Kingsoft Cloud"], "term": "Kingsoft Cloud"})
+    assert e.decision == "applied"

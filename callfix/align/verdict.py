@@ -128,10 +128,12 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         return
     glossary = glossary_support(e) or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:")
                                        else None)
-    if glossary and (sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < 0.6
-                     or rides_along(st.wordings[VENDOR], st.wordings[best], (e.evidence.get("glossary") or {}).get("term"))):
-        # a decoder biased to its hotwords hears them in noise: a witness too needs a mishearing,
-        # and vouches for its own term only
+    gev = e.evidence.get("glossary") or {}
+    if glossary and not (gev.get("confusion") or gev.get("confusion_fuzzy")) \
+            and (sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < 0.6
+                 or rides_along(st.wordings[VENDOR], st.wordings[best], gev.get("term"))):
+        # a decoder biased to its hotwords hears them in noise: a term it hears needs a mishearing
+        # and vouches for itself only (a curated confusion says which unlike words are confused)
         glossary = None
     if consistent:
         e.evidence["consistent_reading"] = consistent
