@@ -1,6 +1,7 @@
 """The package carries its own configs and glossaries: a wheel holds them, and a non-editable install runs with
 no source tree (a Ray worker node, a user's `pip install`)."""
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,8 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_wheel_holds_configs_and_a_plain_install_runs_without_the_tree(tmp_path):
+    # built from a copy: setuptools builds in the source folder and would leave build/ in the checkout
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "callfix", src / "callfix", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     wheels = tmp_path / "whl"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(wheels)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(src), "-w", str(wheels)],
                    check=True, capture_output=True)
     (wheel,) = wheels.glob("callfix-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
