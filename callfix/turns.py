@@ -121,17 +121,6 @@ class _TurnIndex:
         return self.turns[right[1]].speaker
 
 
-def _speaker_at(turns, t: float) -> str | None:
-    if not turns:
-        return None
-    best, dist = None, float("inf")
-    for tr in turns:
-        d = 0.0 if tr.start <= t <= tr.end else min(abs(tr.start - t), abs(tr.end - t))
-        if d < dist:
-            best, dist = tr.speaker, d
-    return best
-
-
 class Turns:
     """A call's diarization turns and what the stages ask of them: the exclusive turns (overlaps given to the
     longer turn), who speaks over a span or nearest a moment, the time each speaker holds of some spans, and
