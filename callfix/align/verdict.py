@@ -118,13 +118,9 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         long = bool(e.evidence.get("cross_paragraph")) \
             or len(core(st.wordings[VENDOR], st.wordings[best])[0].split()) > rules.max_tokens
     alone = acoustic_alone(e, st, best, rules, m)
-    if cand is not None and cand.kind in ("merge", "number", "spelling") and not long and e.replacement.strip() \
-            and m >= one_change_margin(cand, opts) and not unlike_asr_digits(st, cand) \
-            and not _keeps_glossary_spelling(e, st, best):
+    if cand is not None and cand.kind != "part" and one_change_allowed(e, st, best, m, opts, rules):
         # A join or a near number changes nothing the audio could have misheard but the one slip.
-        e.decision = "applied"
-        e.confidence = round(max(e.confidence, margin_confidence(m + opts.apply_margin / 2, opts.apply_margin)), 3)
-        e.reason = f"{cand.why}; the audio favours '{shorten(st.wordings[best])}' by {m:.1f} nats"
+        _apply_one_change(e, st, best, m, opts)
         return
     glossary = glossary_support(e) or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:")
                                        else None)
@@ -210,23 +206,36 @@ def apply_one_change(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
     reads "I started to deliver 2.1", a name only a trusted spelling may replace)."""
     sc = st.scores
     for label in sorted((k for k in st.candidates if k in sc), key=lambda k: -sc[k]):
-        c, m = st.candidates[label], sc[label] - sc[VENDOR]
+        m = sc[label] - sc[VENDOR]
         if m < opts.supported_margin:
             return False
-        text = st.wordings[label]
-        if e.evidence.get("cross_paragraph") or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
-                or _keeps_glossary_spelling(e, st, label) or not text.strip():
-            continue
-        if m < one_change_margin(c, opts) or unlike_asr_digits(st, c):
-            continue
-        if c.kind == "part" and acoustic_alone(e, st, label, rules, m) is not None:
-            continue
-        e.replacement, e.decision = text, "applied"
-        e.confidence = round(max(e.confidence, margin_confidence(m + opts.apply_margin / 2, opts.apply_margin)), 3)
-        e.reason = f"{c.why}; the audio favours '{shorten(text)}' over the vendor's wording by {m:.1f} nats"
-        e.evidence["acoustic"]["applied_wording"] = label
-        return True
+        if one_change_allowed(e, st, label, m, opts, rules):
+            _apply_one_change(e, st, label, m, opts)
+            e.evidence["acoustic"]["applied_wording"] = label
+            return True
     return False
+
+
+def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyOptions, rules) -> bool:
+    """Wording ``label``, one change from the vendor's, may be applied at margin ``m``: the change is
+    short and inside one paragraph, keeps the vendor's glossary spellings, has its kind's margin (and,
+    for a number form, the digits nearest the ASR's), and a piece of the ASR's reading passes the
+    guards of the ASR's reading."""
+    c = st.candidates[label]
+    text = c.text
+    if e.evidence.get("cross_paragraph") or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
+            or _keeps_glossary_spelling(e, st, label) or not text.strip():
+        return False
+    if m < one_change_margin(c, opts) or unlike_asr_digits(st, c):
+        return False
+    return c.kind != "part" or acoustic_alone(e, st, label, rules, m) is None
+
+
+def _apply_one_change(e: Edit, st: Stretch, label: str, m: float, opts: VerifyOptions) -> None:
+    c = st.candidates[label]
+    e.replacement, e.decision = c.text, "applied"  # the candidate's text: an ASR reading in the vendor's form
+    e.confidence = round(max(e.confidence, margin_confidence(m + opts.apply_margin / 2, opts.apply_margin)), 3)
+    e.reason = f"{c.why}; the audio favours '{shorten(c.text)}' over the vendor's wording by {m:.1f} nats"
 
 
 def glossary_support(e: Edit) -> str | None:
