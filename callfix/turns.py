@@ -10,6 +10,17 @@ from functools import cached_property
 from callfix.model import Turn
 
 
+def merge_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Disjoint, sorted spans covering the same time as ``spans``."""
+    out: list[tuple[float, float]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 def exclusive_turns(turns: list[Turn]) -> list[Turn]:
     """Non-overlapping turns covering the same speech.
 

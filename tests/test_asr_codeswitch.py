@@ -12,11 +12,12 @@ from hypothesis import given, strategies as st
 
 from callfix.asr.routing import LidOptions, pieces_of, smooth
 from callfix.asr.transcribe import _without
-from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, merge, script_matches,
+from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, script_matches,
                                 speech_coverage, suspect_reason)
 from callfix.config import load_config
 from callfix.model import Segment, Transcript, Word
 from callfix.options import Options
+from callfix.turns import merge_spans
 from tests.conftest import DATA, ROOT
 
 CALLS = ROOT / "tests" / "calls"
@@ -73,7 +74,7 @@ def test_coverage_properties(speech, ws):
     segs = [Segment("x", s, s + d, words=[Word("x", s, s + d)]) for s, d in ws]
     cov = speech_coverage(spans, segs)
     assert 0 <= cov.covered_seconds <= cov.speech_seconds + 1e-9
-    assert cov.speech_seconds == pytest.approx(sum(e - s for s, e in merge(spans)))
+    assert cov.speech_seconds == pytest.approx(sum(e - s for s, e in merge_spans(spans)))
     every = [Segment("x", s, e, words=[Word("x", s, e)]) for s, e in spans]
     assert speech_coverage(spans, every).share == pytest.approx(1.0)
 

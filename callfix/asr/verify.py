@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from callfix.model import Segment
 from callfix.options import AsrOptions
+from callfix.turns import merge_spans
 
 WORD_PAD = 0.3  # a word covers this much either side: the gaps between words inside a piece of speech
 
@@ -111,16 +112,6 @@ def _bare(text: str) -> str:
     return text.lower().strip(" ,.!?;:")
 
 
-def merge(intervals: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
-
-
 def covered(span: tuple[float, float], cover: list[tuple[float, float]]) -> float:
     """Seconds of ``span`` inside the merged intervals ``cover``."""
     s, e = span
@@ -129,7 +120,7 @@ def covered(span: tuple[float, float], cover: list[tuple[float, float]]) -> floa
 
 def word_cover(segments: Iterable[Segment], pad: float = WORD_PAD) -> list[tuple[float, float]]:
     """Where believable words are, widened by ``pad``: the time the ASR accounts for."""
-    return merge((w.start - pad, w.end + pad) for s in segments if not s.suspect for w in s.words)
+    return merge_spans((w.start - pad, w.end + pad) for s in segments if not s.suspect for w in s.words)
 
 
 @dataclass
@@ -144,7 +135,7 @@ class Coverage:
 
 def speech_coverage(speech: list[tuple[float, float]], segments: Iterable[Segment]) -> Coverage:
     cover = word_cover(segments)
-    spans = merge(speech)
+    spans = merge_spans(speech)
     return Coverage(sum(e - s for s, e in spans), sum(covered(sp, cover) for sp in spans))
 
 

@@ -31,7 +31,7 @@ from callfix.errors import CallfixError, InputError, ModelMissingError  # noqa: 
 from callfix.model import Turn  # noqa: E402
 from callfix.options import DiarizeOptions, Options, from_dict, section, to_dict  # noqa: E402
 from callfix.progress import Hook, silent  # noqa: E402
-from callfix.turns import Turns  # noqa: E402
+from callfix.turns import Turns, merge_spans  # noqa: E402
 
 DEFAULT = "callfix-default"
 OURS = ("SpectralClustering", "SilhouetteAgglomerativeClustering")  # callfix/diarize/clustering.py
@@ -259,7 +259,7 @@ def fill_pauses(turns: list[Turn], max_gap: float) -> list[Turn]:
         by_speaker.setdefault(t.speaker, []).append(t)
     out = []
     for speaker, own in by_speaker.items():
-        others = _union([(t.start, t.end) for t in turns if t.speaker != speaker])
+        others = merge_spans([(t.start, t.end) for t in turns if t.speaker != speaker])
         starts = [a for a, _ in others]
 
         def heard(a: float, b: float) -> bool:  # does another speaker talk inside (a, b)?
@@ -275,14 +275,3 @@ def fill_pauses(turns: list[Turn], max_gap: float) -> list[Turn]:
                 cur = Turn(speaker, t.start, t.end)
         out.append(cur)
     return sorted(out, key=lambda t: (t.start, t.end))
-
-
-def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Disjoint, sorted spans covering the same time as ``spans``."""
-    merged: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
