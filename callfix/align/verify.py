@@ -23,7 +23,8 @@ from callfix.align.glossary import Glossary
 from callfix.text import has_cjk, phrase_units, strip_punct
 from callfix.align.wording import join_words
 from callfix.model import Edit, Word
-from callfix.align.verdict import ASR, VENDOR, Stretch, Window, decide, name_like, restyle, sentence_start, shorten, trim_to_change
+from callfix.align.verdict import (ASR, VENDOR, Stretch, Window, decide, name_like, restyle, sentence_start, shorten,
+                                   trim_to_change)
 from callfix.options import AsrOptions, VadOptions, VerifyOptions
 
 
@@ -87,10 +88,10 @@ class AcousticVerifier:
             found = own  # pieces of a garbled reading are garbled too
         cands: dict[str, Candidate] = {}
         for c in found:
+            # a candidate the ASR already reads is a witness for the ASR's row, not a row of its own
             label = ASR if phrase_units(c.text) == phrase_units(atext) else f"{c.kind}:{c.text}"
-            if label == ASR or label not in wordings:
-                wordings.setdefault(label, c.text)
-                cands.setdefault(label, c)
+            wordings.setdefault(label, c.text)
+            cands.setdefault(label, c)
         start = paragraphs is None or sentence_start(paragraphs[e.paragraph].text, e.char_start)
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext),
