@@ -8,6 +8,9 @@ Measures, in one run:
   * plain faster-whisper `WhisperModel(...).transcribe()` on the same audio (pipeline / plain is
     the headline ratio; goal <= 1.5x);
   * acoustic verification of the edits inside alignment, against transcription time (goal <= 10%);
+  * language routing: `callfix transcribe` of this checkout against a baseline revision (default
+    fb416e8^, the last one with one language per 30 s group and no check of decoded units), the
+    two one after the other on the same call, in CPU seconds (goal <= 1.10x);
   * word alignment of a 10k-word call (goal < 2 s);
   * batch throughput with 1 vs 2 workers.
 
@@ -16,7 +19,7 @@ so the vendor text is the demo's vendor text repeated once per loop.
 
   python scripts/perf.py                     # everything (60 min of audio takes a while on 2 cores)
   python scripts/perf.py --minutes 10        # skip the 60-minute call
-  python scripts/perf.py --skip plain,batch  # parts: pipeline, plain, align, batch
+  python scripts/perf.py --skip plain,batch  # parts: pipeline, plain, routing, align, batch
   python scripts/perf.py --profiles default  # only the default profile
 """
 from __future__ import annotations
@@ -33,7 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "kingsoft-q4-demo"
-PARTS = ("pipeline", "plain", "align", "batch")
+PARTS = ("pipeline", "plain", "routing", "align", "batch")
+ROUTING_BASELINE = "fb416e8^"  # one language per 30 s group, decoded units not checked
 PROFILES = ("default", "fast")  # callfix/configs/<name>.yaml; "default" is callfix/configs/default.yaml alone
 SEQUENTIAL = ("decode", "speech", "align", "outputs")  # run_call's stages in order; speech = transcribe || diarize
 
@@ -164,6 +168,39 @@ def _plain(audio: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "load_seconds": load, "audio_seconds": info.duration, "words": words}
 
 
+# ---------------------------------------------------------------- routing against a baseline revision
+
+def transcribe_cost(audio: Path, tree: Path, out: Path) -> dict:
+    """`callfix transcribe` of the checkout at `tree` on `audio`, in a fresh process: wall, CPU, peak RSS."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    t0 = time.perf_counter()
+    # cwd = tree: `-m callfix` imports the working directory's package before PYTHONPATH's
+    proc = subprocess.Popen([sys.executable, "-m", "callfix", "transcribe", str(audio), "-o", str(out), "-q"],
+                            cwd=tree, env=env)
+    _, status, ru = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"perf: callfix transcribe in {tree} failed on {audio}")
+    meta = json.loads((out / "asr.json").read_text()).get("meta", {}).get("asr", {})
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": ru.ru_utime + ru.ru_stime,
+            "peak_rss_mb": ru.ru_maxrss / 1024, "units": len(meta.get("units", [])),
+            "retries": len(meta.get("retries", [])), "extra_language_passes": meta.get("extra_language_passes")}
+
+
+def routing_cost(audio: Path, work: Path, baseline: str) -> dict:
+    """Transcription by the baseline revision, then by this checkout, on the same call."""
+    tree = work / f"rev-{baseline.replace('^', '-parent').replace('/', '-')}"
+    if not (tree / "callfix").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    out = {}
+    for name, src in (("baseline", tree), ("current", ROOT)):
+        print(f"routing: callfix transcribe ({name}) on {audio.name} ...", file=sys.stderr)
+        out[name] = transcribe_cost(audio, src, work / f"transcribe-{audio.stem}-{name}")
+    out["revision"] = baseline
+    return out
+
+
 # ---------------------------------------------------------------- alignment of 10k words
 
 def align_10k(transcript_json: Path, vendor: Path, n_words: int = 10_000) -> dict:
@@ -258,6 +295,16 @@ def table(res: dict) -> str:
             if q:
                 lines.append(f"| {label}: **pipeline ({prof}) / plain** | **{p['seconds'] / q['seconds']:.2f}x** wall, "
                              f"{p['cpu_seconds'] / q['cpu_seconds']:.2f}x CPU (goal <= 1.5x) |")
+        rt = r.get("routing")
+        if rt:
+            for name in ("baseline", "current"):
+                x = rt[name]
+                rev = f"revision {rt['revision']}" if name == "baseline" else "this checkout"
+                lines.append(f"| {label}: `callfix transcribe`, {rev} | {_run_cell(x, r)}; {x['units']} units, "
+                             f"{x['retries']} decoded again, {x['extra_language_passes'] or 0} extra language passes |")
+            b, c = rt["baseline"], rt["current"]
+            lines.append(f"| {label}: **routing, this checkout / baseline** | **{c['cpu_seconds'] / b['cpu_seconds']:.2f}x** CPU, "
+                         f"{c['seconds'] / b['seconds']:.2f}x wall (goal <= 1.10x) |")
     mins = sorted((m for m, r in res.get("calls", {}).items() if (r.get("pipeline") or {}).get("default")), key=float)
     if len(mins) >= 2:
         a, b = (res["calls"][k]["pipeline"]["default"]["peak_rss_mb"] for k in (mins[0], mins[-1]))
@@ -285,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profiles", default=",".join(PROFILES),
                     help=f"config profiles the pipeline runs with (default {','.join(PROFILES)})")
     ap.add_argument("--skip", default="", help=f"comma-separated parts to skip: {', '.join(PARTS)}")
+    ap.add_argument("--routing-baseline", default=ROUTING_BASELINE,
+                    help=f"revision the routing part compares this checkout with (default {ROUTING_BASELINE})")
     ap.add_argument("--batch-calls", type=int, default=4, help="calls in the throughput batch (default 4)")
     ap.add_argument("--batch-seconds", type=float, default=60, help="length of each throughput call (default 60 s)")
     ap.add_argument("-o", "--out", default=str(ROOT / "out" / "perf"), help="work and results folder (default out/perf)")
@@ -318,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         if "plain" not in skip:
             print(f"plain faster-whisper on {audio.name} ...", file=sys.stderr)
             r["plain"] = child(["_plain", str(audio)])
+        if "routing" not in skip:
+            r["routing"] = routing_cost(audio, work, args.routing_baseline)
         _save(work, res)
     if "align" not in skip:
         if last_json is None or not last_json.is_file():

@@ -151,3 +151,28 @@ def test_english_clip_keeps_its_last_sentence(models_ready, tmp_path):
     text = t.text().lower()
     assert "gospel" in text and "for your country" in text, text
     assert t.meta["asr"]["coverage"] >= 0.97 and not t.meta["asr"]["suspect_segments"], t.meta["asr"]
+
+
+@pytest.mark.slow
+def test_a_piece_heard_alone_gets_its_own_language(models_ready, tmp_path):
+    """The extra language pass of a doubtful piece encodes only that piece (and a few seconds of
+    silence), not a padded 30 s window; on phone-band pieces of both languages it is still right."""
+    from callfix.asr.backends import load_backend
+    from callfix.asr.routing import pick_language, speech_chunks
+    from callfix.audio import decode
+    from callfix.options import AsrOptions, section
+
+    a = section(load_config(), AsrOptions)
+    backend = load_backend(a)
+    ref = Transcript.load(CALLS / "cs-alternate" / "reference.json").segments
+    audio = decode(CALLS / "cs-alternate" / "call-phone.flac", tmp_path)
+    memo, checked = [id(w) for w, _ in backend.model._memo], 0
+    for s, e in speech_chunks(audio, a.vad, fine=True):
+        if e - s < 1.0:
+            continue
+        truth = max(ref, key=lambda r: min(e, r.end) - max(s, r.start)).language
+        lang, p = pick_language(backend.stretch_language(audio.window(s, e)), list(a.languages), a.language_aliases)
+        assert lang == truth, (s, e, lang, p)
+        checked += 1
+    assert checked >= 8
+    assert [id(w) for w, _ in backend.model._memo] == memo  # no 30 s window was encoded for the decoder to reuse

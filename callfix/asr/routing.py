@@ -170,7 +170,7 @@ def split_group(audio: Audio, g: Unit, pieces, backend, opt: LidOptions) -> Iter
         matters = lang != fallback[0] or fallback[1] < opt.confident or (top in opt.allowed and top != lang)
         if doubtful and matters and e - s >= opt.min_piece_seconds:
             opt.passes += 1
-            labels[i] = pick_language(backend.language_probs(audio.window(s, e)), opt.allowed, opt.aliases)
+            labels[i] = pick_language(backend.stretch_language(audio.window(s, e)), opt.allowed, opt.aliases)
         sure[i] = labels[i][1] >= opt.slice_confident and (not doubtful or matters)
     labels = smooth(labels, [e - s for s, e in pieces], fallback, opt)
     runs: list[list[int]] = []

@@ -135,7 +135,7 @@ class _Decoder:
                 continue
             s, e = _piece_window(u, i)
             self.lid_passes += 1
-            labels.append(pick_language(self.backend.language_probs(self.audio.window(s, e)), list(a.languages),
+            labels.append(pick_language(self.backend.stretch_language(self.audio.window(s, e)), list(a.languages),
                                         a.language_aliases))
         # Decoding a piece again in the same language pays where the first decoding lost a short
         # stretch (a sentence at a unit's end); unsure words or a long stretch would come out the same.
