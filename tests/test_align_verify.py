@@ -282,6 +282,24 @@ def test_a_row_cut_after_its_last_further_wording_scores_it_as_the_whole_row(jfk
     full = JFK.replace("your country can", "your county can")
     cut = full[:full.index(" do for you")]
     a, b = full.index("county") - 1, len(cut)
-    s_full, s_cut = load_backend(cfg).score_texts(audio.window(0.0, audio.duration), [full, cut], "en")
+    backend, x = load_backend(cfg), audio.window(0.0, audio.duration)
+    # apart: scored together, the cut row is read off the full one (callfix.asr.score.hosts)
+    (s_full,), (s_cut,) = backend.score_texts(x, [full], "en"), backend.score_texts(x, [cut], "en")
     assert s_cut.tokens < s_full.tokens
     assert abs(s_full.span(a, b) - s_cut.span(a, b)) < 0.05
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), max_size=5), max_size=8))
+def test_a_row_that_begins_another_is_read_off_it(rows):
+    """A row whose tokens begin a longer (or equal) row's is served by that row's decoding; every
+    other row is decoded itself, once."""
+    from callfix.asr.score import hosts
+
+    batch = [i for i, r in enumerate(rows) if r]
+    host = hosts(rows, batch)
+    assert set(host) == set(batch)
+    for i, h in host.items():
+        assert host[h] == h and rows[h][:len(rows[i])] == rows[i]
+        if h == i:  # decoded itself: no other decoded row begins with it
+            assert not any(rows[j][:len(rows[i])] == rows[i] for j in set(host.values()) - {i})

@@ -15,9 +15,14 @@ from callfix.text import phrase_units, strip_punct, tokenize, units
 _NUM_RE = re.compile(r"\d")
 
 
+@lru_cache(maxsize=65536)
+def _metaphone_key(text: str) -> str:
+    # every glossary term is weighed against every stretch: each spelling's key is made once
+    return "".join(jellyfish.metaphone(w) for w in re.findall(r"[A-Za-z]+", text))
+
+
 def metaphone_similarity(a: str, b: str) -> float:
-    ka = "".join(jellyfish.metaphone(w) for w in re.findall(r"[A-Za-z]+", a))
-    kb = "".join(jellyfish.metaphone(w) for w in re.findall(r"[A-Za-z]+", b))
+    ka, kb = _metaphone_key(a), _metaphone_key(b)
     if not ka or not kb:
         return 0.0
     return fuzz.ratio(ka, kb) / 100.0

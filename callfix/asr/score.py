@@ -6,8 +6,12 @@ encoder pass, so scoring K wordings costs one encoder pass and one batched decod
 """
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -54,9 +58,23 @@ def _log(p: float) -> float:
 def _tokenizer(multilingual: bool, num_languages: int, language: str):
     """Whisper's own tiktoken BPE. The tokenizer.json beside a CTranslate2 model may split words
     off their space (" thank" as " " + "thank"), a path the decoder gives near-zero probability."""
-    from whisper.tokenizer import get_tokenizer
+    return _whisper_tokenizer().get_tokenizer(multilingual, num_languages=num_languages, language=language,
+                                              task="transcribe")
 
-    return get_tokenizer(multilingual, num_languages=num_languages, language=language, task="transcribe")
+
+@lru_cache(maxsize=1)
+def _whisper_tokenizer():
+    """openai-whisper's tokenizer module (tiktoken and its BPE tables only). Imported through its
+    package it would load torch and the rest of openai-whisper first: 0.4 s with torch already loaded,
+    for a call whose verification otherwise needs neither."""
+    if "whisper.tokenizer" in sys.modules:
+        return sys.modules["whisper.tokenizer"]
+    spec = importlib.util.find_spec("whisper")  # finds the package without running its __init__
+    path = Path(next(iter(spec.submodule_search_locations))) / "tokenizer.py"
+    own = importlib.util.spec_from_file_location("callfix._whisper_tokenizer", path)
+    module = importlib.util.module_from_spec(own)
+    own.loader.exec_module(module)
+    return module
 
 
 def _prefix(tok, prompt: str | None) -> list[int]:
@@ -78,11 +96,14 @@ def score_faster_whisper(model, audio: np.ndarray, texts: list[str], language: s
     frames = min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)
     encoded = model.encode(pad_or_trim(features[:, :frames]))
     ids, batch, out = _encoded(tok, texts)
+    host = hosts(ids, batch)
+    batch = [i for i in batch if host[i] == i]
     if not batch:
         return out
     if model.model.device == "cpu":
         # The decoder attends only to the encoder frames of the window's own audio (plus a little
         # of the padding): the scores barely move and the cross-attention costs a fraction of 30 s.
+        # (The encoder itself needs its 30 s: without the padding, margins moved by a nat or more.)
         enc = np.asarray(encoded)
         keep = min(enc.shape[1], frames // 2 + 25)
         encoded = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc[:, :keep], len(batch), axis=0)))
@@ -91,9 +112,24 @@ def score_faster_whisper(model, audio: np.ndarray, texts: list[str], language: s
         encoded = model.encode(np.repeat(pad_or_trim(features[:, :frames])[None], len(batch), axis=0))
     results = model.model.align(encoded, _prefix(tok, prompt), [ids[i] for i in batch],
                                 [frames] * len(batch))
-    for i, r in zip(batch, results):
-        probs = list(r.text_token_probs)[: len(ids[i])]
-        out[i] = TextScore(texts[i], [_log(p) for p in probs], _ends(tok, ids[i], texts[i]))
+    probs = {i: list(r.text_token_probs) for i, r in zip(batch, results)}
+    for i, h in host.items():
+        out[i] = TextScore(texts[i], [_log(p) for p in probs[h][: len(ids[i])]], _ends(tok, ids[i], texts[i]))
+    return out
+
+
+def hosts(ids: list[list[int]], batch: list[int]) -> dict[int, int]:
+    """For each row to score, the row whose decoding serves it: itself, or a longer row whose tokens
+    begin with all of its own. The decoder reads left to right, so a token's probability depends only
+    on the tokens before it: a row that repeats another's start (a wording cut after its last change,
+    two stretches' wordings that coincide) costs nothing more."""
+    out: dict[int, int] = {}
+    kept: list[int] = []
+    for i in sorted(batch, key=lambda i: -len(ids[i])):
+        n = len(ids[i])
+        out[i] = next((j for j in kept if ids[j][:n] == ids[i]), i)
+        if out[i] == i:
+            kept.append(i)
     return out
 
 
