@@ -303,3 +303,12 @@ def test_a_row_that_begins_another_is_read_off_it(rows):
         assert host[h] == h and rows[h][:len(rows[i])] == rows[i]
         if h == i:  # decoded itself: no other decoded row begins with it
             assert not any(rows[j][:len(rows[i])] == rows[i] for j in set(host.values()) - {i})
+
+
+def test_rows_are_batched_with_rows_of_near_their_length():
+    from callfix.asr.score import length_groups
+
+    ids = [[1] * 40, [2] * 10, [3] * 38, [], [4] * 12, [5] * 31]
+    groups = length_groups(ids, [0, 1, 2, 4, 5])
+    assert groups == [[0, 2, 5], [4, 1]]
+    assert sorted(i for g in groups for i in g) == [0, 1, 2, 4, 5]

@@ -100,22 +100,38 @@ def score_faster_whisper(model, audio: np.ndarray, texts: list[str], language: s
     batch = [i for i in batch if host[i] == i]
     if not batch:
         return out
+    prefix, probs = _prefix(tok, prompt), {}
     if model.model.device == "cpu":
         # The decoder attends only to the encoder frames of the window's own audio (plus a little
         # of the padding): the scores barely move and the cross-attention costs a fraction of 30 s.
         # (The encoder itself needs its 30 s: without the padding, margins moved by a nat or more.)
         enc = np.asarray(encoded)
         keep = min(enc.shape[1], frames // 2 + 25)
-        encoded = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc[:, :keep], len(batch), axis=0)))
         frames = min(frames, 2 * keep)
-    elif len(batch) > 1:  # a GPU copy is re-encoded per row rather than moved to the host
-        encoded = model.encode(np.repeat(pad_or_trim(features[:, :frames])[None], len(batch), axis=0))
-    results = model.model.align(encoded, _prefix(tok, prompt), [ids[i] for i in batch],
-                                [frames] * len(batch))
-    probs = {i: list(r.text_token_probs) for i, r in zip(batch, results)}
+        for group in length_groups(ids, batch):
+            # a batch is decoded padded to its longest row: rows far shorter go in a batch of their own
+            memory = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc[:, :keep], len(group), axis=0)))
+            results = model.model.align(memory, prefix, [ids[i] for i in group], [frames] * len(group))
+            probs.update({i: list(r.text_token_probs) for i, r in zip(group, results)})
+    else:
+        if len(batch) > 1:  # a GPU copy is re-encoded per row rather than moved to the host
+            encoded = model.encode(np.repeat(pad_or_trim(features[:, :frames])[None], len(batch), axis=0))
+        results = model.model.align(encoded, prefix, [ids[i] for i in batch], [frames] * len(batch))
+        probs = {i: list(r.text_token_probs) for i, r in zip(batch, results)}
     for i, h in host.items():
         out[i] = TextScore(texts[i], [_log(p) for p in probs[h][: len(ids[i])]], _ends(tok, ids[i], texts[i]))
     return out
+
+
+def length_groups(ids: list[list[int]], batch: list[int], ratio: float = 0.75) -> list[list[int]]:
+    """Rows by length, longest first, in groups whose rows are at least ``ratio`` of the group's longest."""
+    groups: list[list[int]] = []
+    for i in sorted(batch, key=lambda i: -len(ids[i])):
+        if groups and len(ids[i]) >= ratio * len(ids[groups[-1][0]]):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def hosts(ids: list[list[int]], batch: list[int]) -> dict[int, int]:
