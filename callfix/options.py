@@ -96,6 +96,8 @@ class VadOptions:
     min_speech_duration_ms: int = 250
     piece_silence_ms: int = 200
     piece_pad_ms: int = 100
+    rescue_threshold: float | None = 0.25
+    rescue_min_seconds: float = 1.0
 
 
 @dataclass

@@ -36,12 +36,12 @@ class Unit:
     retry: bool = False  # decoded again after its first decoding failed the check
 
 
-def vad_options(vad: VadOptions | dict, fine: bool = False) -> SileroVadOptions:
+def vad_options(vad: VadOptions | dict, fine: bool = False, threshold: float | None = None) -> SileroVadOptions:
     """Silero VAD settings of the ``asr.vad`` options (or that section as a dict); ``fine`` cuts at the shorter
-    pauses between turns."""
+    pauses between turns; ``threshold`` replaces the configured one."""
     v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
     return SileroVadOptions(
-        threshold=v.threshold,
+        threshold=v.threshold if threshold is None else threshold,
         min_speech_duration_ms=v.min_speech_duration_ms,
         min_silence_duration_ms=v.piece_silence_ms if fine else v.min_silence_duration_ms,
         speech_pad_ms=v.piece_pad_ms if fine else v.speech_pad_ms,
@@ -50,8 +50,38 @@ def vad_options(vad: VadOptions | dict, fine: bool = False) -> SileroVadOptions:
 
 
 def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> list[tuple[float, float]]:
-    """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces)."""
-    opts = vad_options(vad, fine)
+    """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces).
+
+    Over phone-band audio Silero can give a whole turn probabilities of 0.2-0.5, under its
+    threshold, while the line's silence stays near 0.02. A second, lenient pass
+    (``rescue_threshold``) adds the stretches of at least ``rescue_min_seconds`` the first pass
+    found no speech in; the checks after decoding flag whatever in them is not speech.
+    """
+    v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
+    chunks = _detect(audio, vad_options(v, fine))
+    if v.rescue_threshold is None or v.rescue_threshold >= v.threshold:
+        return chunks
+    extra = [part for span in _detect(audio, vad_options(v, fine, v.rescue_threshold))
+             for part in outside(span, chunks) if part[1] - part[0] >= v.rescue_min_seconds]
+    return sorted(chunks + extra)
+
+
+def outside(span: tuple[float, float], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The parts of ``span`` that no interval of the sorted ``spans`` touches."""
+    s, e = span
+    out, at = [], s
+    for a, b in spans:
+        if b <= at or a >= e:
+            continue
+        if a > at:
+            out.append((at, a))
+        at = max(at, b)
+    if e > at:
+        out.append((at, e))
+    return out
+
+
+def _detect(audio: Audio, opts: SileroVadOptions) -> list[tuple[float, float]]:
     chunks: list[tuple[float, float]] = []
     t = 0.0
     while t < audio.duration:
@@ -64,6 +94,26 @@ def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> l
                 chunks.append((s, e))
         t += VAD_BLOCK_SECONDS
     return chunks
+
+
+def split_long(chunks: list[tuple[float, float]], fine: list[tuple[float, float]],
+               max_seconds: float) -> list[tuple[float, float]]:
+    """Chunks longer than one decoder window, cut at the pauses between their pieces.
+
+    A chunk longer than ``max_seconds`` would be decoded as several 30 s windows whose seams fall
+    wherever the decoder's timestamps put them, and words at a seam get lost. Cut at the last pause
+    between two pieces that keeps a part within the window; with no such pause, at the window's end.
+    """
+    out: list[tuple[float, float]] = []
+    for s, e in chunks:
+        gaps = [((a[1] + b[0]) / 2) for a, b in zip(fine, fine[1:]) if s < a[1] and b[0] < e and b[0] > a[1]]
+        while e - s > max_seconds:
+            fits = [g for g in gaps if s + 1.0 < g <= s + max_seconds]
+            cut = fits[-1] if fits else s + max_seconds
+            out.append((s, cut))
+            s = cut
+        out.append((s, e))
+    return out
 
 
 def group(chunks: list[tuple[float, float]], max_seconds: float) -> list[Unit]:
@@ -143,7 +193,9 @@ def route(audio: Audio, chunks, backend, opt: LidOptions,
           fine: list[tuple[float, float]] | None = None) -> Iterator[Unit]:
     """Decoder units, each in one language, yielded as soon as their group is identified (so the
     backend can reuse the group's encoder pass when the unit is the whole group)."""
-    per_chunk = pieces_of(chunks, fine if fine is not None else chunks)
+    fine = fine if fine is not None else chunks
+    chunks = split_long(chunks, fine, opt.max_seconds)
+    per_chunk = pieces_of(chunks, fine)
     index = {c: i for i, c in enumerate(chunks)}
     for g in group(chunks, opt.max_seconds):
         pieces = [p for c in g.chunks for p in per_chunk[index[c]]]
