@@ -52,18 +52,35 @@ def vad_options(vad: VadOptions | dict, fine: bool = False, threshold: float | N
 def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> list[tuple[float, float]]:
     """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces).
 
-    Over phone-band audio Silero can give a whole turn probabilities of 0.2-0.5, under its
-    threshold, while the line's silence stays near 0.02. A second, lenient pass
-    (``rescue_threshold``) adds the stretches of at least ``rescue_min_seconds`` the first pass
-    found no speech in; the checks after decoding flag whatever in them is not speech.
+    Over phone-band audio Silero can give a whole turn, or its first second, probabilities of
+    0.2-0.5, under its threshold, while the line's silence stays near 0.02. A second, lenient pass
+    (``rescue_threshold``) widens each span to the lenient speech around it and adds lenient speech
+    of at least ``rescue_min_seconds`` the first pass found none in; the pauses the first pass cut
+    at stay cut. The checks after decoding flag whatever in the added time is not speech.
     """
     v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
     chunks = _detect(audio, vad_options(v, fine))
     if v.rescue_threshold is None or v.rescue_threshold >= v.threshold:
         return chunks
-    extra = [part for span in _detect(audio, vad_options(v, fine, v.rescue_threshold))
-             for part in outside(span, chunks) if part[1] - part[0] >= v.rescue_min_seconds]
-    return sorted(chunks + extra)
+    return widen(chunks, _detect(audio, vad_options(v, fine, v.rescue_threshold)), v.rescue_min_seconds)
+
+
+def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]],
+          min_seconds: float) -> list[tuple[float, float]]:
+    """``spans`` (sorted) reaching out to the ``lenient`` spans they touch, never into each other,
+    and the lenient spans of ``min_seconds`` or more that touch none of them."""
+    out = [list(x) for x in spans]
+    extra = []
+    for ls, le in lenient:
+        touch = [i for i, (s, e) in enumerate(spans) if s < le and e > ls]
+        if not touch:
+            if le - ls >= min_seconds:
+                extra.append((ls, le))
+            continue
+        i, j = touch[0], touch[-1]
+        out[i][0] = max(min(out[i][0], ls), spans[i - 1][1] if i > 0 else 0.0)
+        out[j][1] = min(max(out[j][1], le), spans[j + 1][0] if j + 1 < len(spans) else le)
+    return sorted([tuple(x) for x in out] + extra)
 
 
 def outside(span: tuple[float, float], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -238,17 +255,18 @@ def split_group(audio: Audio, g: Unit, pieces, backend, opt: LidOptions) -> Iter
         yield g
         return
     for k, run in enumerate(runs):
-        start = g.start if k == 0 else _cut(pieces[runs[k - 1][-1]], pieces[run[0]], g.chunks)
-        end = g.end if k == len(runs) - 1 else _cut(pieces[run[-1]], pieces[runs[k + 1][0]], g.chunks)
+        start = g.start if k == 0 else _cut(pieces[runs[k - 1][-1]], pieces[run[0]])
+        end = g.end if k == len(runs) - 1 else _cut(pieces[run[-1]], pieces[runs[k + 1][0]])
         ps = [pieces[i] for i in run]
         yield Unit(start, end, [c for c in g.chunks if c[1] > start and c[0] < end], labels[run[0]][0],
                    min(labels[i][1] for i in run), ps, [sure[i] for i in run])
 
 
-def _cut(before: tuple[float, float], after: tuple[float, float], chunks) -> float:
-    """Where one unit ends and the next begins: at a chunk edge when the change falls between chunks
-    (the windows a single-language call would get), else in the middle of the pause."""
-    for c in chunks:
-        if before[1] <= c[0] <= after[0] + 1e-6:
-            return c[0]
-    return (before[1] + after[0]) / 2
+def _cut(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """Where one unit ends and the next begins: where the piece before ends (padded by the VAD).
+
+    The pause goes to the unit after it: Silero is late at a turn's onset (on phone audio a
+    turn's first words can score under 0.15) and lingers after its end, so speech it missed in
+    a pause is more likely the next turn's start than the last turn's end.
+    """
+    return min(max(before[1], (before[1] + after[0]) / 2 - 0.25), after[0])
