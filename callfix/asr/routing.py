@@ -178,6 +178,7 @@ class LidOptions:
     confident: float = 0.9        # a piece at or above this keeps its own language
     slice_confident: float = 0.97  # below this a piece's share of the window's pass is checked on its own
     min_piece_seconds: float = 1.0  # shorter pieces are too little audio to overrule their neighbours
+    lead_seconds: float = 1.0  # a group's decoder window starts this much before its first speech
     aliases: dict | None = None
     passes: int = 0  # encoder passes spent on pieces the shared pass left in doubt
 
@@ -211,10 +212,15 @@ def route(audio: Audio, chunks, backend, opt: LidOptions,
     """Decoder units, each in one language, yielded as soon as their group is identified (so the
     backend can reuse the group's encoder pass when the unit is the whole group)."""
     fine = fine if fine is not None else chunks
-    chunks = split_long(chunks, fine, opt.max_seconds)
+    chunks = split_long(widen(chunks, fine, 0.0), fine, opt.max_seconds)  # every piece inside a chunk
     per_chunk = pieces_of(chunks, fine)
     index = {c: i for i, c in enumerate(chunks)}
+    before = 0.0
     for g in group(chunks, opt.max_seconds):
+        # A turn's first words can be too faint for the VAD: the decoder hears up to a second more
+        # of the pause before the group, within one window and not into the group before.
+        g.start = max(before, g.start - min(opt.lead_seconds, opt.max_seconds - (g.end - g.start)))
+        before = g.end
         pieces = [p for c in g.chunks for p in per_chunk[index[c]]]
         if len(opt.allowed) == 1:
             g.language, g.language_prob, g.pieces = opt.allowed[0], 1.0, pieces
