@@ -178,8 +178,8 @@ class LidOptions:
     confident: float = 0.9        # a piece at or above this keeps its own language
     slice_confident: float = 0.97  # below this a piece's share of the window's pass is checked on its own
     min_piece_seconds: float = 1.0  # shorter pieces are too little audio to overrule their neighbours
-    lead_seconds: float = 1.0  # a group's decoder window starts this much before its first speech
     aliases: dict | None = None
+    lead_seconds: float = 1.0  # a group's decoder window starts this much before its first speech
     passes: int = 0  # encoder passes spent on pieces the shared pass left in doubt
 
 
