@@ -79,7 +79,7 @@ def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]],
             continue
         i, j = touch[0], touch[-1]
         out[i][0] = max(min(out[i][0], ls), spans[i - 1][1] if i > 0 else 0.0)
-        out[j][1] = min(max(out[j][1], le), spans[j + 1][0] if j + 1 < len(spans) else le)
+        out[j][1] = min(max(out[j][1], le), spans[j + 1][0] if j + 1 < len(spans) else float("inf"))
     return sorted([tuple(x) for x in out] + extra)
 
 
