@@ -143,6 +143,7 @@ class AsrOptions:
     vad: VadOptions = field(default_factory=VadOptions)
     verify: AsrCheckOptions = field(default_factory=AsrCheckOptions)
     merge_max_seconds: float = 30
+    lead_seconds: float = 1.0
 
 
 @dataclass
