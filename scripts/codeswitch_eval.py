@@ -64,7 +64,7 @@ def turn_hits(ref_seg, hyp: Transcript, slack: float = 0.3) -> float:
 
 
 # a sentence ends at . ! ? before a capital or the end (not "2.4%", not "Mr. Lin"), or at Chinese end marks
-SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<=[.!?])\s+(?=[A-Z\u4e00-\u9fff])|(?<=[。！？])")
+SENTENCE_END = re.compile(r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<=[.!?])\s+(?=[A-Z\u4e00-\u9fff])|(?<=[。！？])")
 
 
 def sentences(turn) -> list[Segment]:
