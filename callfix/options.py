@@ -96,6 +96,8 @@ class VadOptions:
     min_speech_duration_ms: int = 250
     piece_silence_ms: int = 200
     piece_pad_ms: int = 100
+    rescue_threshold: float | None = 0.25
+    rescue_min_seconds: float = 1.0
 
 
 @dataclass
@@ -141,6 +143,7 @@ class AsrOptions:
     vad: VadOptions = field(default_factory=VadOptions)
     verify: AsrCheckOptions = field(default_factory=AsrCheckOptions)
     merge_max_seconds: float = 30
+    lead_seconds: float = 1.0
 
 
 @dataclass

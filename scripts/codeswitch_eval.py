@@ -1,5 +1,6 @@
 """Score ASR outputs of the code-switched test calls: every turn present, speech coverage, CER and WER.
 
+    python scripts/codeswitch_eval.py --sentences RUN...   # any call: RUN/reference.json + RUN/run/asr.json
     python scripts/codeswitch_eval.py OUT        # OUT/<call>/<version>/asr.json, e.g. from
     for c in tests/calls/cs-*; do for v in call call-phone; do
         callfix transcribe $c/$v.flac -o OUT/$(basename $c)/$v -q; done; done
@@ -9,9 +10,15 @@ and match at least a quarter of its reference tokens (characters for Mandarin, n
 English); how well they match is what the CER and WER columns say. Coverage is computed the
 same way for any asr.json (also one written before coverage was recorded): VAD speech pieces of the
 call's audio against the believable ASR words.
+
+``--sentences`` asks the same of every sentence of every turn (e.g. of the held-out calls' runs,
+`scripts/heldout.py -o OUT` → OUT/<call>/<channel>): a reference turn is timed as a whole, so each
+sentence is given the share of the turn's time its characters have, with a second's slack either
+side. A sentence lost at a decoder unit's end shows here when its turn as a whole still passes.
 """
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -56,6 +63,38 @@ def turn_hits(ref_seg, hyp: Transcript, slack: float = 0.3) -> float:
     return out.hits / len(ref)
 
 
+# a sentence ends at . ! ? before a capital or the end (not "2.4%", not "Mr. Lin"), or at Chinese end marks
+SENTENCE_END = re.compile(r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<=[.!?])\s+(?=[A-Z\u4e00-\u9fff])|(?<=[。！？])")
+
+
+def sentences(turn) -> list[Segment]:
+    """The turn's sentences, each timed by its share of the turn's characters."""
+    parts = [p.strip() for p in SENTENCE_END.split(turn.text) if p.strip()]
+    total, at, out = sum(len(p) for p in parts), turn.start, []
+    for p in parts:
+        end = at + (turn.end - turn.start) * len(p) / total
+        out.append(Segment(p, at, end, language=turn.language))
+        at = end
+    return out
+
+
+def sentence_present(sent, hyp: Transcript) -> bool:
+    """A quarter of the sentence's tokens among believable words within a second of its estimated time."""
+    return turn_hits(sent, hyp, slack=1.0) >= 0.25
+
+
+def sentences_report(runs: list[Path]) -> int:
+    print("| call | channel | sentences present | lost (time: start of sentence) |")
+    print("|---|---|---|---|")
+    for run in runs:
+        ref, hyp = Transcript.load(run / "reference.json"), Transcript.load(run / "run" / "asr.json")
+        sents = [x for t in ref.segments for x in sentences(t)]
+        lost = [x for x in sents if not sentence_present(x, hyp)]
+        print(f"| {run.parent.name} | {run.name} | {len(sents) - len(lost)}/{len(sents)} | "
+              + (" ".join(f"{x.start:.0f}s \"{x.text[:40]}\"" for x in lost) or "-") + " |")
+    return 0
+
+
 def evaluate(call: str, version: str, asr_json: Path, vad: dict) -> dict:
     ref = Transcript.load(CALLS / call / "reference.json")
     hyp = Transcript.load(asr_json)
@@ -74,6 +113,8 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
+    if argv[0] == "--sentences":
+        return sentences_report([Path(a) for a in argv[1:]])
     root = Path(argv[0])
     vad = load_config()["asr"]["vad"]
     rows = []

@@ -10,8 +10,8 @@ import sys
 import pytest
 from hypothesis import given, strategies as st
 
-from callfix.asr.routing import LidOptions, pieces_of, smooth
-from callfix.asr.transcribe import _without
+from callfix.asr.routing import LidOptions, _cut, outside, pieces_of, smooth, split_long, widen
+from callfix.asr.transcribe import _gaps, _without
 from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, script_matches,
                                 speech_coverage, suspect_reason)
 from callfix.config import load_config
@@ -103,6 +103,44 @@ def test_pieces_fall_into_their_chunks():
     chunks = [(0.0, 5.0), (6.0, 9.0), (12.0, 13.0)]
     fine = [(0.1, 2.0), (2.3, 5.1), (6.1, 8.9)]
     assert pieces_of(chunks, fine) == [[(0.1, 2.0), (2.3, 5.0)], [(6.1, 8.9)], [(12.0, 13.0)]]
+
+
+def test_lenient_speech_widens_spans_without_joining_them():
+    strict = [(2.0, 4.0), (4.6, 7.0), (20.0, 21.0)]
+    lenient = [(1.2, 7.5), (10.0, 10.5), (12.0, 14.0), (19.5, 21.2)]
+    # the pause at 4.0-4.6 the strict pass cut at stays; a lenient 0.5 s blip is too short to add
+    assert widen(strict, lenient, 1.0) == [(1.2, 4.0), (4.6, 7.5), (12.0, 14.0), (19.5, 21.2)]
+    assert widen(strict, [], 1.0) == strict
+
+
+@given(st.lists(st.tuples(st.floats(0, 100), st.floats(0.1, 5)), max_size=8),
+       st.lists(st.tuples(st.floats(0, 100), st.floats(0.1, 5)), max_size=8))
+def test_widen_keeps_every_span_and_never_overlaps(a, b):
+    strict = merge_spans((s, s + d) for s, d in a)
+    lenient = merge_spans((s, s + d) for s, d in b)
+    out = widen(strict, lenient, 1.0)
+    assert all(any(o[0] <= s and e <= o[1] for o in out) for s, e in strict)
+    assert all(x[1] <= y[0] + 1e-9 for x, y in zip(out, out[1:]))
+    alone = [x for x in lenient if outside(x, strict) == [x] and x[1] - x[0] >= 1.0]
+    assert all(x in out for x in alone)
+
+
+def test_long_chunks_are_cut_at_pauses_between_pieces():
+    fine = [(0.0, 12.0), (12.4, 26.0), (26.3, 40.0), (41.0, 45.0)]
+    assert split_long([(0.0, 45.0)], fine, 30.0) == [(0.0, 26.15), (26.15, 45.0)]
+    assert split_long([(0.0, 70.0)], [(0.0, 70.0)], 30.0) == [(0.0, 30.0), (30.0, 60.0), (60.0, 70.0)]  # no pause
+    assert split_long([(0.0, 20.0)], fine, 30.0) == [(0.0, 20.0)]
+
+
+def test_a_language_change_gives_the_pause_to_the_turn_after():
+    assert _cut((0.0, 5.0), (5.4, 9.0)) == 5.0
+    assert _cut((0.0, 5.0), (7.0, 9.0)) == 5.75  # a long pause: the turn before keeps a little of it
+    assert _cut((0.0, 5.0), (5.0, 9.0)) == 5.0
+
+
+def test_bare_stretches_of_a_piece_are_its_gaps_between_words():
+    segs = [Segment("a b", 0, 10, words=words([("a", 1.0, 2.0, 0.9), ("b", 8.0, 9.0, 0.9)]))]
+    assert _gaps((0.5, 12.0), segs, 0.6) == [(2.3, 7.7), (9.3, 12.0)]
 
 
 def test_replaced_words_leave_and_emptied_segments_go():

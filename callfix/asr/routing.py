@@ -36,12 +36,12 @@ class Unit:
     retry: bool = False  # decoded again after its first decoding failed the check
 
 
-def vad_options(vad: VadOptions | dict, fine: bool = False) -> SileroVadOptions:
+def vad_options(vad: VadOptions | dict, fine: bool = False, threshold: float | None = None) -> SileroVadOptions:
     """Silero VAD settings of the ``asr.vad`` options (or that section as a dict); ``fine`` cuts at the shorter
-    pauses between turns."""
+    pauses between turns; ``threshold`` replaces the configured one."""
     v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
     return SileroVadOptions(
-        threshold=v.threshold,
+        threshold=v.threshold if threshold is None else threshold,
         min_speech_duration_ms=v.min_speech_duration_ms,
         min_silence_duration_ms=v.piece_silence_ms if fine else v.min_silence_duration_ms,
         speech_pad_ms=v.piece_pad_ms if fine else v.speech_pad_ms,
@@ -50,8 +50,55 @@ def vad_options(vad: VadOptions | dict, fine: bool = False) -> SileroVadOptions:
 
 
 def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> list[tuple[float, float]]:
-    """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces)."""
-    opts = vad_options(vad, fine)
+    """Speech spans; ``fine`` cuts at the shorter pauses between turns as well (language pieces).
+
+    Over phone-band audio Silero can give a whole turn, or its first second, probabilities of
+    0.2-0.5, under its threshold, while the line's silence stays near 0.02. A second, lenient pass
+    (``rescue_threshold``) widens each span to the lenient speech around it and adds lenient speech
+    of at least ``rescue_min_seconds`` the first pass found none in; the pauses the first pass cut
+    at stay cut. The checks after decoding flag whatever in the added time is not speech.
+    """
+    v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
+    chunks = _detect(audio, vad_options(v, fine))
+    if v.rescue_threshold is None or v.rescue_threshold >= v.threshold:
+        return chunks
+    return widen(chunks, _detect(audio, vad_options(v, fine, v.rescue_threshold)), v.rescue_min_seconds)
+
+
+def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]],
+          min_seconds: float) -> list[tuple[float, float]]:
+    """``spans`` (sorted) reaching out to the ``lenient`` spans they touch, never into each other,
+    and the lenient spans of ``min_seconds`` or more that touch none of them."""
+    out = [list(x) for x in spans]
+    extra = []
+    for ls, le in lenient:
+        touch = [i for i, (s, e) in enumerate(spans) if s < le and e > ls]
+        if not touch:
+            if le - ls >= min_seconds:
+                extra.append((ls, le))
+            continue
+        i, j = touch[0], touch[-1]
+        out[i][0] = max(min(out[i][0], ls), spans[i - 1][1] if i > 0 else 0.0)
+        out[j][1] = min(max(out[j][1], le), spans[j + 1][0] if j + 1 < len(spans) else float("inf"))
+    return sorted([tuple(x) for x in out] + extra)
+
+
+def outside(span: tuple[float, float], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The parts of ``span`` that no interval of the sorted ``spans`` touches."""
+    s, e = span
+    out, at = [], s
+    for a, b in spans:
+        if b <= at or a >= e:
+            continue
+        if a > at:
+            out.append((at, a))
+        at = max(at, b)
+    if e > at:
+        out.append((at, e))
+    return out
+
+
+def _detect(audio: Audio, opts: SileroVadOptions) -> list[tuple[float, float]]:
     chunks: list[tuple[float, float]] = []
     t = 0.0
     while t < audio.duration:
@@ -64,6 +111,26 @@ def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> l
                 chunks.append((s, e))
         t += VAD_BLOCK_SECONDS
     return chunks
+
+
+def split_long(chunks: list[tuple[float, float]], fine: list[tuple[float, float]],
+               max_seconds: float) -> list[tuple[float, float]]:
+    """Chunks longer than one decoder window, cut at the pauses between their pieces.
+
+    A chunk longer than ``max_seconds`` would be decoded as several 30 s windows whose seams fall
+    wherever the decoder's timestamps put them, and words at a seam get lost. Cut at the last pause
+    between two pieces that keeps a part within the window; with no such pause, at the window's end.
+    """
+    out: list[tuple[float, float]] = []
+    for s, e in chunks:
+        gaps = [((a[1] + b[0]) / 2) for a, b in zip(fine, fine[1:]) if s < a[1] and b[0] < e and b[0] > a[1]]
+        while e - s > max_seconds:
+            fits = [g for g in gaps if s + 1.0 < g <= s + max_seconds]
+            cut = fits[-1] if fits else s + max_seconds
+            out.append((s, cut))
+            s = cut
+        out.append((s, e))
+    return out
 
 
 def group(chunks: list[tuple[float, float]], max_seconds: float) -> list[Unit]:
@@ -112,6 +179,7 @@ class LidOptions:
     slice_confident: float = 0.97  # below this a piece's share of the window's pass is checked on its own
     min_piece_seconds: float = 1.0  # shorter pieces are too little audio to overrule their neighbours
     aliases: dict | None = None
+    lead_seconds: float = 1.0  # a group's decoder window starts this much before its first speech
     passes: int = 0  # encoder passes spent on pieces the shared pass left in doubt
 
 
@@ -143,9 +211,16 @@ def route(audio: Audio, chunks, backend, opt: LidOptions,
           fine: list[tuple[float, float]] | None = None) -> Iterator[Unit]:
     """Decoder units, each in one language, yielded as soon as their group is identified (so the
     backend can reuse the group's encoder pass when the unit is the whole group)."""
-    per_chunk = pieces_of(chunks, fine if fine is not None else chunks)
+    fine = fine if fine is not None else chunks
+    chunks = split_long(widen(chunks, fine, 0.0), fine, opt.max_seconds)  # every piece inside a chunk
+    per_chunk = pieces_of(chunks, fine)
     index = {c: i for i, c in enumerate(chunks)}
+    before = 0.0
     for g in group(chunks, opt.max_seconds):
+        # A turn's first words can be too faint for the VAD: the decoder hears up to a second more
+        # of the pause before the group, within one window and not into the group before.
+        g.start = max(before, g.start - min(opt.lead_seconds, opt.max_seconds - (g.end - g.start)))
+        before = g.end
         pieces = [p for c in g.chunks for p in per_chunk[index[c]]]
         if len(opt.allowed) == 1:
             g.language, g.language_prob, g.pieces = opt.allowed[0], 1.0, pieces
@@ -186,17 +261,18 @@ def split_group(audio: Audio, g: Unit, pieces, backend, opt: LidOptions) -> Iter
         yield g
         return
     for k, run in enumerate(runs):
-        start = g.start if k == 0 else _cut(pieces[runs[k - 1][-1]], pieces[run[0]], g.chunks)
-        end = g.end if k == len(runs) - 1 else _cut(pieces[run[-1]], pieces[runs[k + 1][0]], g.chunks)
+        start = g.start if k == 0 else _cut(pieces[runs[k - 1][-1]], pieces[run[0]])
+        end = g.end if k == len(runs) - 1 else _cut(pieces[run[-1]], pieces[runs[k + 1][0]])
         ps = [pieces[i] for i in run]
         yield Unit(start, end, [c for c in g.chunks if c[1] > start and c[0] < end], labels[run[0]][0],
                    min(labels[i][1] for i in run), ps, [sure[i] for i in run])
 
 
-def _cut(before: tuple[float, float], after: tuple[float, float], chunks) -> float:
-    """Where one unit ends and the next begins: at a chunk edge when the change falls between chunks
-    (the windows a single-language call would get), else in the middle of the pause."""
-    for c in chunks:
-        if before[1] <= c[0] <= after[0] + 1e-6:
-            return c[0]
-    return (before[1] + after[0]) / 2
+def _cut(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """Where one unit ends and the next begins: where the piece before ends (padded by the VAD).
+
+    The pause goes to the unit after it: Silero is late at a turn's onset (on phone audio a
+    turn's first words can score under 0.15) and lingers after its end, so speech it missed in
+    a pause is more likely the next turn's start than the last turn's end.
+    """
+    return min(max(before[1], (before[1] + after[0]) / 2 - 0.25), after[0])

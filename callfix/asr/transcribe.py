@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from callfix.asr.backends import load_backend
 from callfix.asr.cleanup import collapse_loops
-from callfix.asr.routing import LidOptions, Unit, pick_language, route, speech_chunks
+from callfix.asr.routing import LidOptions, Unit, outside, pick_language, route, speech_chunks
 from callfix.asr.verify import (WORD_PAD, CheckOptions, compression_ratio, covered, failing_pieces, mean_probability,
                                 speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
@@ -43,7 +43,7 @@ def transcribe(audio: Audio, opts: AsrOptions | Options | dict, hotwords: list[s
     units: list[Unit] = []
     speech: list[tuple[float, float]] = []
     lid = LidOptions(list(a.languages), a.merge_max_seconds, a.lid_confidence, a.lid_slice_confidence,
-                     a.lid_min_piece_seconds, a.language_aliases)
+                     a.lid_min_piece_seconds, a.language_aliases, a.lead_seconds)
     for u in route(audio, chunks, backend, lid, fine):
         units.append(u)
         speech += u.pieces
@@ -143,6 +143,9 @@ class _Decoder:
         keep = [k for k, i in enumerate(run) if labels[k][0] != u.language or
                 (why[i] == "uncovered" and u.pieces[i][1] - u.pieces[i][0] <= self.same_language_seconds
                  and self._afford(u.pieces[i]))]
+        for k, i in enumerate(run):
+            if k not in keep and labels[k][0] == u.language and why[i] == "uncovered":
+                segs = self._redo_gaps(u, u.pieces[i], segs)
         run, labels = [run[k] for k in keep], [labels[k] for k in keep]
         k = 0
         while k < len(run):
@@ -161,6 +164,25 @@ class _Decoder:
                 segs = _without(segs, start, end) + new
             k = j + 1
         return sorted(segs, key=lambda s: s.start)
+
+
+    def _redo_gaps(self, u: Unit, piece: tuple[float, float], segs: list[Segment]) -> list[Segment]:
+        """A piece too long to decode again whole: decode again only the stretches its words leave
+        bare (a sentence lost where the decoder's window moved on), each within the budget."""
+        for gap in _gaps(piece, segs, self.min_retry_seconds):
+            if gap[1] - gap[0] > self.same_language_seconds or not self._afford(gap):
+                continue
+            sub = Unit(gap[0], gap[1], [], u.language, u.language_prob, [gap], retry=True)
+            self.retries.append(sub)
+            new = self.decode(sub)
+            if _better([gap], new, segs):
+                segs = sorted(_without(segs, *gap) + new, key=lambda s: s.start)
+        return segs
+
+
+def _gaps(piece: tuple[float, float], segs: list[Segment], min_seconds: float) -> list[tuple[float, float]]:
+    """The stretches of ``piece`` at least ``min_seconds`` long that no believable word covers."""
+    return [g for g in outside(piece, word_cover(segs)) if g[1] - g[0] >= min_seconds]
 
 
 def _piece_window(u: Unit, i: int) -> tuple[float, float]:
