@@ -290,7 +290,8 @@ def table(res: dict) -> str:
             v = p.get("verify")
             if v and p["stages"].get("transcribe"):
                 lines.append(f"| &nbsp;&nbsp;of align: acoustic verification ({v['windows']} windows, {v['rows']} wordings, "
-                             f"{v['stretches']} edits) | {v['seconds']:.1f} s wall, **{v['seconds'] / p['stages']['transcribe']:.1%}** "
+                             f"{v['stretches']} edits) | {v['seconds']:.1f} s wall"
+                             + (f" ({v['cpu_seconds']:.0f} s CPU)" if "cpu_seconds" in v else "") + f", **{v['seconds'] / p['stages']['transcribe']:.1%}** "
                              f"of transcription (goal <= 10%) |")
             if q:
                 lines.append(f"| {label}: **pipeline ({prof}) / plain** | **{p['seconds'] / q['seconds']:.2f}x** wall, "

@@ -12,6 +12,7 @@ when it is close, kept when the vendor's wording wins; ties go to the vendor.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 from functools import lru_cache
 
@@ -48,6 +49,7 @@ class AcousticVerifier:
 
     def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules, paragraphs=None) -> dict:
         """``paragraphs``: the vendor's, so a known confusion can be read with the words around an edit."""
+        cpu = time.process_time()  # CPU, unlike wall time, barely moves with other load on the machine
         stretches = [s for e in edits if (s := self._stretch(words, e, gl, paragraphs)) is not None]
         heard = heard_text(words)
         for st in stretches:
@@ -62,6 +64,7 @@ class AcousticVerifier:
                 decide(st, win, self.opts, rules, mentions.get(id(st)))
                 trim_to_change(st.edit)
         self.stats["consistent"] = len(mentions)
+        self.stats["cpu_seconds"] = round(time.process_time() - cpu, 3)
         return self.stats
 
     def _stretch(self, words: list[Word], e: Edit, gl: Glossary, paragraphs=None) -> Stretch | None:
