@@ -54,9 +54,8 @@ def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> l
 
     Over phone-band audio Silero can give a whole turn, or its first second, probabilities of
     0.2-0.5, under its threshold, while the line's silence stays near 0.02. A second, lenient pass
-    (``rescue_threshold``) widens each span to the lenient speech around it and adds lenient speech
-    of at least ``rescue_min_seconds`` the first pass found none in; the pauses the first pass cut
-    at stay cut. The checks after decoding flag whatever in the added time is not speech.
+    (``rescue_threshold``) adds lenient speech of at least ``rescue_min_seconds`` the first pass
+    found none in, or reaches a span out that far; the pauses the first pass cut at stay cut. The checks after decoding flag whatever in the added time is not speech.
     """
     v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
     chunks = _detect(audio, vad_options(v, fine))
@@ -67,8 +66,10 @@ def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> l
 
 def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]],
           min_seconds: float) -> list[tuple[float, float]]:
-    """``spans`` (sorted) reaching out to the ``lenient`` spans they touch, never into each other,
-    and the lenient spans of ``min_seconds`` or more that touch none of them."""
+    """``spans`` (sorted) reaching out to the ``lenient`` spans they touch where that adds
+    ``min_seconds`` or more (never into each other), and the lenient spans of ``min_seconds`` or
+    more that touch none of them. Shorter reaches are Silero's late onset and lingering decay,
+    which a decoder window's lead and the cut at a language change already take in."""
     out = [list(x) for x in spans]
     extra = []
     for ls, le in lenient:
@@ -78,8 +79,10 @@ def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]],
                 extra.append((ls, le))
             continue
         i, j = touch[0], touch[-1]
-        out[i][0] = max(min(out[i][0], ls), spans[i - 1][1] if i > 0 else 0.0)
-        out[j][1] = min(max(out[j][1], le), spans[j + 1][0] if j + 1 < len(spans) else float("inf"))
+        if out[i][0] - ls >= min_seconds:
+            out[i][0] = max(ls, spans[i - 1][1] if i > 0 else 0.0)
+        if le - out[j][1] >= min_seconds:
+            out[j][1] = min(le, spans[j + 1][0] if j + 1 < len(spans) else le)
     return sorted([tuple(x) for x in out] + extra)
 
 
