@@ -98,6 +98,7 @@ class VadOptions:
     piece_pad_ms: int = 100
     rescue_threshold: float | None = 0.25
     rescue_min_seconds: float = 1.0
+    rescue_min_onset_seconds: float = 0.25
 
 
 @dataclass

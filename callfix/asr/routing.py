@@ -54,21 +54,27 @@ def speech_chunks(audio: Audio, vad: VadOptions | dict, fine: bool = False) -> l
 
     Over phone-band audio Silero can give a whole turn, or its first second, probabilities of
     0.2-0.5, under its threshold, while the line's silence stays near 0.02. A second, lenient pass
-    (``rescue_threshold``) widens each span to the lenient speech around it and adds lenient speech
-    of at least ``rescue_min_seconds`` the first pass found none in; the pauses the first pass cut
-    at stay cut. The checks after decoding flag whatever in the added time is not speech.
+    (``rescue_threshold``) adds lenient speech of at least ``rescue_min_seconds`` the first pass
+    found none in, and reaches a span's start and end out to the lenient speech around it (see
+    ``widen``); the pauses the first pass cut at stay cut. The checks after decoding flag whatever in the added time is not speech.
     """
     v = vad if isinstance(vad, VadOptions) else from_dict(VadOptions, vad, "asr.vad")
     chunks = _detect(audio, vad_options(v, fine))
     if v.rescue_threshold is None or v.rescue_threshold >= v.threshold:
         return chunks
-    return widen(chunks, _detect(audio, vad_options(v, fine, v.rescue_threshold)), v.rescue_min_seconds)
+    return widen(chunks, _detect(audio, vad_options(v, fine, v.rescue_threshold)), v.rescue_min_seconds,
+                 v.rescue_min_onset_seconds)
 
 
-def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]],
-          min_seconds: float) -> list[tuple[float, float]]:
-    """``spans`` (sorted) reaching out to the ``lenient`` spans they touch, never into each other,
-    and the lenient spans of ``min_seconds`` or more that touch none of them."""
+def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]], min_seconds: float,
+          min_onset: float | None = None) -> list[tuple[float, float]]:
+    """``spans`` (sorted) reaching out to the ``lenient`` spans they touch (never into each other),
+    and the lenient spans of ``min_seconds`` or more that touch none of them.
+
+    A span's end reaches out only by ``min_seconds`` or more, its start by ``min_onset`` or more
+    (default: the same): Silero lingers a few tenths of a second after speech, which is not speech,
+    but on phone audio it can score a turn's first second under its threshold."""
+    onset = min_seconds if min_onset is None else min_onset
     out = [list(x) for x in spans]
     extra = []
     for ls, le in lenient:
@@ -78,8 +84,10 @@ def widen(spans: list[tuple[float, float]], lenient: list[tuple[float, float]],
                 extra.append((ls, le))
             continue
         i, j = touch[0], touch[-1]
-        out[i][0] = max(min(out[i][0], ls), spans[i - 1][1] if i > 0 else 0.0)
-        out[j][1] = min(max(out[j][1], le), spans[j + 1][0] if j + 1 < len(spans) else float("inf"))
+        if out[i][0] - ls >= onset:
+            out[i][0] = max(ls, spans[i - 1][1] if i > 0 else 0.0)
+        if le - out[j][1] >= min_seconds:
+            out[j][1] = min(le, spans[j + 1][0] if j + 1 < len(spans) else le)
     return sorted([tuple(x) for x in out] + extra)
 
 
