@@ -168,9 +168,10 @@ class _Decoder:
 
     def _redo_gaps(self, u: Unit, piece: tuple[float, float], segs: list[Segment]) -> list[Segment]:
         """A piece too long to decode again whole: decode again only the stretches its words leave
-        bare (a sentence lost where the decoder's window moved on), each within the budget."""
+        bare (sentences the decoder skipped inside its window), each within the budget. A bare
+        stretch, unlike a piece with unsure words, comes out anew when decoded alone, whatever its length."""
         for gap in _gaps(piece, segs, self.min_retry_seconds):
-            if gap[1] - gap[0] > self.same_language_seconds or not self._afford(gap):
+            if not self._afford(gap):
                 continue
             sub = Unit(gap[0], gap[1], [], u.language, u.language_prob, [gap], retry=True)
             self.retries.append(sub)
