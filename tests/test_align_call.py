@@ -382,6 +382,18 @@ def test_each_call_builds_its_own_glossary():
     assert "Kingsoft Cloud" not in plain.terms
 
 
+def test_the_decoder_prompt_holds_only_terms_the_call_mentions():
+    from callfix.align.callglossary import call_glossary
+
+    vendor = parse_vendor_text(
+        "Welcome to Corvane Therapeutics' fourth quarter call. Non-gap operating expenses fell, and our "
+        "gross margin on royalties held.\n\nThe trial enrolled its first patients.")
+    hot = call_glossary(vendor, ["earnings"], None).hotwords()
+    assert "gross margin" in hot and "non-GAAP" in hot  # spelled, or in a listed confusion ("non-gap")
+    assert not {"IaaS", "DeepSeek", "CDN", "GPU"} & set(hot)  # a cloud company's words on a biotech call
+    assert {"IaaS", "DeepSeek"} <= set(call_glossary(vendor, ["earnings"], None).terms)  # still candidates to score
+
+
 def test_suspect_segments_confirm_the_vendor_but_never_change_it():
     closing = seg("That concludes today's call. Thank you for joining, you may now disconnect.", 10.0)
     closing.suspect, closing.suspect_reason = True, "low_confidence"

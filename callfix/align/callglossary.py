@@ -71,7 +71,17 @@ def call_glossary(vendor: Transcript, shared: list[str] | None, participants: li
     own = Glossary(sources=["vendor text"])
     known = {t.lower() for t in [*gl.canonical(), *people.names, *people.terms]}
     own.candidates = [n for n in people_and_companies(text) if n.lower() not in known]
+    gl.unmentioned = unmentioned(gl, text)
     return merged(gl, people, own)
+
+
+def unmentioned(gl: Glossary, text: str) -> list[str]:
+    """The glossary's terms the text names neither as spelled nor in a listed confusion of them."""
+    forms: dict[str, list[str]] = {t: [t] for t in gl.terms}
+    for wrong, right in gl.confusions.items():
+        forms.setdefault(right, [right]).append(wrong)
+    return [t for t in gl.terms
+            if not any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", text, re.IGNORECASE) for f in forms[t])]
 
 
 def glossary_for(vendor: Transcript, acfg: AlignOptions, participants: list[dict] | None = None) -> Glossary:

@@ -26,13 +26,17 @@ class Glossary:
     # Trusted spellings too many for a decoder prompt (the sell-side firms whose analysts ask
     # questions): witnesses and candidates, not hotwords.
     firms: list[str] = field(default_factory=list)
+    # Terms a call's vendor text never mentions, in any listed form: not decoder hotwords. A prompt
+    # of terms nobody says ("IaaS" on a biotech call) is what Whisper repeats over noisy phone speech.
+    unmentioned: list[str] = field(default_factory=list)
 
     def hotwords(self) -> list[str]:
         """Spellings worth biasing a decoder towards, rarest first: the company's own terms, full
         names, the domain's terms, then one-word names (the prompt holds only the first few)."""
         seen: dict[str, None] = {}
         full = [n for n in self.names if " " in n.strip() and not n.startswith(("Mr.", "Ms.", "Dr."))]
-        for w in [*self.priority, *full, *self.terms, *self.names]:
+        terms = [t for t in self.terms if t not in self.unmentioned]
+        for w in [*self.priority, *full, *terms, *self.names]:
             seen.setdefault(w, None)
         return list(seen)
 
@@ -100,6 +104,7 @@ def merged(*glossaries: Glossary) -> Glossary:
         out.candidates += [t for t in g.candidates if t not in out.candidates]
         out.priority += [t for t in g.priority if t not in out.priority]
         out.firms += [t for t in g.firms if t not in out.firms]
+        out.unmentioned += [t for t in g.unmentioned if t not in out.unmentioned]
         out.confusions.update(g.confusions)
         out.sources += g.sources
     return out
