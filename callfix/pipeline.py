@@ -217,12 +217,15 @@ def _relative_audio(audio_path, out: Path) -> str:
     return os.path.relpath(Path(audio_path).resolve(), out.resolve())
 
 
-def transcribe_call(audio_path, out_dir, cfg: Options | dict, hook: Hook = silent) -> tuple[Transcript, list[Path]]:
-    """`callfix transcribe`: one call's speech evidence, written as asr.json, .txt, .srt and .vtt in ``out_dir``."""
+def transcribe_call(audio_path, out_dir, cfg: Options | dict, hook: Hook = silent,
+                    vendor_path=None) -> tuple[Transcript, list[Path]]:
+    """`callfix transcribe`: one call's speech evidence, written as asr.json, .txt, .srt and .vtt in ``out_dir``.
+    With ``vendor_path`` the decoder is prompted with that call's glossary, as `callfix run` prompts it."""
     opts = Options.of(cfg)
     out = Path(out_dir)
+    glossary = glossary_for(read_vendor(vendor_path), opts.align) if vendor_path else None
     audio = decode(audio_path, out, opts.audio.max_duration_hours)
-    t = stage_transcribe(audio, opts, cache_dir=None, hook=hook)
+    t = stage_transcribe(audio, opts, cache_dir=None, hook=hook, glossary=glossary)
     return t, write_asr_outputs(t, out)
 
 

@@ -14,7 +14,7 @@ from callfix.config import load_config
 from callfix.model import Transcript, Word
 from callfix.options import Options
 from callfix.text import simplified
-from tests.conftest import concat
+from tests.conftest import DATA, concat
 
 EN_TEXT = "Good day and thank you for standing by. Welcome to the fourth quarter earnings conference call."
 ZH_PINYIN = "da4 jia1 hao3. huan1 ying2 can1 jia1 ben3 ci4 dian4 hua4 hui4 yi4."
@@ -131,6 +131,11 @@ def test_bad_audio_is_one_clear_line(tmp_path, content, expect):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and str(p) in lines[0] and expect in lines[0]
     assert not (tmp_path / "out" / "asr.json").exists()
+
+
+def test_a_missing_vendor_file_for_the_prompt_is_one_clear_line(tmp_path):
+    r = run_cli("transcribe", str(DATA / "jfk" / "jfk.flac"), "-o", str(tmp_path / "out"), "--vendor", str(tmp_path / "none.txt"))
+    assert r.returncode == 2 and "none.txt" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 def test_8k_stereo_is_decoded_to_16k_mono(tmp_path):

@@ -12,6 +12,7 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--out", required=True, help="output folder")
     add_asr_flags(p)
     p.add_argument("--glossary", action="append", help="glossary name or YAML path for decoder hotwords")
+    p.add_argument("--vendor", help="the call's vendor transcript: hotwords from its own glossary, as `callfix run` uses")
     add_config_flags(p)
     p.set_defaults(func=run)
 
@@ -19,7 +20,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     cfg = options_from_args(args, asr_overrides(args))
     with cli_hook(args.quiet) as hook:
-        t, paths = transcribe_call(args.audio, args.out, cfg, hook)
+        t, paths = transcribe_call(args.audio, args.out, cfg, hook, vendor_path=args.vendor)
     print(f"{len(t.words)} words, {len(t.segments)} segments, languages {','.join(t.languages) or '-'} → "
           + ", ".join(str(p) for p in paths))
     return 0
