@@ -29,7 +29,7 @@ from whisper.normalizers import EnglishTextNormalizer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from callfix.asr.routing import speech_chunks  # noqa: E402
+from callfix.asr.vad import speech_chunks  # noqa: E402
 from callfix.asr.verify import is_cjk, speech_coverage  # noqa: E402
 from callfix.audio import decode  # noqa: E402
 from callfix.bench.score import score_files  # noqa: E402

@@ -10,7 +10,8 @@ import sys
 import pytest
 from hypothesis import given, strategies as st
 
-from callfix.asr.routing import LidOptions, _cut, outside, pieces_of, smooth, split_long, widen
+from callfix.asr.routing import LidOptions, _cut, pieces_of, smooth
+from callfix.asr.vad import outside, split_long, widen
 from callfix.asr.transcribe import _gaps, _without
 from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, script_matches,
                                 speech_coverage, suspect_reason)
@@ -199,7 +200,8 @@ def test_a_piece_heard_alone_gets_its_own_language(models_ready, tmp_path):
     """The extra language pass of a doubtful piece encodes only that piece (and a few seconds of
     silence), not a padded 30 s window; on phone-band pieces of both languages it is still right."""
     from callfix.asr.backends import load_backend
-    from callfix.asr.routing import pick_language, speech_chunks
+    from callfix.asr.routing import pick_language
+    from callfix.asr.vad import speech_chunks
     from callfix.audio import decode
     from callfix.options import AsrOptions, section
 

@@ -196,7 +196,7 @@ def speech_seconds(samples, vad: VadOptions) -> float:
     # faster-whisper (CTranslate2, ONNX Runtime; callfix.asr loads it too) only when a gap is checked
     from faster_whisper.vad import get_speech_timestamps
 
-    from callfix.asr.routing import vad_options
+    from callfix.asr.vad import vad_options
 
     if len(samples) < 1600:
         return 0.0

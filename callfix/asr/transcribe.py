@@ -13,7 +13,8 @@ from dataclasses import replace
 
 from callfix.asr.backends import load_backend
 from callfix.asr.cleanup import collapse_loops
-from callfix.asr.routing import LidOptions, Unit, outside, pick_language, route, speech_chunks
+from callfix.asr.routing import LidOptions, Unit, pick_language, route
+from callfix.asr.vad import outside, speech_chunks
 from callfix.asr.verify import (WORD_PAD, CheckOptions, compression_ratio, covered, failing_pieces, mean_probability,
                                 speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
