@@ -136,8 +136,10 @@ class _Decoder:
                 continue
             s, e = _piece_window(u, i)
             self.lid_passes += 1
-            labels.append(pick_language(self.backend.stretch_language(self.audio.window(s, e)), list(a.languages),
-                                        a.language_aliases))
+            lang, p = pick_language(self.backend.stretch_language(self.audio.window(s, e)), list(a.languages),
+                                    a.language_aliases)
+            # an unsure reading of a second or so of audio does not move a piece out of its unit's language
+            labels.append((lang, p) if lang == u.language or p >= a.lid_confidence else (u.language, u.language_prob))
         # Decoding a piece again in the same language pays where the first decoding lost a short
         # stretch (a sentence at a unit's end); unsure words or a long stretch would come out the same.
         # A piece in another language is always decoded again; the same language only within a budget.
