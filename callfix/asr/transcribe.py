@@ -168,7 +168,6 @@ class _Decoder:
             k = j + 1
         return sorted(segs, key=lambda s: s.start)
 
-
     def _redo_gaps(self, u: Unit, piece: tuple[float, float], segs: list[Segment]) -> list[Segment]:
         """A piece too long to decode again whole: decode again only the stretches its words leave
         bare (sentences the decoder skipped inside its window), each within the budget. A bare
