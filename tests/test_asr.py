@@ -100,6 +100,28 @@ def test_both_backends_agree_on_the_same_clip(models_ready, clips, tmp_path):
 
 
 @pytest.mark.slow
+def test_max_new_tokens_stops_the_decoder(models_ready, clips, tmp_path):
+    from callfix.asr.backends import load_backend
+
+    cfg = load_config(overrides={"asr": { "beam_size": 1, "languages": ["en"], "temperatures": [0.0]}})
+    model = load_backend(cfg)
+    window = decode(clips["en"], tmp_path).window(0, 30)
+    whole = [w for s in model.transcribe(window, "en", cfg["asr"], None) for w in s.words]
+    capped = [w for s in model.transcribe(window, "en", {**cfg["asr"], "max_new_tokens": 4}, None) for w in s.words]
+    assert len(whole) >= 12
+    assert 0 < len(capped) <= 4  # each window stops after four tokens; the clip is one window
+
+
+def test_a_second_decoding_is_capped_by_its_audio_length():
+    from callfix.asr.transcribe import MAX_RETRY_TOKENS, _token_cap
+
+    assert _token_cap(2.0, 12.0) == 40
+    assert _token_cap(5.0, 12.0) > 8 * 5  # room for fast speech and its timestamps
+    assert _token_cap(60.0, 12.0) == MAX_RETRY_TOKENS
+    assert _token_cap(5.0, None) is None
+
+
+@pytest.mark.slow
 def test_language_id_encoder_pass_is_reused_by_the_decoder(models_ready, clips, tmp_path):
     from callfix.asr.backends import load_backend
 

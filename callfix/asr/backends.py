@@ -217,6 +217,7 @@ class FasterWhisperBackend(Backend):
             condition_on_previous_text=opts.condition_on_previous_text,
             word_timestamps=opts.word_timestamps,
             hotwords=prompt,
+            max_new_tokens=opts.max_new_tokens,
             vad_filter=False,  # chunks come from our own VAD pass
         )
         return [
