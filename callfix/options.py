@@ -166,10 +166,8 @@ class DiarizeOptions:
     min_silhouette: float = 0.1
     min_cluster_size: int = 8
     min_duration_off: float = 0.0
-    constrained_assignment: bool = False  # two local speakers of one chunk never join one cluster
-    count_threshold: float | None = None  # onset of the per-frame speaker count (None: segmentation_threshold)
-    count_overlap_only: bool = True  # count_threshold only adds voices where one is already heard
-    count_floor: bool = False  # the most speakers one chunk holds apart is a floor on the count
+    count_threshold: float | None = 0.3  # onset of the per-frame speaker count (None: segmentation_threshold)
+    count_min_seconds: float = 0.6  # a voice the count's lower onset adds must last this long
     fill_pauses: float = 0.6  # a speaker's pause up to this long, nobody else speaking, stays their turn
     embedding_batch_size: int = 8
     segmentation_batch_size: int = 8

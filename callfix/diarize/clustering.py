@@ -20,45 +20,7 @@ MAX_SCORED = 3000  # silhouette is quadratic: score a fixed random subset on lon
 MAX_LINKED = 4000  # so is the dendrogram (8000 embeddings: 256 MB of distances): link a subset
 
 
-class _CountFloor:
-    """The most speakers the segmentation hears apart inside one chunk is a floor on the count.
-
-    Local speakers of one chunk are different people (the segmentation model separates them), so a
-    chunk with three speakers each talking long enough on their own to be embedded means at least
-    three clusters; pyannote likewise floors the count by the instantaneous speaker count. The floor
-    never passes ``max_clusters`` (``--max-speakers``/``--num-speakers`` stay exact)."""
-
-    count_floor = False
-    floor_seconds = 1.0  # clean speech a local speaker needs in a chunk to count (pyannote embeds >= 1 s)
-
-    def __call__(self, embeddings, segmentations=None, num_clusters=None, min_clusters=None, max_clusters=None,
-                 **kwargs):
-        if self.count_floor and num_clusters is None and segmentations is not None:
-            floor = chunk_speaker_floor(segmentations, embeddings, self.floor_seconds)
-            if max_clusters is not None:
-                floor = min(floor, max_clusters)
-            if floor > (min_clusters or 1):
-                min_clusters = floor
-        return super().__call__(embeddings, segmentations=segmentations, num_clusters=num_clusters,
-                                min_clusters=min_clusters, max_clusters=max_clusters, **kwargs)
-
-
-def chunk_speaker_floor(segmentations, embeddings, seconds: float) -> int:
-    """Most local speakers of one chunk with ``seconds`` of speech nobody else overlaps and an embedding."""
-    data = segmentations.data  # (chunks, frames, local speakers), binary
-    chunk = segmentations.sliding_window.duration  # seconds a chunk spans
-    frames = data.shape[1]
-    if frames == 0 or data.shape[0] == 0:
-        return 1
-    single = np.sum(data, axis=2, keepdims=True) == 1
-    clean = np.sum(data * single, axis=1)  # (chunks, local speakers): frames of their own speech
-    need = seconds / chunk * frames
-    valid = ~np.any(np.isnan(embeddings), axis=2)
-    counts = np.sum((clean >= need) & valid, axis=1)
-    return int(counts.max()) if counts.size else 1
-
-
-class SilhouetteAgglomerativeClustering(_CountFloor, AgglomerativeClustering):
+class SilhouetteAgglomerativeClustering(AgglomerativeClustering):
     def __init__(self, metric: str = "cosine", constrained_assignment: bool = False, max_speakers: int = 20):
         super().__init__(metric=metric, constrained_assignment=constrained_assignment)
         self.min_silhouette = Uniform(0.0, 1.0)
@@ -118,7 +80,7 @@ class SilhouetteAgglomerativeClustering(_CountFloor, AgglomerativeClustering):
         return out
 
 
-class SpectralClustering(_CountFloor, AgglomerativeClustering):
+class SpectralClustering(AgglomerativeClustering):
     """Spectral clustering of the speaker embeddings, the speaker count from the eigengap.
 
     The method CAM++'s authors pair with it (Park et al., "Auto-tuning spectral clustering for

@@ -108,12 +108,10 @@ def _default_pipeline(d: DiarizeOptions):
         embedding_batch_size=d.embedding_batch_size,
         segmentation_batch_size=d.segmentation_batch_size,
     )
-    pipe.count_threshold = d.count_threshold
-    pipe.count_overlap_only = bool(d.count_overlap_only)
+    pipe.count_threshold = None if d.count_threshold is None else float(d.count_threshold)
+    pipe.count_min_seconds = float(d.count_min_seconds)
     if ours:
-        pipe.clustering = getattr(ours_module, clustering)(metric=pipe._embedding.metric,
-                                                           constrained_assignment=bool(d.constrained_assignment))
-        pipe.clustering.count_floor = bool(d.count_floor)
+        pipe.clustering = getattr(ours_module, clustering)(metric=pipe._embedding.metric)
     params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.min_duration_off)}}
     if not pipe._segmentation.model.specifications.powerset:
         params["segmentation"]["threshold"] = float(d.segmentation_threshold)
