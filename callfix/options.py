@@ -160,7 +160,7 @@ class DiarizeOptions:
     segmentation_threshold: float = 0.5
     embedding_exclude_overlap: bool = True
     clustering: str = "SpectralClustering"
-    pval: float = 0.1
+    pval: float = 0.02  # 0.1 bridged telephone-band voices on calls of a few hundred embeddings
     min_neighbours: int = 10
     merge_similarity: float = 0.7
     method: str = "average"
@@ -168,6 +168,8 @@ class DiarizeOptions:
     min_silhouette: float = 0.1
     min_cluster_size: int = 8
     min_duration_off: float = 0.0
+    count_threshold: float | None = 0.3  # onset of the per-frame speaker count (None: segmentation_threshold)
+    count_min_seconds: float = 0.6  # a voice the count's lower onset adds must last this long
     fill_pauses: float = 0.6  # a speaker's pause up to this long, nobody else speaking, stays their turn
     embedding_batch_size: int = 8
     segmentation_batch_size: int = 8

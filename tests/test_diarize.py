@@ -426,3 +426,52 @@ def test_spectral_clustering_of_a_long_call_links_a_subset(monkeypatch):
     labels = _spectral().cluster(x.copy())
     assert labels.shape == (900,) and len(np.unique(labels)) == 3
     assert len(set(zip(labels, truth))) == 3
+
+
+# ---------------------------------------------------------------- speaker count
+
+
+def _count(threshold, min_seconds):
+    """Per-frame count of one 5 s chunk: A at 0.9 throughout, B at 0.4 for 2 s (1-3 s) and for 0.2 s (4-4.2 s)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from pyannote.audio.utils.signal import binarize
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    from callfix.diarize.windowed import WindowedSpeakerDiarization
+
+    frames = SlidingWindow(start=0.0, duration=0.05, step=0.05)
+    raw = np.zeros((1, 100, 2))
+    raw[0, :, 0] = 0.9
+    raw[0, 20:60, 1] = 0.4
+    raw[0, 80:84, 1] = 0.4
+    raw = SlidingWindowFeature(raw, SlidingWindow(start=0.0, duration=5.0, step=1.0))
+    fake = SimpleNamespace(count_threshold=threshold, count_min_seconds=min_seconds, _raw_segmentations=raw,
+                           _segmentation=SimpleNamespace(model=SimpleNamespace(
+                               specifications=SimpleNamespace(powerset=False))))
+    count = WindowedSpeakerDiarization.speaker_count(fake, binarize(raw, onset=0.5, initial_state=False), frames,
+                                                     warm_up=(0.0, 0.0))
+    return count.data[:100, 0]  # the 101st frame lies past the chunk
+
+
+def test_speaker_count_hears_a_long_quiet_second_voice_only():
+    import numpy as np
+
+    assert set(_count(None, 0.6)) == {1}  # the segmentation's own 0.5 onset misses B
+    both = _count(0.3, 0.6)
+    assert np.all(both[22:58] == 2)  # B's 2 s are counted
+    assert np.all(both[78:86] == 1)  # its 0.2 s blip (a turn edge) is not
+    assert np.all(both[:18] == 1) and np.all(both[62:78] == 1)
+    assert np.all(_count(0.3, 0.0)[80:84] == 2)  # without the minimum length the blip counts too
+
+
+def test_long_runs_keeps_runs_of_the_length():
+    import numpy as np
+
+    from callfix.diarize.windowed import _long_runs
+
+    m = np.array([1, 1, 0, 1, 1, 1, 0, 1], dtype=bool)
+    assert _long_runs(m, 3).tolist() == [False] * 3 + [True] * 3 + [False] * 2
+    assert _long_runs(m, 1).tolist() == m.tolist()
+    assert not _long_runs(np.zeros(4, dtype=bool), 2).any()

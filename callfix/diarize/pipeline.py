@@ -108,6 +108,8 @@ def _default_pipeline(d: DiarizeOptions):
         embedding_batch_size=d.embedding_batch_size,
         segmentation_batch_size=d.segmentation_batch_size,
     )
+    pipe.count_threshold = None if d.count_threshold is None else float(d.count_threshold)
+    pipe.count_min_seconds = float(d.count_min_seconds)
     if ours:
         pipe.clustering = getattr(ours_module, clustering)(metric=pipe._embedding.metric)
     params: dict[str, Any] = {"segmentation": {"min_duration_off": float(d.min_duration_off)}}
