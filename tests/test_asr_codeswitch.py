@@ -10,9 +10,9 @@ import sys
 import pytest
 from hypothesis import given, strategies as st
 
-from callfix.asr.routing import LidOptions, _cut, pieces_of, smooth
+from callfix.asr.routing import LidOptions, Unit, _cut, pieces_of, smooth
 from callfix.asr.vad import outside, split_long, widen
-from callfix.asr.transcribe import _gaps, _without
+from callfix.asr.transcribe import _gaps, _script_language, _without
 from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, script_matches,
                                 speech_coverage, suspect_reason)
 from callfix.config import load_config
@@ -145,6 +145,20 @@ def test_a_language_change_gives_the_pause_to_the_turn_after():
 def test_bare_stretches_of_a_piece_are_its_gaps_between_words():
     segs = [Segment("a b", 0, 10, words=words([("a", 1.0, 2.0, 0.9), ("b", 8.0, 9.0, 0.9)]))]
     assert _gaps((0.5, 12.0), segs, 0.6) == [(2.3, 7.7), (9.3, 12.0)]
+
+
+def test_a_piece_written_in_the_other_script_is_decoded_again_in_that_language():
+    unit = Unit(0.0, 6.0, language="zh", pieces=[(0.0, 1.5), (2.0, 6.0)])
+    latin = Segment("please go ahead", 0.1, 1.4, language="zh", suspect=True, suspect_reason="script",
+                    words=words([("please", 0.1, 0.5, 0.9), ("go", 0.6, 0.9, 0.9), ("ahead", 1.0, 1.4, 0.9)], "zh"))
+    han = Segment("大家好", 2.1, 3.0, language="zh", words=words([("大", 2.1, 2.4, 0.9), ("家", 2.4, 2.7, 0.9),
+                                                               ("好", 2.7, 3.0, 0.9)], "zh"))
+    assert _script_language(unit, 0, [latin, han], ["en", "zh"]) == "en"
+    assert _script_language(unit, 1, [latin, han], ["en", "zh"]) is None  # its own script: no other language
+    assert _script_language(unit, 0, [latin, han], ["zh"]) is None  # only the unit's language is allowed
+    english = Unit(0.0, 6.0, language="en", pieces=[(2.0, 6.0)])
+    assert _script_language(english, 0, [han], ["en", "zh"]) == "zh"
+    assert _script_language(english, 0, [], ["en", "zh"]) is None
 
 
 def test_replaced_words_leave_and_emptied_segments_go():

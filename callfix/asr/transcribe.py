@@ -16,8 +16,8 @@ from callfix.asr.backends import load_backend
 from callfix.asr.cleanup import collapse_loops
 from callfix.asr.routing import LidOptions, Unit, pick_language, route
 from callfix.asr.vad import outside, speech_chunks
-from callfix.asr.verify import (WORD_PAD, CheckOptions, compression_ratio, covered, failing_pieces, mean_probability,
-                                speech_coverage, suspect_reason, word_cover, words_in)
+from callfix.asr.verify import (WORD_PAD, CheckOptions, cjk_share, compression_ratio, covered, failing_pieces,
+                                mean_probability, speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
 from callfix.model import Segment, Transcript, Word
 from callfix.options import AsrOptions, Options, section
@@ -140,6 +140,13 @@ class _Decoder:
             if why[i] == "uncovered" and i < len(u.sure) and u.sure[i]:
                 labels.append((u.language, u.language_prob))  # its language was clear: only the words went missing
                 continue
+            written = _script_language(u, i, segs, list(a.languages)) if why[i] == "script" else None
+            if written:
+                # Whisper held to one language wrote the piece out in the other's script ("please go
+                # ahead" under zh): the words say which language was spoken, better than a second
+                # language pass over the same second of audio, which had already picked wrong
+                labels.append((written, 0.0))
+                continue
             s, e = _piece_window(u, i)
             self.lid_passes += 1
             lang, p = pick_language(self.backend.stretch_language(self.audio.window(s, e)), list(a.languages),
@@ -187,6 +194,17 @@ class _Decoder:
             if _better([gap], new, segs):
                 segs = sorted(_without(segs, *gap) + new, key=lambda s: s.start)
         return segs
+
+
+def _script_language(u: Unit, i: int, segs: list[Segment], languages: list[str]) -> str | None:
+    """The allowed language, other than the unit's, whose script the words over piece ``i`` are written in."""
+    s, e = u.pieces[i]
+    text = " ".join(w.text for seg in segs for w in seg.words if s - WORD_PAD <= (w.start + w.end) / 2 <= e + WORD_PAD)
+    share = cjk_share(text)
+    if share is None:
+        return None
+    chars = share >= 0.5
+    return next((lang for lang in languages if lang != u.language and (lang in CHARACTER_WORDS) == chars), None)
 
 
 def _token_cap(seconds: float, per_second: float | None) -> int | None:
