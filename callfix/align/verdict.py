@@ -235,10 +235,11 @@ def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyO
             or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
             or _keeps_glossary_spelling(e, st, label) or not text.strip():
         return False
-    if m < one_change_margin(c, opts) or unlike_asr_digits(st, c):
+    need = one_change_margin(c, opts)
+    if c.kind == "homophone" and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
+        need = opts.apply_margin  # an unsure ASR is no second witness
+    if m < need or unlike_asr_digits(st, c):
         return False
-    if c.kind == "homophone" and c.heard and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
-        return False  # an unsure ASR is no second witness
     return c.kind != "part" or acoustic_alone(e, st, label, rules, m) is None
 
 
