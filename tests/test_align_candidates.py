@@ -240,3 +240,23 @@ def test_two_changes_at_once_only_where_each_is_allowed_and_together_they_fit_be
     assert e.decision == "applied" and e.replacement == "Ostara delivered 2.1"
     e = run({pair: -20.0, spelled: -34.5, number: -25.0})  # the name alone has no margin: the number only
     assert e.decision == "applied" and e.replacement == "Oh Stara delivered 2.1"
+
+
+def test_a_bare_number_the_asr_heard_is_written_in_the_vendors_form():
+    e = _candidate_stretch("32%,", "23", (-12.8, -0.1, -4.7), "number:23%")
+    assert e.decision == "applied" and e.replacement == "23%,"
+
+
+def test_a_code_or_an_acronym_is_no_misheard_name():
+    assert spellings("lead program, CRV-201, met its", ["Corvane", "Corvane Therapeutics"]) == []
+
+
+def test_a_common_word_for_another_needs_more_than_a_misspelling_does():
+    from callfix.align.candidates import sound_alikes
+
+    (gross, *_), (tariffs, *_) = sound_alikes("cross border", ["gross", "partner"]), sound_alikes("terrifs.", ["tariffs"])
+    assert gross.text == "gross border" and gross.common and tariffs.text == "tariffs." and not tariffs.common
+    from callfix.align.verdict import one_change_margin
+
+    opts = VerifyOptions()
+    assert one_change_margin(gross, opts) > one_change_margin(tariffs, opts) == opts.apply_margin

@@ -33,6 +33,7 @@ class Candidate:
     why: str
     asr_words: tuple[int, int] | None = None  # for "part": the stretch's ASR words it takes
     heard: bool = False  # for "number" and "homophone": the ASR's reading holds it
+    common: bool = False  # for "homophone": the vendor's words are common ones too (not a misspelling)
     of: tuple = ()  # for "pair": the two candidates it makes at once
 
 
@@ -195,6 +196,8 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
                 if capital and not (v[i].lstrip("\"'(\u201c")[:1].isupper() and strip_punct(v[i + n - 1])[:1].isupper()):
                     continue  # a name's run starts and ends with capitalised words
                 said = " ".join(v[i:i + n])
+                if any(ch.isdigit() for ch in said) or (_acronym(said) and not _acronym(term)):
+                    continue  # a code or an acronym ("CRV-201") is not a misheard name
                 sim = max(fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term))
                 if sim < 0.8 or (term in found and found[term][1] >= sim):
                     continue
@@ -211,6 +214,10 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
     for _, _, c in sorted(found.values(), key=lambda x: (-x[0], -x[1])):
         out.setdefault(c.text, c)
     return list(out.values())[:limit]
+
+
+def _acronym(text: str) -> bool:
+    return any(sum(ch.isupper() for ch in w) >= 2 and w.upper() == w for w in (strip_punct(x) for x in text.split()))
 
 
 def respaced(vendor_piece: str, asr_piece: str) -> str | None:
@@ -320,9 +327,10 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
                     _, trail = edge_punct(run[-1])
                     text = " ".join([*toks[:i], lead + x + trail, *toks[i + n:]])
                     why = f"'{' '.join(words)}' sounds like the word '{x}'"
+                    common = n == 2 or word_frequency(said) >= 3.0
                     near_asr = max((sounds_alike(x, h) for h in heard), default=0.0)
                     found.append(((-round(near_asr, 1), k != key, -spelled, -word_frequency(x)),
-                                  Candidate(text, "homophone", why)))
+                                  Candidate(text, "homophone", why, common=common)))
     found.sort(key=lambda f: f[0])
     out: dict[str, Candidate] = {}
     for _, c in found:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -111,6 +111,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             e.replacement = text
     if best == ASR and best in st.candidates:
         e.replacement = st.candidates[best].text  # the ASR's reading in the vendor's own form
+    elif best == ASR and (form := vendor_number_form(st)):
+        e.replacement = form  # "23" heard for "32%,": written "23%,"
     cand = st.candidates.get(best)
     if cand is not None:
         e.evidence["acoustic"]["candidate"] = cand.why
@@ -173,6 +175,21 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         apply_one_change(e, st, opts, rules)
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit() or ch == ".").strip(".")
+
+
+def vendor_number_form(st: Stretch) -> str | None:
+    """The ASR's reading, a bare number, as the number form of the vendor's wording with the same
+    digits: the vendor's unit and punctuation stay (the ASR may hear "percent" as a word of the next
+    stretch)."""
+    heard = st.wordings[ASR]
+    if re.search(r"[A-Za-z]", heard) or not _digits(heard):
+        return None
+    return next((c.text for c in st.candidates.values() if c.kind == "number" and _digits(c.text) == _digits(heard)),
+                None)
+
+
 def unlike_asr_digits(st: Stretch, c: Candidate) -> bool:
     """A number form the ASR did not read, where the ASR reads other digits closer to another form
     tried: on audio the decoder hears badly the forms' scores alone may pick the wrong near number."""
@@ -193,13 +210,17 @@ def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     """The margin a wording one change from the vendor's needs: a join or a trusted spelling is its
     own witness; a number form needs a clear margin, twice that where the ASR did not read those
     digits (the right number may be none of the forms tried); a word that sounds like the vendor's
-    a clear margin, half that where the ASR heard that word too."""
+    a clear margin, half that where the ASR heard that word too, more where the vendor's words are
+    common ones too (the decoder's language model alone may prefer the more usual phrase: "cross
+    border" / "gross border" on phone audio)."""
     if c.kind in ("merge", "spelling"):
         return opts.supported_margin
     if c.kind == "number" and not c.heard:
         return 2 * opts.apply_margin
     if c.kind == "homophone" and c.heard:
         return opts.apply_margin / 2  # the ASR heard that word too: a second witness
+    if c.kind == "homophone" and c.common:
+        return opts.common_word_margin
     return opts.apply_margin
 
 
@@ -237,7 +258,8 @@ def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyO
         return False
     need = one_change_margin(c, opts)
     if c.kind == "homophone" and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
-        need = opts.apply_margin  # an unsure ASR is no second witness
+        # an unsure ASR is no second witness (on phone audio it hears the usual word in noise too)
+        need = one_change_margin(replace(c, heard=False), opts)
     if m < need or unlike_asr_digits(st, c):
         return False
     return c.kind != "part" or acoustic_alone(e, st, label, rules, m) is None
