@@ -39,6 +39,8 @@ def test_one_piece_of_the_asrs_reading_at_a_time():
     # the ASR's letters with the vendor's spacing: "cashflow" under "cash slow" is "cash flow"
     assert "Operating cash flow was" in [c.text for c in parts("Operating cash slow was", ["Aparaching", "cashflow", "is"])]
     assert respaced("cash slow", "cashflow") == "cash flow" and respaced("cash", "cashflow") is None
+    assert respaced("high those", "high-dose") == "high dose" and respaced("high those reached", "high-dose") is None
+    assert "high dose reached" in [c.text for c in parts("high those reached", ["high-dose", "reach"])]
     assert parts("attention", ["retention"]) == []  # one piece: that is the ASR's reading itself
 
 

@@ -222,8 +222,13 @@ def _acronym(text: str) -> bool:
 
 def respaced(vendor_piece: str, asr_piece: str) -> str | None:
     """The ASR's letters cut where the vendor cuts its words, when both have as many letters
-    ("cash slow" / "cashflow" → "cash flow"): spacing is the vendor's to keep, not the audio's."""
+    ("cash slow" / "cashflow" → "cash flow"), or its hyphenated parts as the vendor's words ("high
+    those" / "high-dose" → "high dose"): spacing is the vendor's to keep, not the audio's."""
     vw = [strip_punct(w) for w in vendor_piece.split()]
+    parts_ = strip_punct(asr_piece).split("-")
+    if len(vw) >= 2 and len(asr_piece.split()) == 1 and len(parts_) == len(vw) and not any("-" in w for w in vw) \
+            and all(x.isalpha() for x in parts_):
+        return " ".join(parts_)  # "high-dose" under "high those": "high dose"
     a = strip_punct(asr_piece).replace(" ", "")
     if len(vw) < 2 or len(asr_piece.split()) != 1 or not a.isalpha() or sum(map(len, vw)) != len(a):
         return None
