@@ -36,6 +36,8 @@ class VerifyOptions:
     min_asr_probability: float = 0.3  # a stretch with nothing but an ASR reading less sure than this is not scored
     max_vendor_candidates: int = 5  # wordings one change from the vendor's (a join, a number, a part) per stretch
     merge_min_zipf: float = 1.5  # a join of two vendor words must be a word at least this common (wordfreq)
+    max_sound_alikes: int = 2  # common words that sound like a vendor word (or two) weighed per stretch
+    common_word_margin: float = 7.5  # such a word for a common vendor word, the ASR not sure of it
 
     @classmethod
     def from_config(cls, vcfg: dict | None) -> "VerifyOptions":

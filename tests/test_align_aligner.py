@@ -79,3 +79,23 @@ def test_ten_thousand_words_align_in_under_two_seconds():
     t0 = time.perf_counter()
     _check_cover(a, unrelated, align_tokens(a, unrelated))
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_a_paragraph_the_asr_heard_only_part_of_stays_aligned():
+    """Phone audio drops whole phrases: a paragraph whose heard phrase matches word after word is no
+    chance match, although most of its words went unheard; one with only scattered matches is."""
+    from callfix.align.timing import build_alignment, flat_words
+    from callfix.io.vendor import parse_vendor_text
+    from callfix.model import Segment, Transcript, Word
+
+    heard = "gigawatt hours of storage systems in the quarter"
+    said = (f"welcome everyone {heard} thank you").split()
+    part = ("Thanks Paul Oh Stara delivered 21 " + heard + " and our back log grew to 14 gigawatt hours utilities "
+            "are adding storage faster than ever because the inter connection cue keeps getting longer and our "
+            "lithium iron phosphorus cells now come from our own plant which lowers our exposure to terrifs")
+    scattered = " ".join(f"{w} zzz{i} yyy{i} xxx{i} www{i}" for i, w in enumerate(heard.split()))
+    for text, weak in ((part, False), (scattered, True)):
+        vendor = parse_vendor_text(f"welcome everyone\n{text}\nthank you\n")
+        ev = Transcript(segments=[Segment("", 0, 9, "en", [Word(w, j, j + 0.5) for j, w in enumerate(said)])])
+        al = build_alignment(vendor.paragraphs, flat_words(ev))
+        assert (1 in {wk.paragraph for wk in al.weak}) is weak

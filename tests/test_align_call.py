@@ -429,3 +429,22 @@ def test_doubted_mandarin_does_not_make_english_a_machine_translation():
         w.probability = 0.8
     out = align_call(Transcript(segments=[asr.segments[0], zh]), vendor, CFG)
     assert "machine_translation" in out.paragraphs[1].flags
+
+
+def test_mandarin_without_a_chinese_character_makes_no_machine_translation():
+    # Whisper decoded an English turn as "Mandarin" digits: a decoding failure, not Mandarin speech
+    from callfix.model import Segment, Word
+
+    junk = [Word(w, 10.0 + 0.6 * i, 10.4 + 0.6 * i, 0.7, "zh") for i, w in enumerate("3- 4- 3- 4- 4- 4- 3- 4-".split())]
+    asr = Transcript(segments=[seg("Good day and welcome to the second quarter call of Ostara Energy.", 0.0),
+                               Segment("3- 4-", 10.0, 15.0, "zh", junk)])
+    vendor = parse_vendor_text("Good day and welcome to the second quarter call of Ostara Energy.\n\n"
+                               "Sure, Tom. Churn in small business was in line with last year and pricing held.")
+    out = align_call(asr, vendor, CFG)
+    assert "machine_translation" not in out.paragraphs[1].flags and not [e for e in out.edits if e.kind == "resource"]
+    assert out.paragraphs[1].corrected == out.paragraphs[1].text
+    # nor under a few words of a paragraph the English otherwise matches
+    words = "Sure, Tom. Churn in small business was in line with last year and pricing held.".split()
+    asr = Transcript(segments=[seg(" ".join(words[:-3]), 0.0), Segment("3- 4-", 6.0, 11.0, "zh", junk[:4])])
+    out = align_call(asr, parse_vendor_text(" ".join(words)), CFG)
+    assert not [e for e in out.edits if e.kind == "resource"] and "machine_translation" not in out.paragraphs[0].flags

@@ -39,6 +39,8 @@ def test_one_piece_of_the_asrs_reading_at_a_time():
     # the ASR's letters with the vendor's spacing: "cashflow" under "cash slow" is "cash flow"
     assert "Operating cash flow was" in [c.text for c in parts("Operating cash slow was", ["Aparaching", "cashflow", "is"])]
     assert respaced("cash slow", "cashflow") == "cash flow" and respaced("cash", "cashflow") is None
+    assert respaced("high those", "high-dose") == "high dose" and respaced("high those reached", "high-dose") is None
+    assert "high dose reached" in [c.text for c in parts("high those reached", ["high-dose", "reach"])]
     assert parts("attention", ["retention"]) == []  # one piece: that is the ASR's reading itself
 
 
@@ -159,3 +161,104 @@ def test_a_curated_confusion_vouches_for_unlike_words():
     e = _candidate_stretch("Google", "Kingsoft", (-22.0, -5.2, 0.0), None,
                            glossary={"confusion": ["Google Cloud", "Kingsoft Cloud"], "term": "Kingsoft Cloud"})
     assert e.decision == "applied"
+
+
+def test_a_word_of_a_trusted_name_respells_a_run_of_vendor_words():
+    from callfix.align.verify import spelling_terms
+
+    gl = load_glossaries(["earnings"])
+    gl.names, gl.terms = ["Marcus Oyelaran", "Tomasz Brennan"], [*gl.terms, "Ostara Energy"]
+    terms = spelling_terms(gl)
+    assert {"Oyelaran", "Ostara", "Brennan"} <= set(terms)
+    assert "Fargo" not in terms and "Sachs" not in terms  # a firm counts only whole (Wells Fargo)
+    assert [c.text for c in spellings("Oyo Lauren,", terms)] == ["Oyelaran,"]
+    assert spellings("Oh Stara delivered 21", terms)[0].text == "Ostara delivered 21"
+    # the whole name before one of its words
+    assert spellings("Thomas Brendan,", terms)[0].text == "Tomasz Brennan,"
+
+
+def test_a_number_the_asr_spelled_out_is_a_number_it_heard():
+    from callfix.align.candidates import heard_numbers
+
+    assert "2025" in heard_numbers("the fifth quarter, twenty-twenty-five running")
+    c = number_candidates("fiscal 205 earnings", "the fifth quarter, twenty-twenty-five running", limit=3)[0]
+    assert c.text == "fiscal 2025 earnings" and c.heard
+
+
+def test_common_words_that_sound_like_the_vendors():
+    from callfix.align.candidates import sound_alikes
+
+    assert sound_alikes("in France service", ["emphorant", "service"])[0].text == "inference service"
+    assert sound_alikes("Annual reoccurring", ["Engels", "occurring"])[0].text == "Annual recurring"
+    assert "free cash flow" in [c.text for c in sound_alikes("free cash low", ["free", "cash", "flow"])]
+    assert sound_alikes("Google Cloud", ["Google", "Cloud"]) == []  # names change only to trusted spellings
+    texts = [c.text for c in sound_alikes("delivered the growth", ["delivered", "the", "growth"], limit=9)]
+    assert not {"delivery the growth", "delivered the grow"} & set(texts)  # another form of the same word
+
+
+def _sound_stretch(vendor, asr, scores, heard, p=0.9):
+    from callfix.align.candidates import Candidate
+
+    e = Edit(id="e", paragraph=0, kind="replace", vendor=vendor, replacement=asr, decision="suggested",
+             evidence={"asr_probability_min": p})
+    c = Candidate("inference service", "homophone", "'in France' sounds like the word 'inference'", heard=heard)
+    label = ASR if heard else "homophone:inference service"
+    s = Stretch(e, 0, len(asr.split()), {VENDOR: vendor, ASR: asr, label: c.text}, candidates={label: c},
+                probs=[p] * len(asr.split()))
+    s.scores = {VENDOR: scores[0], ASR: scores[1], label: scores[-1]}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
+    return e
+
+
+def test_a_sound_alike_needs_a_clear_margin_half_that_where_the_asr_heard_it_clearly():
+    assert _sound_stretch("in France service", "emphorant service", (-30.0, -22.0, -27.0), False).decision != "applied"
+    e = _sound_stretch("in France service", "emphorant service", (-30.0, -22.0, -24.0), False)
+    assert e.decision == "applied" and e.replacement == "inference service"
+    e = _sound_stretch("in France service", "inference service", (-30.0, -27.0), True)
+    assert e.decision == "applied" and e.replacement == "inference service"
+    # an ASR unsure of its words is no second witness: the clear margin again
+    assert _sound_stretch("in France service", "inference service", (-30.0, -27.0), True, p=0.3).decision != "applied"
+    assert _sound_stretch("in France service", "inference service", (-30.0, -24.0), True, p=0.3).decision == "applied"
+
+
+def test_two_changes_at_once_only_where_each_is_allowed_and_together_they_fit_best():
+    gl = load_glossaries(["earnings"])
+    gl.terms = [*gl.terms, "Ostara Energy"]
+    vendor, asr = "Oh Stara delivered 21", "I started to deliver 2.1"
+    cands = {f"{c.kind}:{c.text}": c for c in vendor_candidates(vendor, asr, asr.split(), "replace", VerifyOptions(), gl)}
+    pair, spelled, number = "pair:Ostara delivered 2.1", "spelling:Ostara delivered 21", "number:Oh Stara delivered 2.1"
+    assert {pair, spelled, number} <= set(cands)
+
+    def run(scores):
+        e = Edit(id="e", paragraph=0, kind="replace", vendor=vendor, replacement=asr, decision="suggested",
+                 evidence={"asr_probability_min": 0.9})
+        s = Stretch(e, 0, 5, {VENDOR: vendor, ASR: asr, **{k: c.text for k, c in cands.items()}}, candidates=dict(cands),
+                    probs=[0.9] * 5, name=True, trusted_words=frozenset({"ostara"}))
+        s.scores = {VENDOR: -35.0, ASR: -2.0, **{k: -60.0 for k in cands}, **scores}
+        decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
+        return e
+
+    e = run({pair: -20.0, spelled: -30.0, number: -25.0})
+    assert e.decision == "applied" and e.replacement == "Ostara delivered 2.1"
+    e = run({pair: -20.0, spelled: -34.5, number: -25.0})  # the name alone has no margin: the number only
+    assert e.decision == "applied" and e.replacement == "Oh Stara delivered 2.1"
+
+
+def test_a_bare_number_the_asr_heard_is_written_in_the_vendors_form():
+    e = _candidate_stretch("32%,", "23", (-12.8, -0.1, -4.7), "number:23%")
+    assert e.decision == "applied" and e.replacement == "23%,"
+
+
+def test_a_code_or_an_acronym_is_no_misheard_name():
+    assert spellings("lead program, CRV-201, met its", ["Corvane", "Corvane Therapeutics"]) == []
+
+
+def test_a_common_word_for_another_needs_more_than_a_misspelling_does():
+    from callfix.align.candidates import sound_alikes
+
+    (gross, *_), (tariffs, *_) = sound_alikes("cross border", ["gross", "partner"]), sound_alikes("terrifs.", ["tariffs"])
+    assert gross.text == "gross border" and gross.common and tariffs.text == "tariffs." and not tariffs.common
+    from callfix.align.verdict import one_change_margin
+
+    opts = VerifyOptions()
+    assert one_change_margin(gross, opts) > one_change_margin(tariffs, opts) == opts.apply_margin

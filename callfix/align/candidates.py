@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import combinations
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
 from callfix.align.evidence import metaphone_similarity, sounds_alike
-from callfix.text import edge_punct, phrase_units, strip_punct
+from callfix.text import edge_punct, english_normalizer, phrase_units, strip_punct
 
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _FUNCTION = frozenset("the and but for with from into onto upon over under any some every each one out off "
@@ -28,10 +29,12 @@ class Candidate:
     """A wording of a stretch and what makes it worth scoring."""
 
     text: str
-    kind: str  # "merge", "number", "part" or "spelling"
+    kind: str  # "merge", "number", "part", "spelling", "homophone" or "pair"
     why: str
     asr_words: tuple[int, int] | None = None  # for "part": the stretch's ASR words it takes
-    heard: bool = False  # for "number": the ASR's reading holds its digits
+    heard: bool = False  # for "number" and "homophone": the ASR's reading holds it
+    common: bool = False  # for "homophone": the vendor's words are common ones too (not a misspelling)
+    of: tuple = ()  # for "pair": the two candidates it makes at once
 
 
 @lru_cache(maxsize=1)
@@ -90,11 +93,22 @@ def number_forms(token: str) -> list[tuple[str, str]]:
     return [(token[:m.start()] + f + token[m.end():], why) for f, why in forms]
 
 
+def heard_numbers(asr: str) -> set[str]:
+    """The numbers of the ASR's reading, in digits also where it spelled them out ("twenty-twenty-five"
+    is 2025: Whisper writes a year or an amount either way)."""
+    heard = {u.replace(",", "") for u in phrase_units(asr)}
+    if not _DIGITS.search(asr) and re.search(r"[A-Za-z]", asr):
+        norm = english_normalizer()  # openai-whisper's: "twenty nine percent" -> "29%"
+        if norm is not None:
+            heard |= {m.group().replace(",", "") for m in _DIGITS.finditer(norm(asr))}
+    return heard
+
+
 def number_candidates(vendor: str, asr: str, limit: int = 4) -> list[Candidate]:
     """The vendor's wording with one number in a near form; forms whose digits the ASR's reading
     holds come first."""
     toks = vendor.split()
-    heard = {u.replace(",", "") for u in phrase_units(asr)}
+    heard = heard_numbers(asr)
     out = []
     for i, t in enumerate(toks):
         for form, why in number_forms(t):
@@ -167,7 +181,7 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
     ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,")."""
     v = vendor.split()
     keys = ["".join(phrase_units(w)) for w in v]
-    found: dict[str, tuple[float, Candidate]] = {}
+    found: dict[str, tuple[int, float, Candidate]] = {}
     for term in terms:
         tkey = "".join(phrase_units(term))
         if len(tkey) < 4:
@@ -182,26 +196,39 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
                 if capital and not (v[i].lstrip("\"'(\u201c")[:1].isupper() and strip_punct(v[i + n - 1])[:1].isupper()):
                     continue  # a name's run starts and ends with capitalised words
                 said = " ".join(v[i:i + n])
+                if any(ch.isdigit() for ch in said) or (_acronym(said) and not _acronym(term)):
+                    continue  # a code or an acronym ("CRV-201") is not a misheard name
                 sim = max(fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term))
-                if sim < 0.8 or (term in found and found[term][0] >= sim):
+                if sim < 0.8 or (term in found and found[term][1] >= sim):
                     continue
                 lead, _ = edge_punct(v[i])
                 _, trail = edge_punct(v[i + n - 1])
                 if re.search(r"['\u2019]s$", strip_punct(v[i + n - 1])) and not term.endswith("s"):
                     trail = "'s" + trail  # the possessive stays
                 text = " ".join([*v[:i], lead + term + trail, *v[i + n:]])
-                found[term] = (sim, Candidate(text, "spelling", f"'{strip_punct(said)}' sounds like the "
-                                                                f"trusted spelling '{term}'"))
+                found[term] = (k, sim, Candidate(text, "spelling", f"'{strip_punct(said)}' sounds like the "
+                                                                   f"trusted spelling '{term}'"))
     out: dict[str, Candidate] = {}
-    for _, c in sorted(found.values(), key=lambda x: -x[0]):
+    # a spelling of more words first ("Thomas Brendan" is Tomasz Brennan before it is Thomas
+    # Brennan), then the closer one
+    for _, _, c in sorted(found.values(), key=lambda x: (-x[0], -x[1])):
         out.setdefault(c.text, c)
     return list(out.values())[:limit]
 
 
+def _acronym(text: str) -> bool:
+    return any(sum(ch.isupper() for ch in w) >= 2 and w.upper() == w for w in (strip_punct(x) for x in text.split()))
+
+
 def respaced(vendor_piece: str, asr_piece: str) -> str | None:
     """The ASR's letters cut where the vendor cuts its words, when both have as many letters
-    ("cash slow" / "cashflow" → "cash flow"): spacing is the vendor's to keep, not the audio's."""
+    ("cash slow" / "cashflow" → "cash flow"), or its hyphenated parts as the vendor's words ("high
+    those" / "high-dose" → "high dose"): spacing is the vendor's to keep, not the audio's."""
     vw = [strip_punct(w) for w in vendor_piece.split()]
+    parts_ = strip_punct(asr_piece).split("-")
+    if len(vw) >= 2 and len(asr_piece.split()) == 1 and len(parts_) == len(vw) and not any("-" in w for w in vw) \
+            and all(x.isalpha() for x in parts_):
+        return " ".join(parts_)  # "high-dose" under "high those": "high dose"
     a = strip_punct(asr_piece).replace(" ", "")
     if len(vw) < 2 or len(asr_piece.split()) != 1 or not a.isalpha() or sum(map(len, vw)) != len(a):
         return None
@@ -221,3 +248,124 @@ def core(a: str, b: str) -> tuple[str, str]:
     while len(x) > 1 and len(y) > 1 and key(x[-1]) == key(y[-1]):
         x, y = x[:-1], y[:-1]
     return " ".join(x), " ".join(y)
+
+
+_KEY_LETTERS = "0BFHJKLMNPRSTWXY"  # jellyfish's metaphone alphabet ("0" is "th")
+_ENDINGS = frozenset(("", "s", "es", "d", "ed", "ing", "y", "ies", "ied", "ly", "er", "ers", "e", "ion", "ions", "al",
+                       "th"))
+
+
+@lru_cache(maxsize=1)
+def _sound_index() -> dict[str, tuple[str, ...]]:
+    """Common English words (wordfreq's first 50,000, Zipf >= 3) by metaphone key."""
+    import jellyfish
+    from wordfreq import top_n_list
+
+    idx: dict[str, list[str]] = {}
+    for w in top_n_list("en", 50000):
+        if w.isalpha() and w.isascii() and len(w) >= 3 and word_frequency(w) >= 3.0:
+            idx.setdefault(jellyfish.metaphone(w), []).append(w)
+    return {k: tuple(v) for k, v in idx.items()}
+
+
+def _near_keys(key: str) -> set[str]:
+    """Metaphone keys one edit (a sound dropped, added or changed) from ``key``."""
+    out = {key}
+    for i in range(len(key) + 1):
+        if i < len(key):
+            out.add(key[:i] + key[i + 1:])
+        for ch in _KEY_LETTERS:
+            out.add(key[:i] + ch + key[i:])
+            if i < len(key):
+                out.add(key[:i] + ch + key[i + 1:])
+    return out
+
+
+def _ending_only(a: str, b: str) -> bool:
+    """Two forms of one word: "delivered" / "delivery", "grow" / "grows"."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n >= 3 and a[n:] in _ENDINGS and b[n:] in _ENDINGS
+
+
+def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2) -> list[Candidate]:
+    """The vendor's wording with one word, or two neighbouring words, in a common English word that
+    sounds the same or nearly so ("in France" → "inference", "cue" → "queue", "grows" → "gross"):
+    a typist's homophone. Only lower-case words are respelled (a name changes only to a trusted
+    spelling), never into another ending of the same word (the ASR often hears endings wrong), nor
+    into a word much rarer than the vendor's. The words nearest what the ASR heard come first."""
+    import jellyfish
+
+    toks = vendor.split()
+    heard = [strip_punct(" ".join(asr_words[j:j + n])) for n in (1, 2) for j in range(len(asr_words or []))]
+    heard = [h for h in heard if h]
+    idx = _sound_index()
+    found: list[tuple[tuple, Candidate]] = []
+    for i, t in enumerate(toks):
+        for n in (1, 2):
+            run = toks[i:i + n]
+            if len(run) < n:
+                continue
+            words = [strip_punct(x) for x in run]
+            # a name heard as one plain word is a homophone too ("in France" / "inference")
+            if not all(w.isalpha() and (w.islower() or n == 2) for w in words) or (n == 2 and edge_punct(run[0])[1]):
+                continue
+            said = "".join(words).lower()
+            if len(said) < 3 or (n == 1 and (said in _FUNCTION or said in heard)):
+                continue
+            floor = max(3.0, word_frequency(said) - 1.5) if n == 1 else 3.0
+            key = "".join(jellyfish.metaphone(w) for w in words)
+            if not key:
+                continue
+            near = [key] if n == 2 else sorted(_near_keys(key), key=lambda k: k != key)
+            for k in near:
+                for x in idx.get(k, ()):
+                    if x == said or _ending_only(said, x) or x in _FUNCTION or word_frequency(x) < floor:
+                        continue
+                    spelled = fuzz.ratio(said, x) / 100
+                    # the same sounds may be spelled unlike ("cue" / "queue"); a sound more or less
+                    # must be spelled alike too ("attention" / "retention")
+                    if spelled < (0.5 if k == key else 0.75) or (n == 2 and (len(x) < 6 or spelled < 0.75)):
+                        continue
+                    lead, _ = edge_punct(run[0])
+                    _, trail = edge_punct(run[-1])
+                    text = " ".join([*toks[:i], lead + x + trail, *toks[i + n:]])
+                    why = f"'{' '.join(words)}' sounds like the word '{x}'"
+                    common = n == 2 or word_frequency(said) >= 3.0
+                    near_asr = max((sounds_alike(x, h) for h in heard), default=0.0)
+                    found.append(((-round(near_asr, 1), k != key, -spelled, -word_frequency(x)),
+                                  Candidate(text, "homophone", why, common=common)))
+    found.sort(key=lambda f: f[0])
+    out: dict[str, Candidate] = {}
+    for _, c in found:
+        out.setdefault(c.text, c)
+    return list(out.values())[:limit]
+
+
+def changed_run(vendor: str, text: str) -> tuple[int, int, list[str]]:
+    """The vendor's words [i, j) a wording changes, and the words it puts there."""
+    v, c = vendor.split(), text.split()
+    i = 0
+    while i < min(len(v), len(c)) and v[i] == c[i]:
+        i += 1
+    j = 0
+    while j < min(len(v), len(c)) - i and v[-1 - j] == c[-1 - j]:
+        j += 1
+    return i, len(v) - j, c[i:len(c) - j]
+
+
+def pairs(vendor: str, found: list[Candidate], limit: int = 2) -> list[Candidate]:
+    """Two wordings of different kinds that change separate vendor words, made at once: one stretch
+    may hold two vendor errors ("Oh Stara delivered 21" is "Ostara delivered 2.1")."""
+    v = vendor.split()
+    out: list[Candidate] = []
+    for a, b in combinations([c for c in found if c.kind in ("spelling", "merge", "number", "homophone")], 2):
+        if a.kind == b.kind:
+            continue
+        x, y = sorted((changed_run(vendor, a.text), changed_run(vendor, b.text)), key=lambda r: r[:2])
+        if not (x[0] < x[1] <= y[0] < y[1]):
+            continue
+        text = " ".join([*v[:x[0]], *x[2], *v[x[1]:y[0]], *y[2], *v[y[1]:]])
+        out.append(Candidate(text, "pair", f"{a.why}, and {b.why}", of=(a, b)))
+    return out[:limit]

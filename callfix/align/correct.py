@@ -41,8 +41,10 @@ class Stretch:
 
     @property
     def zh_share(self) -> float:
+        # a word Whisper labelled Mandarin with no Chinese character in it ("3-4-3-4" decoded over
+        # English speech) is a decoding failure, not Mandarin speech
         ws = self.words
-        return sum(1 for w in ws if w.language == "zh" or has_cjk(w.text)) / len(ws) if ws else 0.0
+        return sum(1 for w in ws if has_cjk(w.text)) / len(ws) if ws else 0.0
 
 
 def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
@@ -254,7 +256,9 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
     """English paragraphs over Mandarin speech: flag as machine translation and give the Mandarin."""
     out = []
     for wk in al.weak:
-        zh = [al.words[w] for w in wk.zh_words]
+        # Whisper labelled Mandarin that holds no Chinese character ("3- 4- 3- 4-" over an English
+        # turn) is a decoding failure, not Mandarin speech: no evidence of a translation
+        zh = [al.words[w] for w in wk.zh_words if has_cjk(al.words[w].text)]
         # The span, not the words' summed durations: Whisper gives garbled Mandarin near-zero word times
         if len(zh) < 3 or zh[-1].end - zh[0].start < 1.5:
             continue

@@ -152,15 +152,28 @@ def _pass(al: Alignment, anchor_ngram: int, looped: set, skip_paragraphs: set, s
                 al.assigned[u] = al.unit_word[j1 + min(j2 - j1 - 1, int((u - i1 + 0.5) * (j2 - j1) / (i2 - i1)))]
 
 
+WEAK_MAX_RUN = 6  # a paragraph with this many vendor units matched in a row is no chance match
+
+
 def _weak_paragraphs(al: Alignment, share: float, min_units: int) -> list[int]:
+    """Paragraphs of at least ``min_units`` units, less than ``share`` of them matched and no run of
+    WEAK_MAX_RUN matched in a row: chance matches ("Thank you") only. A paragraph the ASR heard
+    only part of (phone audio drops whole phrases) still has its heard phrases matched word after
+    word, and stays in the alignment so they can be corrected."""
     total: dict[int, int] = {}
     matched: dict[int, int] = {}
+    run: dict[int, int] = {}
+    longest: dict[int, int] = {}
     for u, g in enumerate(al.unit_token):
         pi = al.toks[g][0]
         total[pi] = total.get(pi, 0) + 1
-        matched[pi] = matched.get(pi, 0) + (al.vmatch[u] >= 0)
+        hit = al.vmatch[u] >= 0
+        matched[pi] = matched.get(pi, 0) + hit
+        run[pi] = run.get(pi, 0) + 1 if hit and (u == 0 or al.vmatch[u] == al.vmatch[u - 1] + 1) else int(hit)
+        longest[pi] = max(longest.get(pi, 0), run[pi])
     return [pi for pi, n in total.items()
-            if n >= min_units and matched[pi] < share * n and cjk_share(al.paragraphs[pi].text) < 0.5]
+            if n >= min_units and matched[pi] < share * n and longest[pi] < WEAK_MAX_RUN
+            and cjk_share(al.paragraphs[pi].text) < 0.5]
 
 
 class Flanks:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -111,6 +111,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
             e.replacement = text
     if best == ASR and best in st.candidates:
         e.replacement = st.candidates[best].text  # the ASR's reading in the vendor's own form
+    elif best == ASR and (form := vendor_number_form(st)):
+        e.replacement = form  # "23" heard for "32%,": written "23%,"
     cand = st.candidates.get(best)
     if cand is not None:
         e.evidence["acoustic"]["candidate"] = cand.why
@@ -173,6 +175,21 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         apply_one_change(e, st, opts, rules)
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit() or ch == ".").strip(".")
+
+
+def vendor_number_form(st: Stretch) -> str | None:
+    """The ASR's reading, a bare number, as the number form of the vendor's wording with the same
+    digits: the vendor's unit and punctuation stay (the ASR may hear "percent" as a word of the next
+    stretch)."""
+    heard = st.wordings[ASR]
+    if re.search(r"[A-Za-z]", heard) or not _digits(heard):
+        return None
+    return next((c.text for c in st.candidates.values() if c.kind == "number" and _digits(c.text) == _digits(heard)),
+                None)
+
+
 def unlike_asr_digits(st: Stretch, c: Candidate) -> bool:
     """A number form the ASR did not read, where the ASR reads other digits closer to another form
     tried: on audio the decoder hears badly the forms' scores alone may pick the wrong near number."""
@@ -192,11 +209,18 @@ def unlike_asr_digits(st: Stretch, c: Candidate) -> bool:
 def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     """The margin a wording one change from the vendor's needs: a join or a trusted spelling is its
     own witness; a number form needs a clear margin, twice that where the ASR did not read those
-    digits (the right number may be none of the forms tried)."""
+    digits (the right number may be none of the forms tried); a word that sounds like the vendor's
+    a clear margin, half that where the ASR heard that word too, more where the vendor's words are
+    common ones too (the decoder's language model alone may prefer the more usual phrase: "cross
+    border" / "gross border" on phone audio)."""
     if c.kind in ("merge", "spelling"):
         return opts.supported_margin
     if c.kind == "number" and not c.heard:
         return 2 * opts.apply_margin
+    if c.kind == "homophone" and c.heard:
+        return opts.apply_margin / 2  # the ASR heard that word too: a second witness
+    if c.kind == "homophone" and c.common:
+        return opts.common_word_margin
     return opts.apply_margin
 
 
@@ -218,17 +242,41 @@ def apply_one_change(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
 
 def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyOptions, rules) -> bool:
     """Wording ``label``, one change from the vendor's, may be applied at margin ``m``: the change is
-    short and inside one paragraph, keeps the vendor's glossary spellings, has its kind's margin (and,
-    for a number form, the digits nearest the ASR's), and a piece of the ASR's reading passes the
-    guards of the ASR's reading."""
+    short, keeps the vendor's glossary spellings, has its kind's margin (and, for a number form, the
+    digits nearest the ASR's), and a piece of the ASR's reading lies inside one paragraph and passes
+    the guards of the ASR's reading."""
     c = st.candidates[label]
     text = c.text
-    if e.evidence.get("cross_paragraph") or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
+    if c.kind == "pair":
+        return _pair_allowed(e, st, c, m, opts, rules)
+    # A stretch cut at a paragraph's edge may hold ASR words of the next paragraph: a piece of the
+    # ASR's reading may then be the wrong words; a change of the vendor's own words is scored
+    # against the same audio as the vendor's wording, so the cut costs both alike.
+    if (e.evidence.get("cross_paragraph") and c.kind == "part") \
+            or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
             or _keeps_glossary_spelling(e, st, label) or not text.strip():
         return False
-    if m < one_change_margin(c, opts) or unlike_asr_digits(st, c):
+    need = one_change_margin(c, opts)
+    if c.kind == "homophone" and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
+        # an unsure ASR is no second witness (on phone audio it hears the usual word in noise too)
+        need = one_change_margin(replace(c, heard=False), opts)
+    if m < need or unlike_asr_digits(st, c):
         return False
     return c.kind != "part" or acoustic_alone(e, st, label, rules, m) is None
+
+
+def _pair_allowed(e: Edit, st: Stretch, c: Candidate, m: float, opts: VerifyOptions, rules) -> bool:
+    """Two changes at once: each is allowed on its own, and together they fit the audio at least as
+    well as either alone."""
+    by_text = {x.text: k for k, x in st.candidates.items() if x.kind != "pair"}
+    for part in c.of:
+        label = by_text.get(part.text)
+        if label is None or label not in st.scores:
+            return False
+        mp = st.scores[label] - st.scores[VENDOR]
+        if m < mp or not one_change_allowed(e, st, label, mp, opts, rules):
+            return False
+    return True
 
 
 def _apply_one_change(e: Edit, st: Stretch, label: str, m: float, opts: VerifyOptions) -> None:

@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from callfix.align.candidates import Candidate, merges, number_candidates, parts, spellings, word_frequency
+from callfix.align.candidates import (Candidate, merges, number_candidates, pairs, parts, sound_alikes, spellings,
+                                      word_frequency)
 from callfix.align.evidence import metaphone_similarity, sounds_alike
 from callfix.align.glossary import Glossary
 from callfix.text import has_cjk, phrase_units, strip_punct
@@ -93,6 +94,8 @@ class AcousticVerifier:
         for c in found:
             # a candidate the ASR already reads is a witness for the ASR's row, not a row of its own
             label = ASR if phrase_units(c.text) == phrase_units(atext) else f"{c.kind}:{c.text}"
+            if label == ASR and c.kind == "homophone":
+                c = replace(c, heard=True)  # the ASR heard the homophone itself: a second witness
             wordings.setdefault(label, c.text)
             cands.setdefault(label, c)
         start = paragraphs is None or sentence_start(paragraphs[e.paragraph].text, e.char_start)
@@ -153,13 +156,15 @@ class AcousticVerifier:
 def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, opts: VerifyOptions,
                       gl: Glossary | None = None) -> list[Candidate]:
     """Wordings one change away from the vendor's: a run of words in a trusted spelling it sounds
-    like, a split word joined, a number in a near form, one piece of the ASR's reading
-    (callfix.align.candidates)."""
+    like, a split word joined, a number in a near form, a common word that sounds like one or two
+    of the vendor's, one piece of the ASR's reading (callfix.align.candidates)."""
     if kind != "replace" or not vendor.strip():
         return []
-    found = [*(spellings(vendor, gl.canonical()) if gl is not None else []), *merges(vendor, opts.merge_min_zipf)[:2],
-             *number_candidates(vendor, asr, limit=3), *parts(vendor, asr_words)]
-    return found[:opts.max_vendor_candidates]
+    found = [*(spellings(vendor, spelling_terms(gl)) if gl is not None else []), *merges(vendor, opts.merge_min_zipf)[:2],
+             *number_candidates(vendor, asr, limit=3), *sound_alikes(vendor, asr_words, opts.max_sound_alikes),
+             *parts(vendor, asr_words)]
+    found = found[:opts.max_vendor_candidates]
+    return [*found, *pairs(vendor, found)]
 
 
 @lru_cache(maxsize=64)
@@ -167,6 +172,22 @@ def _trusted_words(spellings: tuple[str, ...]) -> frozenset:
     # common words of firm names ("Bank", "Capital", "Key") vouch for no spelling
     return frozenset(k for t in spellings for w in t.split() if w[:1].isupper()
                      and word_frequency(k := strip_punct(w).lower()) < 4.5)
+
+
+@lru_cache(maxsize=64)
+def _spelling_terms(spellings: tuple[str, ...], firms: frozenset) -> tuple[str, ...]:
+    # a firm's words are common ones ("Wells", "Loop", "Piper"): only its whole name counts
+    words = [w for t in spellings if " " in t and t not in firms for w in (strip_punct(x) for x in t.split())
+             if w[:1].isupper() and len(w) >= 4 and word_frequency(w.lower()) < 4.5]
+    return tuple(dict.fromkeys([*spellings, *words]))
+
+
+def spelling_terms(gl: Glossary) -> list[str]:
+    """The trusted spellings a run of vendor words may be respelled into: each one whole, and each
+    rare capitalised word of a multi-word one on its own (a person is named by the surname, a firm
+    by its first word: "Oyo Lauren" for Oyelaran of "Marcus Oyelaran", "Oh Stara" for Ostara of
+    "Ostara Energy")."""
+    return list(_spelling_terms(tuple(gl.canonical()), frozenset(gl.firms)))
 
 
 def trusted_words(gl: Glossary) -> frozenset:
