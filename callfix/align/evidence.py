@@ -56,12 +56,16 @@ def number_evidence(vendor_units: list[str], asr_units: list[str]) -> dict | Non
     return out
 
 
+def digits(text: str) -> str:
+    """The digits and decimal points of ``text``, as a number's key ("$2.1 billion," -> "2.1")."""
+    return "".join(ch for ch in text if ch.isdigit() or ch == ".").strip(".")
+
+
 def number_relation(vendor: str, audio: str) -> str | None:
     """How the audio's digits come from the vendor's by one slip of a typist: two digits swapped
     ("64" / "46"), one digit dropped or added ("205" / "2025"), a decimal point lost or moved
     ("21" / "2.1"). None when they are unlike or the same."""
-    v = "".join(ch for ch in vendor if ch.isdigit() or ch == ".").strip(".")
-    a = "".join(ch for ch in audio if ch.isdigit() or ch == ".").strip(".")
+    v, a = digits(vendor), digits(audio)
     if not v or not a or v == a:
         return None
     vd, ad = v.replace(".", ""), a.replace(".", "")

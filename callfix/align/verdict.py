@@ -15,7 +15,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from callfix.align.candidates import Candidate, core
-from callfix.align.evidence import number_evidence, number_relation, sounds_alike
+from callfix.align.evidence import digits, number_evidence, number_relation, sounds_alike
 from callfix.text import phrase_units, strip_punct
 from callfix.align.wording import with_vendor_edges
 from callfix.model import Edit, Token
@@ -175,18 +175,14 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         apply_one_change(e, st, opts, rules)
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit() or ch == ".").strip(".")
-
-
 def vendor_number_form(st: Stretch) -> str | None:
     """The ASR's reading, a bare number, as the number form of the vendor's wording with the same
     digits: the vendor's unit and punctuation stay (the ASR may hear "percent" as a word of the next
     stretch)."""
     heard = st.wordings[ASR]
-    if re.search(r"[A-Za-z]", heard) or not _digits(heard):
+    if re.search(r"[A-Za-z]", heard) or not digits(heard):
         return None
-    return next((c.text for c in st.candidates.values() if c.kind == "number" and _digits(c.text) == _digits(heard)),
+    return next((c.text for c in st.candidates.values() if c.kind == "number" and digits(c.text) == digits(heard)),
                 None)
 
 
