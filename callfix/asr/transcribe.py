@@ -198,9 +198,7 @@ class _Decoder:
 
 def _script_language(u: Unit, i: int, segs: list[Segment], languages: list[str]) -> str | None:
     """The allowed language, other than the unit's, whose script the words over piece ``i`` are written in."""
-    s, e = u.pieces[i]
-    text = " ".join(w.text for seg in segs for w in seg.words if s - WORD_PAD <= (w.start + w.end) / 2 <= e + WORD_PAD)
-    share = cjk_share(text)
+    share = cjk_share(" ".join(w.text for w in words_in(u.pieces[i], segs, believable=False)))
     if share is None:
         return None
     chars = share >= 0.5

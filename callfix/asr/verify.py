@@ -151,8 +151,8 @@ def failing_pieces(pieces: list[tuple[float, float]], segments: list[Segment], l
             continue
         got = covered((s, e), cover)
         words = words_in((s, e), segments)
-        wrong_script = any(seg.suspect_reason == "script" and any(s - WORD_PAD <= (w.start + w.end) / 2 <= e + WORD_PAD
-                                                                   for w in seg.words) for seg in segments)
+        wrong_script = bool(words_in((s, e), [seg for seg in segments if seg.suspect_reason == "script"],
+                                     believable=False))
         if wrong_script:
             bad[i] = "script"
         elif got / (e - s) < opt.min_piece_coverage or (e - s) - got >= opt.max_uncovered_seconds:
@@ -164,9 +164,10 @@ def failing_pieces(pieces: list[tuple[float, float]], segments: list[Segment], l
     return bad
 
 
-def words_in(span: tuple[float, float], segments: Iterable[Segment]) -> list:
+def words_in(span: tuple[float, float], segments: Iterable[Segment], believable: bool = True) -> list:
+    """The words whose middle lies in ``span`` (widened by WORD_PAD); ``believable``: of unflagged segments only."""
     s, e = span
-    return [w for seg in segments if not seg.suspect for w in seg.words
+    return [w for seg in segments if not (believable and seg.suspect) for w in seg.words
             if s - WORD_PAD <= (w.start + w.end) / 2 <= e + WORD_PAD]
 
 
