@@ -113,7 +113,8 @@ def test_unrelated_vendor_lines_align_in_linear_time(capsys):
     secs = {}
     for n in (1000, 4000):  # side by side in one run: the ratio, not a wall-clock budget
         evidence, vendor = _evidence(5 * n), _unrelated_vendor(n)
-        out, secs[n] = _timed(align_call, evidence, vendor, cfg)
+        runs = [_timed(align_call, evidence, vendor, cfg) for _ in range(2)]  # the faster of two: a stray pause
+        out, secs[n] = runs[0][0], min(t for _, t in runs)                  # (GC, another process) is no cost
         assert len(out.paragraphs) == n and not out.edits
     # 4x the input: ~4x the time when linear, ~16x when quadratic (paragraphs x units, tokens x turns).
     assert secs[4000] / max(secs[1000], 0.05) < 9, secs
