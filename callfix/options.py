@@ -115,7 +115,6 @@ class AsrCheckOptions:
     min_retry_seconds: float = 0.6
     same_language_retry_seconds: float = 8.0
     max_retry_share: float = 0.15
-    retry_tokens_per_second: float | None = 12.0
 
 
 @dataclass
@@ -148,6 +147,7 @@ class AsrOptions:
     verify: AsrCheckOptions = field(default_factory=AsrCheckOptions)
     merge_max_seconds: float = 30
     lead_seconds: float = 1.0
+    tokens_per_second: float | None = 12.0
     max_new_tokens: int | None = None
 
 

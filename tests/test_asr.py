@@ -112,13 +112,28 @@ def test_max_new_tokens_stops_the_decoder(models_ready, clips, tmp_path):
     assert 0 < len(capped) <= 4  # each window stops after four tokens; the clip is one window
 
 
-def test_a_second_decoding_is_capped_by_its_audio_length():
-    from callfix.asr.transcribe import MAX_RETRY_TOKENS, _token_cap
+def test_a_decoding_is_capped_by_its_audio_length():
+    from callfix.asr.transcribe import _token_cap
 
     assert _token_cap(2.0, 12.0) == 40
     assert _token_cap(5.0, 12.0) > 8 * 5  # room for fast speech and its timestamps
-    assert _token_cap(60.0, 12.0) == MAX_RETRY_TOKENS
+    assert _token_cap(30.0, 12.0) == 376
+    assert _token_cap(30.0, 12.0, limit=100) == 100  # asr.max_new_tokens, where lower, wins
     assert _token_cap(5.0, None) is None
+    assert _token_cap(5.0, None, limit=50) == 50
+
+
+@pytest.mark.slow
+def test_a_cap_beyond_the_room_beside_a_long_prompt_is_cut_to_it(models_ready, clips, tmp_path):
+    from callfix.asr.backends import load_backend
+
+    cfg = load_config(overrides={"asr": {"beam_size": 1, "languages": ["en"], "temperatures": [0.0]}})
+    model = load_backend(cfg)
+    window = decode(clips["en"], tmp_path).window(0, 10)
+    prompt = ", ".join(f"term{i} Holdings" for i in range(120))  # cut by faster-whisper to 223 tokens
+    # faster-whisper refuses a prompt plus new tokens over the model's 448; the backend keeps within it
+    words = [w for s in model.transcribe(window, "en", {**cfg["asr"], "max_new_tokens": 440}, prompt) for w in s.words]
+    assert words
 
 
 @pytest.mark.slow

@@ -199,6 +199,15 @@ class FasterWhisperBackend(Backend):
     def score_texts(self, audio, texts, language, prompt=None):
         return score_faster_whisper(self.model, audio, texts, language, prompt)
 
+    def _within_room(self, max_new_tokens: int | None, language: str, prompt: str | None) -> int | None:
+        """``max_new_tokens`` within the model's length less the prompt: faster-whisper refuses more."""
+        if max_new_tokens is None:
+            return None
+        from faster_whisper.tokenizer import Tokenizer
+
+        tok = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language=language)
+        return max(1, min(max_new_tokens, self.model.max_length - len(self.model.get_prompt(tok, [], hotwords=prompt))))
+
     def transcribe(self, audio, language, opts: AsrOptions | dict, prompt):
         import ctranslate2
 
@@ -217,7 +226,7 @@ class FasterWhisperBackend(Backend):
             condition_on_previous_text=opts.condition_on_previous_text,
             word_timestamps=opts.word_timestamps,
             hotwords=prompt,
-            max_new_tokens=opts.max_new_tokens,
+            max_new_tokens=self._within_room(opts.max_new_tokens, language, prompt),
             vad_filter=False,  # chunks come from our own VAD pass
         )
         return [

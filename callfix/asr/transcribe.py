@@ -26,8 +26,6 @@ from callfix.text import simplified
 
 CHARACTER_WORDS = {"zh", "yue", "ja"}  # Whisper's words are single characters: a looped phrase spans more of them
 LOW_COVERAGE = 0.9  # below this share of speech covered by ASR words a call gets a warning
-# faster-whisper refuses a prompt plus new tokens over the model's 448; the hotword prompt is cut at 223
-MAX_RETRY_TOKENS = 220
 
 
 def transcribe(audio: Audio, opts: AsrOptions | Options | dict, hotwords: list[str] | None = None,
@@ -86,7 +84,6 @@ class _Decoder:
         self.retry = v.retry
         self.min_retry_seconds = v.min_retry_seconds
         self.same_language_seconds = v.same_language_retry_seconds
-        self.tokens_per_second = v.retry_tokens_per_second
         # A share of the call's speech, but never less than one longest retry: on a short call a
         # share alone would leave a whole lost sentence at a unit's end undecoded.
         self.retry_budget = max(v.max_retry_share * speech_seconds, self.same_language_seconds)
@@ -98,10 +95,12 @@ class _Decoder:
         self.retries: list[Unit] = []
 
     def decode(self, u: Unit, prompt: bool = True) -> list[Segment]:
-        # a second decoding skips the temperature fallback (where the first looped, sampling loops too)
-        # and stops where speech would: a loop otherwise runs on to the model's limit, the cost of a retry
-        opts = replace(self.a, temperatures=list(self.a.temperatures)[:1],
-                       max_new_tokens=_token_cap(u.end - u.start, self.tokens_per_second)) if u.retry else self.a
+        # Every decoding stops where speech would: a loop otherwise runs on to the model's limit, at
+        # each temperature of the fallback. A second decoding skips the fallback (where the first
+        # looped, sampling loops too).
+        opts = replace(self.a, max_new_tokens=_token_cap(u.end - u.start, self.a.tokens_per_second, self.a.max_new_tokens))
+        if u.retry:
+            opts = replace(opts, temperatures=list(self.a.temperatures)[:1])
         raw = self.backend.transcribe(self.audio.window(u.start, u.end), u.language, opts,
                                       self.prompt if u.language == "en" and prompt else None)
         segs = [_segment(rs, u, self.a) for rs in raw]
@@ -205,9 +204,11 @@ def _script_language(u: Unit, i: int, segs: list[Segment], languages: list[str])
     return next((lang for lang in languages if lang != u.language and (lang in CHARACTER_WORDS) == chars), None)
 
 
-def _token_cap(seconds: float, per_second: float | None) -> int | None:
-    """New tokens a second decoding of ``seconds`` of audio may take: its speech, timestamps and a margin."""
-    return None if per_second is None else min(MAX_RETRY_TOKENS, math.ceil(per_second * seconds) + 16)
+def _token_cap(seconds: float, per_second: float | None, limit: int | None = None) -> int | None:
+    """New tokens a decoding of ``seconds`` of audio may take: its speech, timestamps and a margin
+    (the backend keeps it within the model's room beside the prompt)."""
+    caps = [c for c in (None if per_second is None else math.ceil(per_second * seconds) + 16, limit) if c is not None]
+    return min(caps) if caps else None
 
 
 def _gaps(piece: tuple[float, float], segs: list[Segment], min_seconds: float) -> list[tuple[float, float]]:
