@@ -38,6 +38,7 @@ class VerifyOptions:
     merge_min_zipf: float = 1.5  # a join of two vendor words must be a word at least this common (wordfreq)
     max_sound_alikes: int = 2  # common words that sound like a vendor word (or two) weighed per stretch
     common_word_margin: float = 7.5  # such a word for a common vendor word, the ASR not sure of it
+    prefer_change_margin: float = 2.0  # a one-change wording this close to the ASR's reading is written instead
 
     @classmethod
     def from_config(cls, vcfg: dict | None) -> "VerifyOptions":

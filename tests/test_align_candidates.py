@@ -262,3 +262,25 @@ def test_a_common_word_for_another_needs_more_than_a_misspelling_does():
 
     opts = VerifyOptions()
     assert one_change_margin(gross, opts) > one_change_margin(tariffs, opts) == opts.apply_margin
+
+
+def test_spellings_join_a_trusted_name_split_in_two():
+    # the run's letters are the name's, cut elsewhere: that is the vendor's error, not the name
+    assert [c.text for c in spellings("Pell Amy grew net", ["Pellamy Mutual", "Pellamy"])] == ["Pellamy grew net"]
+    assert [c.text for c in spellings("Ver Brook shipped", ["Verbrook"])] == ["Verbrook shipped"]
+    assert spellings("Verbrook shipped", ["Verbrook"]) == []  # already spelled so
+    assert spellings("Morgan Stanley, thanks", ["Morgan Stanley"]) == []
+
+
+def test_sound_alikes_never_change_an_amount():
+    from callfix.align.candidates import sound_alikes
+
+    assert not any("billion" in c.text for c in sound_alikes("166 million,", ["166", "billion"], limit=9))
+    assert not any("fifty" in c.text for c in sound_alikes("fifteen stores", ["fifty", "stores"], limit=9))
+
+
+def test_sound_alikes_respell_each_vendor_word_before_a_second_reading_of_one():
+    from callfix.align.candidates import changed_run, sound_alikes
+
+    got = sound_alikes("operating cash slow was", ["operating", "tastor", "was"], limit=2)
+    assert len({changed_run("operating cash slow was", c.text)[0] for c in got}) == 2

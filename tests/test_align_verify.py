@@ -312,3 +312,20 @@ def test_rows_are_batched_with_rows_of_near_their_length():
     groups = length_groups(ids, [0, 1, 2, 4, 5])
     assert groups == [[0, 2, 5], [4, 1]]
     assert sorted(i for g in groups for i in g) == [0, 1, 2, 4, 5]
+
+
+def test_a_join_nearly_as_likely_as_the_asr_reading_is_written_instead_of_it():
+    from callfix.align.candidates import Candidate
+
+    def run(merge_score):
+        st = _stretch(0, 2, "a head wind", "ahead when")
+        st.candidates = {"merge:a headwind": Candidate("a headwind", "merge", "'head wind' is the word 'headwind'")}
+        st.wordings["merge:a headwind"] = "a headwind"
+        st.scores = {VENDOR: -6.6, ASR: -1.2, "merge:a headwind": merge_score}
+        decide(st, Window(0.0, 2.0, 0, 2, [st]), VerifyOptions(), AlignOptions())
+        return st.edit
+
+    near = run(-2.6)  # 1.4 nats under the ASR's reading: the audio cannot tell them apart
+    assert near.decision == "applied" and near.replacement == "a headwind"
+    far = run(-5.0)  # 3.8 nats under: the ASR's reading is what the audio says
+    assert far.replacement == "ahead when"

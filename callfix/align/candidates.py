@@ -24,6 +24,14 @@ _FUNCTION = frozenset("the and but for with from into onto upon over under any s
                       "not all how who what where when your our their this that there here".split())
 
 
+# Words that make a number: a sound-alike of one changes an amount ("million" / "billion", "fifteen" /
+# "fifty"), which only a number form may do.
+_QUANTITY = frozenset("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                      "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                      "hundred hundreds thousand thousands million millions billion billions trillion trillions "
+                      "percent dozen half quarter third thirds".split())
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A wording of a stretch and what makes it worth scoring."""
@@ -186,12 +194,14 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
         tkey = "".join(phrase_units(term))
         if len(tkey) < 4:
             continue
+        twords = [k for k in ("".join(phrase_units(w)) for w in term.split()) if k]
         k = len(term.split())
         capital = all(w[:1].isupper() for w in term.split())
         for n in range(k, k + 3):
             for i in range(len(v) - n + 1):
                 piece = "".join(keys[i:i + n])
-                if not piece or tkey in piece or abs(len(piece) - len(tkey)) > max(3, len(tkey) // 2):
+                split = piece == tkey and keys[i:i + n] != twords  # the term's letters cut elsewhere: "Pell Amy"
+                if not piece or (tkey in piece and not split) or abs(len(piece) - len(tkey)) > max(3, len(tkey) // 2):
                     continue  # already spelled there (a longer run would only drop its neighbours)
                 if capital and not (v[i].lstrip("\"'(\u201c")[:1].isupper() and strip_punct(v[i + n - 1])[:1].isupper()):
                     continue  # a name's run starts and ends with capitalised words
@@ -312,7 +322,8 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
             if not all(w.isalpha() and (w.islower() or n == 2) for w in words) or (n == 2 and edge_punct(run[0])[1]):
                 continue
             said = "".join(words).lower()
-            if len(said) < 3 or (n == 1 and (said in _FUNCTION or said in heard)):
+            if len(said) < 3 or (n == 1 and (said in _FUNCTION or said in heard)) \
+                    or any(w.lower() in _QUANTITY for w in words):
                 continue
             floor = max(3.0, word_frequency(said) - 1.5) if n == 1 else 3.0
             key = "".join(jellyfish.metaphone(w) for w in words)
@@ -321,7 +332,8 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
             near = [key] if n == 2 else sorted(_near_keys(key), key=lambda k: k != key)
             for k in near:
                 for x in idx.get(k, ()):
-                    if x == said or _ending_only(said, x) or x in _FUNCTION or word_frequency(x) < floor:
+                    if x == said or _ending_only(said, x) or x in _FUNCTION or x in _QUANTITY \
+                            or word_frequency(x) < floor:
                         continue
                     spelled = fuzz.ratio(said, x) / 100
                     # the same sounds may be spelled unlike ("cue" / "queue"); a sound more or less
@@ -334,11 +346,16 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
                     why = f"'{' '.join(words)}' sounds like the word '{x}'"
                     common = n == 2 or word_frequency(said) >= 3.0
                     near_asr = max((sounds_alike(x, h) for h in heard), default=0.0)
-                    found.append(((-round(near_asr, 1), k != key, -spelled, -word_frequency(x)),
+                    found.append(((-round(near_asr, 1), k != key, -spelled, -word_frequency(x)), i,
                                   Candidate(text, "homophone", why, common=common)))
     found.sort(key=lambda f: f[0])
+    # one word per vendor word first: in a stretch of several words the ASR misheard, its nearest
+    # readings may all respell one word ("stayed" as "stated", "staged") and leave the wrong one out
+    first: dict[int, Candidate] = {}
+    for _, i, c in found:
+        first.setdefault(i, c)
     out: dict[str, Candidate] = {}
-    for _, c in found:
+    for c in [*first.values(), *(c for *_, c in found)]:
         out.setdefault(c.text, c)
     return list(out.values())[:limit]
 

@@ -92,6 +92,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
     # sounds spelled otherwise)
     trusted = [k for k in others if k.startswith(("glossary:", "spelling:")) and others[k] >= others[best] - 0.5]
     best = max(trusted, key=others.get) if trusted else best
+    best = nearer_change(e, st, best, opts, rules) or best
     m = others[best] - sc[VENDOR]
     e.evidence["acoustic"] = {"margin": round(m, 2), "best": best, "window": [round(win.start, 2), round(win.end, 2)],
                               "scores": {k: round(v, 2) for k, v in sc.items()}}
@@ -173,6 +174,23 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         e.reason += f"; the audio cannot tell the wordings apart ({m:+.1f} nats)"
     if e.decision != "applied" and e.kind == "replace":
         apply_one_change(e, st, opts, rules)
+
+
+def nearer_change(e: Edit, st: Stretch, best: str, opts: VerifyOptions, rules) -> str | None:
+    """A wording one change from the vendor's that fits the audio within ``prefer_change_margin`` of
+    a best reading that changes more, and may be applied: the one to write. Whisper's teacher-forced
+    score favours its own reading, so by a nat or two the audio cannot tell them apart, and the
+    vendor's other words were right ("a head wind": "a headwind" 1.3 nats under the ASR's "ahead
+    when")."""
+    sc = st.scores
+    if best in st.candidates or best == VENDOR or e.kind != "replace":
+        return None
+    near = [k for k, c in st.candidates.items() if k in sc and c.kind != "part"
+            and sc[k] >= sc[best] - opts.prefer_change_margin]
+    for k in sorted(near, key=lambda k: -sc[k]):
+        if one_change_allowed(e, st, k, sc[k] - sc[VENDOR], opts, rules):
+            return k
+    return None
 
 
 def vendor_number_form(st: Stretch) -> str | None:
