@@ -207,8 +207,10 @@ def _script_language(u: Unit, i: int, segs: list[Segment], languages: list[str])
 def _token_cap(seconds: float, per_second: float | None, limit: int | None = None) -> int | None:
     """New tokens a decoding of ``seconds`` of audio may take: its speech, timestamps and a margin
     (the backend keeps it within the model's room beside the prompt)."""
-    caps = [c for c in (None if per_second is None else math.ceil(per_second * seconds) + 16, limit) if c is not None]
-    return min(caps) if caps else None
+    caps = [] if limit is None else [limit]
+    if per_second is not None:
+        caps.append(math.ceil(per_second * seconds) + 16)
+    return min(caps, default=None)
 
 
 def _gaps(piece: tuple[float, float], segs: list[Segment], min_seconds: float) -> list[tuple[float, float]]:
