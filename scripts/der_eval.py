@@ -14,6 +14,7 @@ machine).
     python scripts/der_eval.py --folder DIR --variant base= --variant seg3=diarize.segmentation=pyannote-segmentation-3.0
     python scripts/der_eval.py --sweep diarize.threshold=0.5,0.6,0.7     # tune one knob
     python scripts/der_eval.py --folder DIR --oracle-speakers             # --num-speakers = the true count
+    python scripts/der_eval.py --folder DIR --oracle-clustering           # perfect clustering: what segmentation allows
     python scripts/der_eval.py --folder DIR --cache /tmp/der-cache --variant …   # later runs skip both model passes
 
 A variant is ``NAME=KEY=VALUE;KEY=VALUE…`` over the configuration (and ``--set``). Variants that
@@ -189,7 +190,32 @@ def with_structure(hyp, audio_path: Path, cfg: dict):
     return refine_turns(hyp, Transcript.load(asr).words, opts)[0]
 
 
-def evaluate(cfg: dict, calls, workdir: Path, oracle: bool = False, cache: FrontCache | None = None) -> list[dict]:
+def oracle_clustered(samples, ref_turns, cfg: dict, uri: str):
+    """The pipeline's turns with each chunk's local speakers given their reference speaker (pyannote's
+    ``OracleClustering``): what the segmentation and the speaker count allow when clustering and
+    the speaker count are perfect. The same segmentation, count and reconstruction as the product."""
+    import torch
+    from pyannote.audio.pipelines.clustering import OracleClustering
+
+    from callfix.diarize.pipeline import fill_pauses
+    from callfix.options import DiarizeOptions, section
+
+    d = section(cfg, DiarizeOptions)
+    pipe = load_pipeline(cfg["diarize"])
+    file = {"waveform": torch.from_numpy(np.ascontiguousarray(samples))[None], "sample_rate": 16000, "uri": uri,
+            "annotation": Turns(ref_turns).to_annotation(uri)}
+    ours, expects = pipe.clustering, pipe._expects_num_speakers
+    pipe.clustering, pipe._expects_num_speakers = OracleClustering(), True
+    try:
+        out = pipe(file)
+    finally:
+        pipe.clustering, pipe._expects_num_speakers = ours, expects
+    annotation = getattr(out, "speaker_diarization", out)
+    return fill_pauses(Turns.from_annotation(annotation).turns, d.fill_pauses)
+
+
+def evaluate(cfg: dict, calls, workdir: Path, oracle: bool = False, cache: FrontCache | None = None,
+             oracle_clustering: bool = False) -> list[dict]:
     rows = []
     for uri, audio_path, rttm in calls:
         audio = decode(audio_path, workdir / uri)
@@ -203,7 +229,10 @@ def evaluate(cfg: dict, calls, workdir: Path, oracle: bool = False, cache: Front
         if cache is not None:
             cache.attach(run_cfg)
         t0, c0 = time.perf_counter(), time.process_time()
-        hyp = diarize_waveform(audio.as_float(), run_cfg, uri=uri)
+        if oracle_clustering:
+            hyp = oracle_clustered(audio.as_float(), ref, run_cfg, uri)
+        else:
+            hyp = diarize_waveform(audio.as_float(), run_cfg, uri=uri)
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         hyp = with_structure(hyp, audio_path, run_cfg)
         der = score(ref, hyp, uri, audio.duration, read_uem(audio_path.with_suffix(".uem"), audio.duration))
@@ -274,6 +303,9 @@ def main() -> None:
                     help="a configuration to compare (repeatable; NAME= alone is the base configuration)")
     ap.add_argument("--cache", type=Path, help="keep segmentations and embeddings here between runs")
     ap.add_argument("--oracle-speakers", action="store_true", help="pass the true speaker count as --num-speakers")
+    ap.add_argument("--oracle-clustering", action="store_true",
+                    help="each chunk's local speakers get their reference speaker (pyannote's OracleClustering): "
+                         "the DER the segmentation and speaker count allow with perfect clustering")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     cfg = load_config(a.config)
@@ -302,8 +334,10 @@ def main() -> None:
             set_dotted(vcfg, k, v)
         for k, v in sets:
             set_dotted(vcfg, k, v)
-        rows = evaluate(vcfg, calls, a.work, oracle=a.oracle_speakers, cache=cache)
-        print_table(rows, name + (" (oracle speaker count)" if a.oracle_speakers else ""))
+        rows = evaluate(vcfg, calls, a.work, oracle=a.oracle_speakers, cache=cache,
+                        oracle_clustering=a.oracle_clustering)
+        print_table(rows, name + (" (oracle speaker count)" if a.oracle_speakers else "")
+                    + (" (oracle clustering)" if a.oracle_clustering else ""))
         results.append((name, rows))
     if len(results) > 1:
         print("\n## summary")

@@ -332,3 +332,19 @@ def test_speaker_bounds_are_honoured_exactly(cfg, tmp_path):
     assert count(max_speakers=2) <= 2
     assert count(min_speakers=5) >= 5
     assert 2 <= count(min_speakers=2, max_speakers=3) <= 3
+
+
+def test_oracle_clustering_scores_what_the_segmentation_allows(cfg, tmp_path):
+    """der_eval --oracle-clustering: each chunk's local speakers get their reference speaker, so the
+    sample comes out with the reference's two speakers and no more error than the product's own run."""
+    from der_eval import oracle_clustered
+
+    from callfix.diarize.pipeline import diarize_waveform
+    from callfix.io.rttm import read_rttm
+
+    audio = _decode(SAMPLE / "sample.wav", tmp_path)
+    ref = read_rttm(SAMPLE / "sample.rttm")["sample"]
+    oracle = oracle_clustered(audio.as_float(), ref, cfg, "sample")
+    assert len({t.speaker for t in oracle}) == len({t.speaker for t in ref}) == 2
+    ours = diarize_waveform(audio.as_float(), cfg, uri="sample")
+    assert _der(ref, oracle, "sample", audio.duration) <= _der(ref, ours, "sample", audio.duration) + 1e-9
