@@ -284,3 +284,13 @@ def test_sound_alikes_respell_each_vendor_word_before_a_second_reading_of_one():
 
     got = sound_alikes("operating cash slow was", ["operating", "tastor", "was"], limit=2)
     assert len({changed_run("operating cash slow was", c.text)[0] for c in got}) == 2
+
+
+def test_a_word_boundary_moved_is_a_difference_not_style():
+    from callfix.align.wording import same_when_normalised
+
+    # "run way ... into" heard "runway ... in to": as many words, the boundaries elsewhere
+    assert not same_when_normalised("run way extends into", "runway extends in to")
+    assert not same_when_normalised("run way", "runway")
+    assert same_when_normalised("Non GAAP", "non-GAAP")  # a hyphen is style
+    assert same_when_normalised("Cash flow", "cash flow")

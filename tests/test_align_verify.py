@@ -329,3 +329,23 @@ def test_a_join_nearly_as_likely_as_the_asr_reading_is_written_instead_of_it():
     assert near.decision == "applied" and near.replacement == "a headwind"
     far = run(-5.0)  # 3.8 nats under: the ASR's reading is what the audio says
     assert far.replacement == "ahead when"
+
+
+def test_a_name_the_audio_may_not_respell_takes_the_glossary_spelling_it_favours():
+    trusted = {"glossary:Qiao Wenbo": "Qiao Wenbo"}
+    # Whisper writes the rare name as a common one ("Kyle"); the participants' spelling beats the vendor's by 17 nats
+    e = _judged("Chow When Bo,", "Kyle Wenbo", {VENDOR: -25.6, ASR: -3.9, "glossary:Qiao Wenbo": -8.6}, p=0.33,
+                wordings=trusted, name=True, introduced="Chow")
+    assert e.decision == "applied" and e.replacement == "Qiao Wenbo," and "glossary" in e.reason
+    # under the apply margin: left to the editor
+    e = _judged("Chow When Bo,", "Kyle Wenbo", {VENDOR: -12.0, ASR: -3.9, "glossary:Qiao Wenbo": -8.6}, p=0.33,
+                wordings=trusted, name=True, introduced="Chow")
+    assert e.decision != "applied"
+    # a glossary name that does not sound like the vendor's is no mishearing of it
+    e = _judged("Grace Liu,", "Kyle Wenbo", {VENDOR: -25.6, ASR: -3.9, "glossary:Qiao Wenbo": -8.6}, p=0.33,
+                wordings=trusted, name=True)
+    assert e.decision != "applied"
+    # the vendor's own letters in the glossary's style are no mishearing either
+    e = _judged("Non GAAP", "non gap", {VENDOR: -11.4, ASR: -2.3, "glossary:non-GAAP": -4.5}, p=0.3,
+                wordings={"glossary:non-GAAP": "non-GAAP"})
+    assert e.decision != "applied"
