@@ -151,7 +151,15 @@ def test_inflections_and_unsure_words_are_left_to_the_editor():
 
     assert inflection_only("investments.", "investment.") and inflection_only("the grows", "the grow")
     assert not inflection_only("grows", "gross") and not inflection_only("soft wear", "software")
-    assert _decided({VENDOR: -20.0, ASR: -5.0}, vendor="investments", asr="investment").decision == "suggested"
+
+    def ending(p):
+        s = _stretch(0, 1, "investments", "investment", asr_probability_min=p)
+        s.scores = {VENDOR: -20.0, ASR: -5.0}
+        decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
+        return s.edit.decision
+
+    # on phone audio Whisper drops endings at p 0.6-0.9; one it heard surely is applied on the margin
+    assert ending(0.85) == "suggested" and ending(0.95) == "applied"
     # an unsure ASR word needs a large margin and a near-identical sound
     unsure = dict(vendor="in France", asr="inference")
     s = _stretch(0, 1, **unsure, asr_probability_min=0.4)
