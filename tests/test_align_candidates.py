@@ -294,3 +294,15 @@ def test_a_word_boundary_moved_is_a_difference_not_style():
     assert not same_when_normalised("run way", "runway")
     assert same_when_normalised("Non GAAP", "non-GAAP")  # a hyphen is style
     assert same_when_normalised("Cash flow", "cash flow")
+
+
+def test_two_trusted_spellings_in_one_stretch_make_a_pair_two_of_another_kind_do_not():
+    from callfix.align.candidates import Candidate, pairs
+
+    vendor = "Joining me are Omar Castle Lanos, our chief executive officer, and Jane Whitacre,"
+    found = spellings(vendor, ["Omar Castellanos", "Jane Whitaker"])
+    assert [c.kind for c in found] == ["spelling", "spelling"]
+    (both,) = pairs(vendor, found)
+    assert both.text == "Joining me are Omar Castellanos, our chief executive officer, and Jane Whitaker,"
+    sounds = [Candidate("a head wind", "homophone", ""), Candidate("ahead wind", "homophone", "")]
+    assert pairs("a head when", sounds) == []
