@@ -39,6 +39,7 @@ class VerifyOptions:
     max_sound_alikes: int = 2  # common words that sound like a vendor word (or two) weighed per stretch
     common_word_margin: float = 7.5  # such a word for a common vendor word, the ASR not sure of it
     prefer_change_margin: float = 2.0  # a one-change wording this close to the ASR's reading is written instead
+    ending_probability: float = 0.9  # an ending-only change applies on the audio alone where the ASR heard it this surely
 
     @classmethod
     def from_config(cls, vcfg: dict | None) -> "VerifyOptions":

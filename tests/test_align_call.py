@@ -448,3 +448,23 @@ def test_mandarin_without_a_chinese_character_makes_no_machine_translation():
     asr = Transcript(segments=[seg(" ".join(words[:-3]), 0.0), Segment("3- 4-", 6.0, 11.0, "zh", junk[:4])])
     out = align_call(asr, parse_vendor_text(" ".join(words)), CFG)
     assert not [e for e in out.edits if e.kind == "resource"] and "machine_translation" not in out.paragraphs[0].flags
+
+
+def test_a_stray_line_after_a_respelled_word_is_deleted_and_a_garbled_turn_is_not():
+    from callfix.model import Transcript
+
+    # the ASR respells the last vendor word before the stray line: that word is its paragraph's own
+    asr = Transcript(segments=[seg("Our next question comes from Ruth Adeyemi with KeyBanc.", 0.0),
+                               seg("Thank you. Jane, can you explain the drop in fraud losses this quarter?", 4.0)])
+    vendor = parse_vendor_text("Our next question comes from Ruth Adeyemi with Key Bank.\n\n"
+                               "Please continue to hold. Your call is important to us.\n\n"
+                               "Thank you. Jane, can you explain the drop in fraud losses this quarter?")
+    out = align_call(asr, vendor, CFG)
+    (e,) = [e for e in out.edits if e.paragraph == 1]
+    assert e.kind == "delete" and e.decision == "applied" and "not in the audio" in e.reason
+    # the same line really said, heard as garbled words beside a neighbour's: no deletion is applied
+    asr = Transcript(segments=[seg("Our next question comes from Ruth Adeyemi with KeyBanc.", 0.0),
+                               seg("Lease send you two old more calls in porch and two ass.", 3.8),
+                               seg("Thank you. Jane, can you explain the drop in fraud losses this quarter?", 8.2)])
+    out = align_call(asr, vendor, CFG)
+    assert not [e for e in out.edits if e.paragraph == 1 and e.kind == "delete" and e.decision == "applied"]

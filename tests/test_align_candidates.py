@@ -284,3 +284,25 @@ def test_sound_alikes_respell_each_vendor_word_before_a_second_reading_of_one():
 
     got = sound_alikes("operating cash slow was", ["operating", "tastor", "was"], limit=2)
     assert len({changed_run("operating cash slow was", c.text)[0] for c in got}) == 2
+
+
+def test_a_word_boundary_moved_is_a_difference_not_style():
+    from callfix.align.wording import same_when_normalised
+
+    # "run way ... into" heard "runway ... in to": as many words, the boundaries elsewhere
+    assert not same_when_normalised("run way extends into", "runway extends in to")
+    assert not same_when_normalised("run way", "runway")
+    assert same_when_normalised("Non GAAP", "non-GAAP")  # a hyphen is style
+    assert same_when_normalised("Cash flow", "cash flow")
+
+
+def test_two_trusted_spellings_in_one_stretch_make_a_pair_two_of_another_kind_do_not():
+    from callfix.align.candidates import Candidate, pairs
+
+    vendor = "Joining me are Omar Castle Lanos, our chief executive officer, and Jane Whitacre,"
+    found = spellings(vendor, ["Omar Castellanos", "Jane Whitaker"])
+    assert [c.kind for c in found] == ["spelling", "spelling"]
+    (both,) = pairs(vendor, found)
+    assert both.text == "Joining me are Omar Castellanos, our chief executive officer, and Jane Whitaker,"
+    sounds = [Candidate("a head wind", "homophone", ""), Candidate("ahead wind", "homophone", "")]
+    assert pairs("a head when", sounds) == []

@@ -373,12 +373,13 @@ def changed_run(vendor: str, text: str) -> tuple[int, int, list[str]]:
 
 
 def pairs(vendor: str, found: list[Candidate], limit: int = 2) -> list[Candidate]:
-    """Two wordings of different kinds that change separate vendor words, made at once: one stretch
-    may hold two vendor errors ("Oh Stara delivered 21" is "Ostara delivered 2.1")."""
+    """Two wordings of different kinds, or two trusted spellings, that change separate vendor words, made at
+    once: one stretch may hold two vendor errors ("Oh Stara delivered 21" is "Ostara delivered 2.1"; an
+    introduction names two people: "Omar Castle Lanos, ... and Jane Whitacre")."""
     v = vendor.split()
     out: list[Candidate] = []
     for a, b in combinations([c for c in found if c.kind in ("spelling", "merge", "number", "homophone")], 2):
-        if a.kind == b.kind:
+        if a.kind == b.kind != "spelling":
             continue
         x, y = sorted((changed_run(vendor, a.text), changed_run(vendor, b.text)), key=lambda r: r[:2])
         if not (x[0] < x[1] <= y[0] < y[1]):

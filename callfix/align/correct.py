@@ -50,7 +50,8 @@ class Stretch:
 def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
     edits = weak_paragraph_edits(al, rules.mandarin_ratio)
     resourced = {e.paragraph for e in edits}
-    todo = sorted(pieces(al) + weak_deletions(al, resourced), key=lambda pc: (pc.g1, pc.g2))[::-1]
+    found = pieces(al)
+    todo = sorted(found + weak_deletions(al, resourced, found), key=lambda pc: (pc.g1, pc.g2))[::-1]
     while todo:
         st = _stretch(al, todo.pop())
         if st is None:
@@ -284,23 +285,48 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
     return out
 
 
-def weak_deletions(al: Alignment, resourced: set[int] = frozenset()) -> list[Piece]:
+def weak_deletions(al: Alignment, resourced: set[int] = frozenset(), found: list[Piece] = ()) -> list[Piece]:
     """A barely matched paragraph with no unmatched speech around it, and not given its Mandarin (``resourced``
-    paragraph indices): a deletion candidate."""
+    paragraph indices): a deletion candidate. Words of other paragraphs' stretches (``found``) between its
+    flanks that sound like those paragraphs' words are their own readings ("Key Bank" heard as "KeyBanc" just
+    before a stray line), not speech this paragraph may hold, where the time between the flanks is too short
+    to say it."""
     out = []
     flanks = Flanks(al)
+    owned = {w: pc.paragraph for pc in found if _heard_as(al, pc) for w in range(pc.w1, pc.w2)}
     for wk in al.weak:
         pi = wk.paragraph
         if al.paragraphs[pi].index in resourced:
             continue
         g1, g2 = flanks.tokens[pi]
         before, after = flanks(g1, g2)
-        if after - before > 1:
-            continue  # unmatched speech nearby: leave the paragraph unverified, not deleted
+        between = range(before + 1, after)
         par = al.paragraphs[pi]
         vunits = [u for k in par.tokens for u in units(k.text)]
-        out.append(Piece(pi, 0, len(par.tokens), after, after, g1, g2, extra={"vunits": vunits}))
+        if any(owned.get(w, pi) == pi for w in between) or (between and not _no_time(al, before, after, len(vunits))):
+            continue  # unmatched speech nearby: leave the paragraph unverified, not deleted
+        at = before + 1 + sum(1 for w in between if owned[w] < pi)
+        out.append(Piece(pi, 0, len(par.tokens), at, at, g1, g2, extra={"vunits": vunits}))
     return out
+
+
+def _heard_as(al: Alignment, pc: Piece) -> bool:
+    """The piece's words are a hearing of its vendor words (they sound alike), not garbled speech that may
+    belong to a neighbouring paragraph."""
+    par = al.paragraphs[pc.paragraph]
+    toks = par.tokens[pc.k1:pc.k2]
+    if not toks or pc.w1 == pc.w2:
+        return False
+    vtext = par.text[toks[0].offset:toks[-1].offset + len(toks[-1].text)]
+    return metaphone_similarity(vtext, join_words(al.words[pc.w1:pc.w2])) >= 0.6
+
+
+def _no_time(al: Alignment, before: int, after: int, n: int) -> bool:
+    """Even fast speech (4 words/s) could not say ``n`` words between matched words ``before`` and ``after``:
+    the words between them are then other paragraphs' own, not a garbled reading of this one."""
+    if before < 0 or after >= len(al.words):
+        return False
+    return al.words[after].start - al.words[before].end < min(n / 4.0, 3.0)
 
 
 def loop_edits(al: Alignment, opts: AlignOptions) -> list[Edit]:

@@ -85,9 +85,12 @@ class AcousticVerifier:
                 wordings[f"confusion:{wrong}"] = alt
         found = vendor_candidates(vtext, atext, [w.text for w in words[w1:w2]], e.kind, self.opts, gl)
         own = [c for c in found if c.kind != "part"]
-        if len(wordings) == 2 and not own and e.kind != "delete" \
+        term = (e.evidence.get("glossary") or {}).get("term") and "".join(phrase_units(vtext)) != "".join(phrase_units(atext))
+        if len(wordings) == 2 and not own and e.kind != "delete" and not term \
                 and e.evidence.get("asr_probability_min", 1.0) < self.opts.min_asr_probability:
-            return None  # a garbled reading alone: the audio could only confirm what the ASR misheard
+            # a garbled reading alone: the audio could only confirm what the ASR misheard (a reading that
+            # spells a glossary term is a trusted wording, scored like one)
+            return None
         if e.evidence.get("asr_probability_min", 1.0) < self.opts.min_asr_probability:
             found = own  # pieces of a garbled reading are garbled too
         cands: dict[str, Candidate] = {}

@@ -28,9 +28,18 @@ def same_when_normalised(a: str, b: str) -> bool:
 
 
 def _split_word(a: str, b: str) -> bool:
+    """The same letters with a word boundary elsewhere ("run way extends into" / "runway extends in to")."""
     if "-" in a or "-" in b or any(ch.isdigit() for ch in a + b):
         return False
-    return len(a.split()) != len(b.split())
+    return _boundaries(a) != _boundaries(b)
+
+
+def _boundaries(text: str) -> set[int]:
+    out, at = set(), 0
+    for w in text.split():
+        at += len("".join(units(w)))
+        out.add(at)
+    return out
 
 
 def join_words(words: list[Word]) -> str:
