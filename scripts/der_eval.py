@@ -41,10 +41,11 @@ from diarize_synth import build_call, pick_voices, random_script  # noqa: E402
 
 from callfix.audio import decode  # noqa: E402
 from callfix.config import load_config, set_dotted  # noqa: E402
-from callfix.diarize.pipeline import diarize_waveform, load_pipeline  # noqa: E402
+from callfix.diarize.pipeline import diarize_waveform, fill_pauses, load_pipeline  # noqa: E402
 from callfix.diarize.structure import StructureOptions, refine_turns  # noqa: E402
 from callfix.io.rttm import read_rttm  # noqa: E402
 from callfix.model import Transcript  # noqa: E402
+from callfix.options import DiarizeOptions, section  # noqa: E402
 from callfix.turns import Turns  # noqa: E402
 
 # (uri, speakers, turns, seed, telephone band, SNR dB, overlap rate)
@@ -196,9 +197,6 @@ def oracle_clustered(samples, ref_turns, cfg: dict, uri: str):
     the speaker count are perfect. The same segmentation, count and reconstruction as the product."""
     import torch
     from pyannote.audio.pipelines.clustering import OracleClustering
-
-    from callfix.diarize.pipeline import fill_pauses
-    from callfix.options import DiarizeOptions, section
 
     d = section(cfg, DiarizeOptions)
     pipe = load_pipeline(cfg["diarize"])
