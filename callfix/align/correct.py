@@ -83,7 +83,7 @@ def _stretch(al: Alignment, pc: Piece) -> Stretch | None:
     words = al.words[pc.w1:pc.w2]
     vunits = pc.extra.get("vunits") or units_of_tokens(al, pc.g1, pc.g2)
     aunits = units_of_words(al, pc.w1, pc.w2)
-    vtext = par.text[toks[0].offset:toks[-1].offset + len(toks[-1].text)] if toks else ""
+    vtext = _vendor_text(par, toks) if toks else ""
     atext = join_words(words)
     if toks and words and same_when_normalised(vtext, atext):
         return None  # a difference of spelling style only
@@ -139,7 +139,7 @@ def _judge_deletion(edit: Edit, st: Stretch, al: Alignment, rules: AlignOptions)
     whole = st.pc.k1 == 0 and st.pc.k2 == len(st.par.tokens)
     # Even fast speech (4 words/s) could not fit the whole paragraph in the gap the audio leaves;
     # more than 3 s of untranscribed audio is left to an editor.
-    no_time = gap is not None and 0 < st.pc.w1 < len(al.words) and gap < min(n / 4.0, 3.0)
+    no_time = gap is not None and 0 < st.pc.w1 < len(al.words) and too_short_to_say(gap, n)
     if loop and room:
         edit.decision, edit.confidence = "applied", 0.9
         edit.reason = f"repetition loop ('{loop['phrase']}' x{loop['count']}) not in the audio"
@@ -317,16 +317,25 @@ def _heard_as(al: Alignment, pc: Piece) -> bool:
     toks = par.tokens[pc.k1:pc.k2]
     if not toks or pc.w1 == pc.w2:
         return False
-    vtext = par.text[toks[0].offset:toks[-1].offset + len(toks[-1].text)]
-    return metaphone_similarity(vtext, join_words(al.words[pc.w1:pc.w2])) >= 0.6
+    return metaphone_similarity(_vendor_text(par, toks), join_words(al.words[pc.w1:pc.w2])) >= 0.6
+
+
+def _vendor_text(par: Paragraph, toks: list[Token]) -> str:
+    """The vendor's text of tokens ``toks`` of ``par``, punctuation and spacing as written."""
+    return par.text[toks[0].offset:toks[-1].offset + len(toks[-1].text)]
+
+
+def too_short_to_say(seconds: float, n: int) -> bool:
+    """Even fast speech (4 words/s) could not say ``n`` words in ``seconds``; more than 3 s is left to an editor."""
+    return seconds < min(n / 4.0, 3.0)
 
 
 def _no_time(al: Alignment, before: int, after: int, n: int) -> bool:
-    """Even fast speech (4 words/s) could not say ``n`` words between matched words ``before`` and ``after``:
-    the words between them are then other paragraphs' own, not a garbled reading of this one."""
+    """``n`` words are too many to say between matched words ``before`` and ``after``: the words between
+    them are then other paragraphs' own, not a garbled reading of this one."""
     if before < 0 or after >= len(al.words):
         return False
-    return al.words[after].start - al.words[before].end < min(n / 4.0, 3.0)
+    return too_short_to_say(al.words[after].start - al.words[before].end, n)
 
 
 def loop_edits(al: Alignment, opts: AlignOptions) -> list[Edit]:

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from callfix.align.candidates import Candidate, core
 from callfix.align.evidence import digits, number_evidence, number_relation, sounds_alike
 from callfix.text import phrase_units, strip_punct
-from callfix.align.wording import with_vendor_edges
+from callfix.align.wording import same_letters, with_vendor_edges
 from callfix.model import Edit, Token
 from callfix.options import VerifyOptions
 
@@ -241,21 +241,19 @@ def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
 
 
 def apply_trusted(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
-    """Where the best reading is a name the audio alone may not write, the best glossary spelling
-    that beats the vendor's by the apply margin and passes the same guards is written instead: the
-    decoder rewrites a rare name into a common one ("Qiao" heard "Kyle") yet scores the trusted
-    spelling far above the vendor's mishearing of it ("Chow When Bo")."""
+    """Where no other rule applied an edit (a name the audio alone may not write among them), the best
+    glossary spelling that beats the vendor's by the apply margin and passes the guards of the audio
+    alone is written: the decoder rewrites a rare name into a common one ("Qiao" heard "Kyle") yet
+    scores the trusted spelling far above the vendor's mishearing of it ("Chow When Bo")."""
     sc = st.scores
-    letters = "".join(phrase_units(st.wordings[VENDOR]))
     for label in sorted((k for k in sc if k.startswith("glossary:")), key=lambda k: -sc[k]):
         m = sc[label] - sc[VENDOR]
-        if "".join(phrase_units(st.wordings[label])) == letters:
+        if same_letters(st.wordings[label], st.wordings[VENDOR]):
             continue  # the vendor's own letters in the glossary's style ("Non GAAP" / "non-GAAP"): not a mishearing
         if m < opts.apply_margin:
             return False
         # a name the vendor text introduces yields to a trusted spelling of it, not to the ASR's
-        if acoustic_alone(e, replace(st, introduced=None), label, rules, m) is None \
-                and not rides_along(st.wordings[VENDOR], st.wordings[label], strip_punct(st.wordings[label])):
+        if acoustic_alone(e, replace(st, introduced=None), label, rules, m) is None:
             e.replacement, e.decision = restyle(st.wordings[label], e.vendor), "applied"
             e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
             e.reason = (f"the glossary spells it '{st.wordings[label]}'; the audio favours it over the vendor's "

@@ -23,7 +23,7 @@ from callfix.align.candidates import (Candidate, merges, number_candidates, pair
 from callfix.align.evidence import metaphone_similarity, sounds_alike
 from callfix.align.glossary import Glossary
 from callfix.text import has_cjk, phrase_units, strip_punct
-from callfix.align.wording import join_words
+from callfix.align.wording import join_words, same_letters
 from callfix.model import Edit, Word
 from callfix.align.verdict import (ASR, VENDOR, Stretch, Window, decide, name_like, restyle, sentence_start, shorten,
                                    trim_to_change)
@@ -85,7 +85,7 @@ class AcousticVerifier:
                 wordings[f"confusion:{wrong}"] = alt
         found = vendor_candidates(vtext, atext, [w.text for w in words[w1:w2]], e.kind, self.opts, gl)
         own = [c for c in found if c.kind != "part"]
-        term = (e.evidence.get("glossary") or {}).get("term") and "".join(phrase_units(vtext)) != "".join(phrase_units(atext))
+        term = (e.evidence.get("glossary") or {}).get("term") and not same_letters(vtext, atext)
         if len(wordings) == 2 and not own and e.kind != "delete" and not term \
                 and e.evidence.get("asr_probability_min", 1.0) < self.opts.min_asr_probability:
             # a garbled reading alone: the audio could only confirm what the ASR misheard (a reading that

@@ -27,6 +27,12 @@ def same_when_normalised(a: str, b: str) -> bool:
     return n(a).replace(" ", "") == n(b).replace(" ", "")
 
 
+def same_letters(a: str, b: str) -> bool:
+    """The same letters and digits in the same order, whatever the spacing, case, hyphens or punctuation
+    ("Non GAAP" / "non-GAAP")."""
+    return "".join(phrase_units(a)) == "".join(phrase_units(b))
+
+
 def _split_word(a: str, b: str) -> bool:
     """The same letters with a word boundary elsewhere ("run way extends into" / "runway extends in to")."""
     if "-" in a or "-" in b or any(ch.isdigit() for ch in a + b):
