@@ -177,6 +177,16 @@ def test_a_word_of_a_trusted_name_respells_a_run_of_vendor_words():
     assert spellings("Thomas Brendan,", terms)[0].text == "Tomasz Brennan,"
 
 
+def test_a_surname_split_after_its_first_name_is_respelled_whole():
+    terms = ["Samuel Achebe", "Piper Sandler"]
+    # the first name sits before the stretch: the split surname may begin in lower case
+    assert [c.text for c in spellings("a Chevy, our chief", terms, left="Samuel")] == ["Achebe, our chief"]
+    assert spellings("a Chevy, our chief", terms) == []  # no first name beside it: no name run
+    assert spellings("a Chevy, our chief", terms, left="Samuel,") == []  # a sentence break between them
+    assert spellings("a Chevy, our chief", terms, left="Daniel") == []
+    assert spellings("a cheap car", terms, left="Samuel") == []  # no capitalised word ends a run
+
+
 def test_a_number_the_asr_spelled_out_is_a_number_it_heard():
     from callfix.align.candidates import heard_numbers
 

@@ -184,9 +184,49 @@ def parts(vendor: str, asr_words: list[str], limit: int = 3) -> list[Candidate]:
     return out
 
 
-def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
+def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "") -> list[Candidate]:
     """The vendor's wording with one run of its words in a trusted spelling it sounds like
-    ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,")."""
+    ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,"). ``left``: the
+    word before the wording, which may be the first word of a trusted name whose rest the wording
+    begins with ("Samuel" + "a Chevy," → "Achebe,")."""
+    out = _spellings(vendor, terms)
+    for c in _after_first_name(vendor, terms, left):
+        if all(c.text != x.text for x in out):
+            out.append(c)
+    return out[:limit]
+
+
+def _after_first_name(vendor: str, terms: list[str], left: str) -> list[Candidate]:
+    # The vendor's split of a surname may begin in lower case ("a Chevy"), which a run of name words
+    # would not: the first name already marks the run as a name, and the whole name is compared.
+    first = strip_punct(left)
+    if not first[:1].isupper() or edge_punct(left)[1]:
+        return []
+    v = vendor.split()
+    found: list[tuple[float, Candidate]] = []
+    for term in terms:
+        tw = term.split()
+        if len(tw) < 2 or tw[0] != first:
+            continue
+        rest = " ".join(tw[1:])
+        for n in range(1, min(len(v), len(tw) + 1) + 1):
+            said = " ".join(v[:n])
+            if not strip_punct(v[n - 1])[:1].isupper() or any(ch.isdigit() for ch in said):
+                continue
+            piece, tkey = "".join(phrase_units(said)), "".join(phrase_units(rest))
+            if not piece or piece == tkey:
+                continue
+            sim = max(fuzz.ratio(first.lower() + piece, "".join(phrase_units(term))) / 100,
+                      metaphone_similarity(f"{first} {said}", term))
+            if sim < 0.8:
+                continue
+            _, trail = edge_punct(v[n - 1])
+            found.append((sim, Candidate(" ".join([rest + trail, *v[n:]]), "spelling",
+                                         f"'{first} {strip_punct(said)}' sounds like the trusted spelling '{term}'")))
+    return [c for _, c in sorted(found, key=lambda x: -x[0])]
+
+
+def _spellings(vendor: str, terms: list[str]) -> list[Candidate]:
     v = vendor.split()
     keys = ["".join(phrase_units(w)) for w in v]
     found: dict[str, tuple[int, float, Candidate]] = {}
@@ -223,7 +263,7 @@ def spellings(vendor: str, terms: list[str], limit: int = 2) -> list[Candidate]:
     # Brennan), then the closer one
     for _, _, c in sorted(found.values(), key=lambda x: (-x[0], -x[1])):
         out.setdefault(c.text, c)
-    return list(out.values())[:limit]
+    return list(out.values())
 
 
 def _acronym(text: str) -> bool:

@@ -83,7 +83,10 @@ class AcousticVerifier:
             text = paragraphs[e.paragraph].text
             for wrong, alt in confusion_wordings(gl, text[:e.char_start], vtext, text[e.char_end:]):
                 wordings[f"confusion:{wrong}"] = alt
-        found = vendor_candidates(vtext, atext, [w.text for w in words[w1:w2]], e.kind, self.opts, gl)
+        left = paragraphs[e.paragraph].text[:e.char_start].split()[-1:] if paragraphs is not None \
+            and 0 <= e.paragraph < len(paragraphs) else []
+        found = vendor_candidates(vtext, atext, [w.text for w in words[w1:w2]], e.kind, self.opts, gl,
+                                  left=" ".join(left))
         own = [c for c in found if c.kind != "part"]
         term = (e.evidence.get("glossary") or {}).get("term") and not same_letters(vtext, atext)
         if len(wordings) == 2 and not own and e.kind != "delete" and not term \
@@ -157,13 +160,13 @@ class AcousticVerifier:
 
 
 def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, opts: VerifyOptions,
-                      gl: Glossary | None = None) -> list[Candidate]:
+                      gl: Glossary | None = None, left: str = "") -> list[Candidate]:
     """Wordings one change away from the vendor's: a run of words in a trusted spelling it sounds
     like, a split word joined, a number in a near form, a common word that sounds like one or two
     of the vendor's, one piece of the ASR's reading (callfix.align.candidates)."""
     if kind != "replace" or not vendor.strip():
         return []
-    found = [*(spellings(vendor, spelling_terms(gl)) if gl is not None else []), *merges(vendor, opts.merge_min_zipf)[:2],
+    found = [*(spellings(vendor, spelling_terms(gl), left=left) if gl is not None else []), *merges(vendor, opts.merge_min_zipf)[:2],
              *number_candidates(vendor, asr, limit=3), *sound_alikes(vendor, asr_words, opts.max_sound_alikes),
              *parts(vendor, asr_words)]
     found = found[:opts.max_vendor_candidates]
