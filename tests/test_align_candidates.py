@@ -187,6 +187,31 @@ def test_a_surname_split_after_its_first_name_is_respelled_whole():
     assert spellings("a cheap car", terms, left="Samuel") == []  # no capitalised word ends a run
 
 
+def test_a_name_the_asr_reads_is_tried_in_place_of_the_vendor_run_it_nearly_sounds_like():
+    terms = ["Zhang Rui", "Lanting"]
+    got = spellings("Jang Ray, and", terms, asr="Zhang Rui in")
+    assert [c.text for c in got] == ["Zhang Rui, and"] and got[0].near
+    assert spellings("Jang Ray, and", terms) == []  # unheard, it sounds too unlike to try
+
+
+def test_a_nearly_sounding_spelling_needs_the_apply_margin():
+    from callfix.align.candidates import Candidate
+    from callfix.align.verdict import one_change_margin
+
+    opts = VerifyOptions()
+    assert one_change_margin(Candidate("Zhang Rui, and", "spelling", "", near=True), opts) == opts.apply_margin
+    assert one_change_margin(Candidate("Zhang Rui, and", "spelling", ""), opts) == opts.supported_margin
+
+
+def test_each_piece_of_a_reading_is_proven_or_the_reading_is_not_applied():
+    # "models" -> "modules" adds 0.3 nats: unproven; what is left ("frog" -> "flawed") does not sound alike
+    e = _candidate_stretch("frog models.", "flawed modules.", (-11.9, -1.86, -2.16), "part:flawed models.")
+    assert e.decision != "applied" and e.evidence["acoustic"]["best"] == "part:flawed models."
+    # each piece adds many nats: the reading stands
+    e = _candidate_stretch("frog models.", "flawed modules.", (-11.9, -1.86, -6.0), "part:flawed models.")
+    assert e.evidence["acoustic"]["best"] == "asr"
+
+
 def test_a_number_the_asr_spelled_out_is_a_number_it_heard():
     from callfix.align.candidates import heard_numbers
 

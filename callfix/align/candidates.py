@@ -42,6 +42,7 @@ class Candidate:
     asr_words: tuple[int, int] | None = None  # for "part": the stretch's ASR words it takes
     heard: bool = False  # for "number" and "homophone": the ASR's reading holds it
     common: bool = False  # for "homophone": the vendor's words are common ones too (not a misspelling)
+    near: bool = False  # for "spelling": the run only nearly sounds like the trusted spelling
     of: tuple = ()  # for "pair": the two candidates it makes at once
 
 
@@ -184,16 +185,21 @@ def parts(vendor: str, asr_words: list[str], limit: int = 3) -> list[Candidate]:
     return out
 
 
-def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "") -> list[Candidate]:
+def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "", asr: str = "") -> list[Candidate]:
     """The vendor's wording with one run of its words in a trusted spelling it sounds like
     ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,"). ``left``: the
     word before the wording, which may be the first word of a trusted name whose rest the wording
-    begins with ("Samuel" + "a Chevy," → "Achebe,")."""
-    out = _spellings(vendor, terms)
-    for c in _after_first_name(vendor, terms, left):
-        if all(c.text != x.text for x in out):
-            out.append(c)
-    return out[:limit]
+    begins with ("Samuel" + "a Chevy," → "Achebe,"). ``asr``: the ASR's reading; a name it reads is
+    tried in place of the vendor's run of as many words that sounds less like it ("Jang Ray, and"
+    heard "Zhang Rui in")."""
+    said = f" {' '.join(phrase_units(asr))} "
+    heard = [t for t in terms if f" {' '.join(phrase_units(t))} " in said]
+    found = [*_spellings(vendor, heard, floor=0.6), *_spellings(vendor, [t for t in terms if t not in heard]),
+             *_after_first_name(vendor, terms, left)]
+    out: dict[str, Candidate] = {}
+    for c in sorted(found, key=lambda c: c.near):  # stable: a name the ASR reads first
+        out.setdefault(c.text, c)
+    return list(out.values())[:limit]
 
 
 def _after_first_name(vendor: str, terms: list[str], left: str) -> list[Candidate]:
@@ -226,7 +232,7 @@ def _after_first_name(vendor: str, terms: list[str], left: str) -> list[Candidat
     return [c for _, c in sorted(found, key=lambda x: -x[0])]
 
 
-def _spellings(vendor: str, terms: list[str]) -> list[Candidate]:
+def _spellings(vendor: str, terms: list[str], floor: float = 0.75) -> list[Candidate]:
     v = vendor.split()
     keys = ["".join(phrase_units(w)) for w in v]
     found: dict[str, tuple[int, float, Candidate]] = {}
@@ -248,8 +254,12 @@ def _spellings(vendor: str, terms: list[str]) -> list[Candidate]:
                 said = " ".join(v[i:i + n])
                 if any(ch.isdigit() for ch in said) or (_acronym(said) and not _acronym(term)):
                     continue  # a code or an acronym ("CRV-201") is not a misheard name
-                sim = max(fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term))
-                if sim < 0.8 or (term in found and found[term][1] >= sim):
+                spelled, sound = fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term)
+                sim = max(spelled, sound)
+                # a run of as many words as the name that nearly sounds like it is worth scoring too,
+                # on a clearer margin (one_change_margin)
+                near = sim < 0.8 and sound >= floor and n == k
+                if (sim < 0.8 and not near) or (term in found and found[term][1] >= sim):
                     continue
                 lead, _ = edge_punct(v[i])
                 _, trail = edge_punct(v[i + n - 1])
@@ -257,7 +267,7 @@ def _spellings(vendor: str, terms: list[str]) -> list[Candidate]:
                     trail = "'s" + trail  # the possessive stays
                 text = " ".join([*v[:i], lead + term + trail, *v[i + n:]])
                 found[term] = (k, sim, Candidate(text, "spelling", f"'{strip_punct(said)}' sounds like the "
-                                                                   f"trusted spelling '{term}'"))
+                                                                   f"trusted spelling '{term}'", near=near))
     out: dict[str, Candidate] = {}
     # a spelling of more words first ("Thomas Brendan" is Tomasz Brennan before it is Thomas
     # Brennan), then the closer one

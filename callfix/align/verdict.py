@@ -93,6 +93,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
     trusted = [k for k in others if k.startswith(("glossary:", "spelling:")) and others[k] >= others[best] - 0.5]
     best = max(trusted, key=others.get) if trusted else best
     best = nearer_change(e, st, best, opts, rules) or best
+    best = proven_part(st, best, opts) or best
     m = others[best] - sc[VENDOR]
     e.evidence["acoustic"] = {"margin": round(m, 2), "best": best, "window": [round(win.start, 2), round(win.end, 2)],
                               "scores": {k: round(v, 2) for k, v in sc.items()}}
@@ -195,6 +196,19 @@ def nearer_change(e: Edit, st: Stretch, best: str, opts: VerifyOptions, rules) -
     return None
 
 
+def proven_part(st: Stretch, best: str, opts: VerifyOptions) -> str | None:
+    """Where the ASR's reading changes several pieces of the vendor's wording and one of them adds
+    less than ``suggest_margin`` to its fit, the reading without that piece: the audio proves each
+    change or none ("frog models." read "flawed modules.": "flawed models." fits within 0.3 nats, so
+    "modules" is unproven, and the change left is judged alone)."""
+    if best != ASR:
+        return None
+    sc = st.scores
+    close = [k for k, c in st.candidates.items() if c.kind == "part" and k in sc
+             and sc[best] - sc[k] < opts.suggest_margin]
+    return max(close, key=sc.get) if close else None
+
+
 def vendor_number_form(st: Stretch) -> str | None:
     """The ASR's reading, a bare number, as the number form of the vendor's wording with the same
     digits: the vendor's unit and punctuation stay (the ASR may hear "percent" as a word of the next
@@ -224,11 +238,13 @@ def unlike_asr_digits(st: Stretch, c: Candidate) -> bool:
 
 def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     """The margin a wording one change from the vendor's needs: a join or a trusted spelling is its
-    own witness; a number form needs a clear margin, twice that where the ASR did not read those
+    own witness (a spelling the run only nearly sounds like needs a clear margin); a number form needs a clear margin, twice that where the ASR did not read those
     digits (the right number may be none of the forms tried); a word that sounds like the vendor's
     a clear margin, half that where the ASR heard that word too, more where the vendor's words are
     common ones too (the decoder's language model alone may prefer the more usual phrase: "cross
     border" / "gross border" on phone audio)."""
+    if c.kind == "spelling" and c.near:
+        return opts.apply_margin
     if c.kind in ("merge", "spelling"):
         return opts.supported_margin
     if c.kind == "number" and not c.heard:
