@@ -12,6 +12,7 @@ from callfix.align.evidence import (glossary_evidence, metaphone_similarity, num
                                     repetition_loop, text_similarity)
 from callfix.align.glossary import Glossary
 from callfix.text import cjk_share, has_cjk, strip_punct, units
+from callfix.align.respell import respelling
 from callfix.align.pieces import (Piece, gap_seconds, is_loop_copy, pieces, trim,
                                   units_of_tokens, units_of_words)
 from callfix.align.timing import SUSPECT_PROBABILITY, Alignment, Flanks
@@ -71,10 +72,38 @@ def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
         elif out is not None:
             edits.append(out)
     edits.extend(loop_edits(al, rules))
+    edits.extend(respelled_names(al, gl, rules, edits))
     edits.sort(key=lambda e: (e.paragraph, e.char_start, e.char_end))
     for n, e in enumerate(edits, 1):
         e.id = f"e{n:04d}"
     return edits
+
+
+def respelled_names(al: Alignment, gl: Glossary, rules: AlignOptions, edits: list[Edit]) -> list[Edit]:
+    """Matched vendor names a trusted spelling spells otherwise (callfix.align.respell), as edits for
+    the audio to weigh: suggested until it does."""
+    taken = {(e.paragraph, i) for e in edits for i in range(e.char_start, max(e.char_end, e.char_start + 1))}
+    out = []
+    for g, (p, k) in enumerate(al.toks):
+        u1, u2 = al.tok_units[g]
+        ws = {al.assigned[u] for u in range(u1, u2)}
+        tok = al.paragraphs[p].tokens[k]
+        if len(ws) != 1 or -1 in ws or (p, tok.offset) in taken:
+            continue
+        right = respelling(tok.text, gl)
+        w = ws.pop()
+        if right is None or strip_punct(al.words[w].text).lower() != strip_punct(tok.text).lower():
+            continue
+        pc = Piece(p, k, k + 1, w, w + 1, g, g + 1)
+        st = Stretch(pc, al.paragraphs[p], [tok], [al.words[w]], units_of_tokens(al, g, g + 1),
+                     units_of_words(al, w, w + 1), tok.text, al.words[w].text)
+        edit = _new_edit(al, st, rules)
+        term = strip_punct(right).removesuffix("'s").removesuffix("\u2019s")
+        edit.replacement, edit.decision, edit.confidence = right, "suggested", 0.5
+        edit.evidence["glossary"] = {"term": term, "respelled": True}
+        edit.reason = f"the vendor and the ASR spell it '{strip_punct(tok.text)}'; the trusted spelling '{term}' sounds the same"
+        out.append(edit)
+    return out
 
 
 def _stretch(al: Alignment, pc: Piece) -> Stretch | None:

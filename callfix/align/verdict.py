@@ -86,6 +86,9 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
     e, sc = st.edit, st.scores
     if VENDOR not in sc or len(sc) < 2:
         return
+    if (e.evidence.get("glossary") or {}).get("respelled"):
+        _decide_respelling(e, st, opts)
+        return
     others = {k: v for k, v in sc.items() if k != VENDOR}
     best = max(others, key=lambda k: (others[k], k == ASR))
     # a trusted spelling as good as the best reading is the one to write (the ASR's may be the same
@@ -177,6 +180,25 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         apply_trusted(e, st, opts, rules)
     if e.decision != "applied" and e.kind == "replace":
         apply_one_change(e, st, opts, rules)
+
+
+def _decide_respelling(e: Edit, st: Stretch, opts: VerifyOptions) -> None:
+    """A name the vendor and the ASR spell alike, respelled as a trusted spelling that sounds the same:
+    applied unless the audio fits the vendor's spelling better by ``apply_margin``. Between two
+    spellings of the same sounds the margin is the decoder's preference for the spelling it wrote,
+    not the audio's: only as clear a margin as any other decision needs speaks against the witness."""
+    label = next((k for k, w in st.wordings.items() if k != VENDOR and w == e.replacement), None)
+    if label is None or label not in st.scores:
+        return
+    m = st.scores[label] - st.scores[VENDOR]
+    e.evidence["acoustic"] = {"margin": round(m, 2), "best": label,
+                              "scores": {k: round(v, 2) for k, v in st.scores.items()}, "decision_before": e.decision}
+    if m > -opts.apply_margin:
+        e.decision, e.confidence = "applied", round(max(e.confidence, margin_confidence(opts.apply_margin, opts.apply_margin)), 3)
+        e.reason += f"; the audio does not tell them apart ({m:+.1f} nats)"
+    else:
+        e.decision = "kept"
+        e.reason += f"; the audio fits the vendor's spelling better ({-m:.1f} nats)"
 
 
 def nearer_change(e: Edit, st: Stretch, best: str, opts: VerifyOptions, rules) -> str | None:
