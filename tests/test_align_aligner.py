@@ -99,3 +99,13 @@ def test_a_paragraph_the_asr_heard_only_part_of_stays_aligned():
         ev = Transcript(segments=[Segment("", 0, 9, "en", [Word(w, j, j + 0.5) for j, w in enumerate(said)])])
         al = build_alignment(vendor.paragraphs, flat_words(ev))
         assert (1 in {wk.paragraph for wk in al.weak}) is weak
+
+
+def test_number_pieces_whisper_splits_off_rejoin_their_number():
+    from callfix.align.timing import flat_words
+    from callfix.model import Segment, Transcript, Word
+
+    said = ["was", "48", ",000", "ounces,", "$1", ".3", "billion,", "then", ",000"]
+    ev = Transcript(segments=[Segment("", 0, 9, "en", [Word(w, j, j + 0.5) for j, w in enumerate(said)])])
+    # a comma piece joins only a word that ends in a digit
+    assert [w.text for w in flat_words(ev)] == ["was", "48,000", "ounces,", "$1.3", "billion,", "then", ",000"]

@@ -278,13 +278,14 @@ def time_tokens(al: Alignment, turns=None, max_gap: float = 30.0) -> None:
 
 
 _GLUE = re.compile(r"^(?:[-%']|\.\d)")
+_THOUSANDS = re.compile(r"^,\d{3}\b")  # "48" + ",000": one number, once the word before ends in a digit
 
 
 SUSPECT_PROBABILITY = 0.1  # below align.floor_asr_probability: such words never drive an applied edit
 
 
 def flat_words(t: Transcript) -> list[Word]:
-    """ASR words for matching: pieces Whisper splits off a word ("-GAAP", ".4", "%") rejoin it.
+    """ASR words for matching: pieces Whisper splits off a word ("-GAAP", ".4", "%", ",000") rejoin it.
 
     Words of a segment the ASR flagged as likely made up still take part, as weak evidence: they
     can confirm the vendor's words there, but their probability is capped so they cannot change them."""
@@ -295,7 +296,8 @@ def flat_words(t: Transcript) -> list[Word]:
         text = w.text.strip()
         if not text:
             continue
-        if groups and _GLUE.match(text) and groups[-1][0].language == w.language:
+        glued = _GLUE.match(text) or (_THOUSANDS.match(text) and groups and groups[-1][-1].text.strip()[-1:].isdigit())
+        if groups and glued and groups[-1][0].language == w.language:
             groups[-1].append(w)
         else:
             groups.append([w])
