@@ -357,3 +357,14 @@ def test_a_name_the_audio_may_not_respell_takes_the_glossary_spelling_it_favours
     e = _judged("Non GAAP", "non gap", {VENDOR: -11.4, ASR: -2.3, "glossary:non-GAAP": -4.5}, p=0.3,
                 wordings={"glossary:non-GAAP": "non-GAAP"})
     assert e.decision != "applied"
+
+
+def test_a_homophone_the_asr_heard_with_a_word_boundary_elsewhere_is_heard():
+    # "onto contract" is the ASR's "on to contract" but for the boundary: a second witness for it
+    words = _words(["rates", "moved", "on", "to", "contract", "rates"])
+    e = Edit(id="e", paragraph=0, kind="replace", vendor="onto contractor", replacement="on to contract",
+             decision="suggested", evidence={"asr_probability_min": 0.7})
+    e._piece = (2, 5, "onto contractor", "on to contract")
+    st = AcousticVerifier(None, None, VerifyOptions())._stretch(words, e, Glossary())
+    heard = [c for c in st.candidates.values() if c.text == "onto contract"]
+    assert heard and heard[0].kind == "homophone" and heard[0].heard

@@ -100,8 +100,10 @@ class AcousticVerifier:
         for c in found:
             # a candidate the ASR already reads is a witness for the ASR's row, not a row of its own
             label = ASR if phrase_units(c.text) == phrase_units(atext) else f"{c.kind}:{c.text}"
-            if label == ASR and c.kind == "homophone":
-                c = replace(c, heard=True)  # the ASR heard the homophone itself: a second witness
+            if c.kind == "homophone" and same_letters(c.text, atext):
+                # the ASR heard the homophone itself (perhaps with a word boundary elsewhere: "onto
+                # contract" / "on to contract"): a second witness
+                c = replace(c, heard=True)
             wordings.setdefault(label, c.text)
             cands.setdefault(label, c)
         start = paragraphs is None or sentence_start(paragraphs[e.paragraph].text, e.char_start)
