@@ -31,6 +31,10 @@ def test_number_forms_undo_one_typists_slip():
     assert number_relation("205", "2025") == "one digit dropped"
     assert number_relation("21", "2.1") == "a decimal point differs"
     assert number_relation("40", "14") is None and number_relation("600", "500") is None
+    # thousands: the digits said first swap, the vendor's separators stay
+    assert {f for f, _ in number_forms("84,000")} == {"48,000"}
+    assert {f for f, _ in number_forms("$235,000,")} == {"$325,000,", "$253,000,"}
+    assert number_forms("10,500") == [] and number_forms("1,250,000") == []
 
 
 def test_one_piece_of_the_asrs_reading_at_a_time():
@@ -341,3 +345,11 @@ def test_two_trusted_spellings_in_one_stretch_make_a_pair_two_of_another_kind_do
     assert both.text == "Joining me are Omar Castellanos, our chief executive officer, and Jane Whitaker,"
     sounds = [Candidate("a head wind", "homophone", ""), Candidate("ahead wind", "homophone", "")]
     assert pairs("a head when", sounds) == []
+
+
+def test_zeros_ending_both_numbers_say_nothing_of_their_likeness():
+    from callfix.align.evidence import number_evidence
+
+    assert number_evidence(["84000"], ["8000"])["digit_similarity"] < 0.75  # 84 and 8: unlike
+    assert number_evidence(["48000"], ["48000"])["digit_similarity"] == 1.0
+    assert number_evidence(["205"], ["2025"])["digit_similarity"] >= 0.75

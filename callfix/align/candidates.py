@@ -88,6 +88,16 @@ def number_forms(token: str) -> list[tuple[str, str]]:
         return []
     num = m.group().replace(",", "")
     forms: list[tuple[str, str]] = []
+    whole = m.group().rstrip(",")
+    lead, sep, rest = whole.partition(",")
+    if sep and 2 <= len(lead) <= 3 and re.fullmatch(r"\d{3}(?:,\d{3})*", rest):
+        # thousands: the digits said first are the ones a typist swaps ("84,000" for 48,000)
+        for i in range(len(lead) - 1):
+            sw = lead[:i] + lead[i + 1] + lead[i] + lead[i + 2:]
+            if sw != lead and sw[0] != "0":
+                forms.append((f"{sw},{rest}", "two digits swapped"))
+        end = m.start() + len(whole)
+        return [(token[:m.start()] + f + token[end:], why) for f, why in forms]
     if "." not in num and 2 <= len(num) <= 3:
         for i in range(len(num) - 1):
             sw = num[:i] + num[i + 1] + num[i] + num[i + 2:]

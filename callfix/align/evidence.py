@@ -46,7 +46,11 @@ def number_evidence(vendor_units: list[str], asr_units: list[str]) -> dict | Non
     vn, an = numbers_in(vendor_units), numbers_in(asr_units)
     if not vn or not an or len(vendor_units) > 4 or len(asr_units) > 4:
         return None
-    sim = fuzz.ratio(" ".join(vn), " ".join(an)) / 100.0
+    # zeros that end both numbers ("84000" / "8000") say nothing of how alike they are
+    v, a = " ".join(vn), " ".join(an)
+    while v.endswith("0") and a.endswith("0") and len(v) > 1 and len(a) > 1:
+        v, a = v[:-1], a[:-1]
+    sim = fuzz.ratio(v, a) / 100.0
     out = {"vendor": vn, "audio": an, "digit_similarity": round(sim, 3)}
     if [u for u in vendor_units if u not in vn] != [u for u in asr_units if u not in an]:
         # Other words differ too: where the numbers sit, so the number can be judged alone.
