@@ -19,6 +19,7 @@ def test_words_that_are_not_respelled():
     assert respelling("keyline", GL) is None  # not a name
     assert respelling("Albreckt", GL) is None  # sounds otherwise
     assert respelling("Water", Glossary(names=["Walter Smith"])) is None  # a common word, not a name
+    assert respelling("Guanggu", Glossary(names=["Gong"])) is None  # one key, unlike names
 
 
 def _respelled(scores: tuple[float, float]) -> Edit:

@@ -47,7 +47,10 @@ def respelling(word: str, gl: Glossary) -> str | None:
     if bare in words:
         return None
     target = _by_sound(words).get(jellyfish.metaphone(bare))
-    if target is None or target.lower() == bare.lower() or fuzz.ratio(target.lower(), bare.lower()) < 50:
+    # a key of three or four sounds is shared by unlike names ("Guanggu" / "Gong"): the spellings must be
+    # near in length and letters too
+    if target is None or target.lower() == bare.lower() or abs(len(target) - len(bare)) > 2 \
+            or fuzz.ratio(target.lower(), bare.lower()) < 60:
         return None
     lead, trail = edge_punct(word)
     return lead + target + own + trail
