@@ -59,6 +59,7 @@ def transcribe(audio: Audio, opts: AsrOptions | Options | dict, hotwords: list[s
         "retries": [_unit_meta(u) for u in dec.retries],
         "extra_language_passes": dec.lid_passes + lid.passes,
         "loops_removed": dec.loops,
+        "units_without_prompt": dec.unprompted,
         "suspect_segments": dict(Counter(s.suspect_reason for s in t.segments if s.suspect)),
         "speech_seconds": round(float(cov.speech_seconds), 2),
         "covered_seconds": round(float(cov.covered_seconds), 2),
@@ -92,6 +93,7 @@ class _Decoder:
         self.hot = {_bare(h) for h in hotwords or []} if self.prompt else set()
         self.loops = 0
         self.lid_passes = 0  # encoder passes spent identifying failing pieces again
+        self.unprompted = 0  # units decoded again without the glossary prompt
         self.retries: list[Unit] = []
 
     def decode(self, u: Unit, prompt: bool = True) -> list[Segment]:
@@ -116,11 +118,23 @@ class _Decoder:
         segs = self.decode(u)
         if not self.retry:
             return segs
-        bad = {i: why for i, why in failing_pieces(u.pieces, segs, u.language, self.opt).items()
-               if u.pieces[i][1] - u.pieces[i][0] >= self.min_retry_seconds}
+        bad = self._failing(u, segs)
+        if self.prompt and u.language == "en" and _share(u, bad) > 0.5:
+            # Most of the unit failed under the glossary prompt (on phone audio the decoder can skip or
+            # loop through whole turns with it): the unit once more without it costs one decoding,
+            # where each failing piece alone would cost one apiece.
+            self.unprompted += 1
+            new = self.decode(u, prompt=False)
+            if _better(u.pieces, new, segs):
+                segs = new
+                bad = self._failing(u, segs)
         for run in _runs(sorted(bad)):
             segs = self._redo(u, run, segs, bad)
         return segs
+
+    def _failing(self, u: Unit, segs: list[Segment]) -> dict[int, str]:
+        return {i: why for i, why in failing_pieces(u.pieces, segs, u.language, self.opt).items()
+                if u.pieces[i][1] - u.pieces[i][0] >= self.min_retry_seconds}
 
     def _afford(self, piece: tuple[float, float]) -> bool:
         """Decoding again in the same language is capped at a share of the call's speech."""
@@ -216,6 +230,12 @@ def _token_cap(seconds: float, per_second: float | None, limit: int | None = Non
 def _gaps(piece: tuple[float, float], segs: list[Segment], min_seconds: float) -> list[tuple[float, float]]:
     """The stretches of ``piece`` at least ``min_seconds`` long that no believable word covers."""
     return [g for g in outside(piece, word_cover(segs)) if g[1] - g[0] >= min_seconds]
+
+
+def _share(u: Unit, pieces: dict[int, str]) -> float:
+    """The share of the unit's speech that lies in ``pieces``."""
+    total = sum(e - s for s, e in u.pieces)
+    return sum(u.pieces[i][1] - u.pieces[i][0] for i in pieces) / total if total else 0.0
 
 
 def _piece_window(u: Unit, i: int) -> tuple[float, float]:
