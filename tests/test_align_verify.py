@@ -160,6 +160,15 @@ def test_inflections_and_unsure_words_are_left_to_the_editor():
 
     # on phone audio Whisper drops endings at p 0.6-0.9; one it heard surely is applied on the margin
     assert ending(0.85) == "suggested" and ending(0.95) == "applied"
+
+    def near(vendor, asr):
+        s = _stretch(0, 1, vendor, asr, asr_probability_min=0.95)
+        s.scores = {VENDOR: -11.0, ASR: -5.0}
+        decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
+        return s.edit.decision
+
+    # 6 nats: an ending the ASR adds is applied; one it drops (as it often does on its own) is not
+    assert near("expenditure", "expenditures") == "applied" and near("investments", "investment") == "suggested"
     # an unsure ASR word needs a large margin and a near-identical sound
     unsure = dict(vendor="in France", asr="inference")
     s = _stretch(0, 1, **unsure, asr_probability_min=0.4)
