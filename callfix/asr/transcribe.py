@@ -150,10 +150,8 @@ class _Decoder:
         a = self.a
         labels = []
         for i in run:
-            if why[i] in ("uncovered", "unsure") and i < len(u.sure) and u.sure[i]:
-                # its language was clear: only the words went missing or came out unsure, and unsure
-                # words are decoded again only in another language, which a second pass would not find
-                labels.append((u.language, u.language_prob))
+            if why[i] == "uncovered" and i < len(u.sure) and u.sure[i]:
+                labels.append((u.language, u.language_prob))  # its language was clear: only the words went missing
                 continue
             written = _script_language(u, i, segs, list(a.languages)) if why[i] == "script" else None
             if written:
