@@ -1,6 +1,6 @@
 """Names the vendor and the ASR spell alike, against a trusted spelling that sounds the same."""
 from callfix.align.glossary import Glossary
-from callfix.align.respell import respelling
+from callfix.align.respell import name_words, respelling
 from callfix.align.verdict import VENDOR, ASR, Stretch, Window, decide
 from callfix.model import Edit
 from callfix.options import AlignOptions, VerifyOptions
@@ -9,17 +9,17 @@ GL = Glossary(names=["Nina Albrecht", "Jane Whitaker"], terms=["Quayline Payment
 
 
 def test_a_name_spelled_otherwise_with_the_same_sounds_takes_the_trusted_spelling():
-    assert respelling("Keyline", GL) == "Quayline"
-    assert respelling("Keyline's,", GL) == "Quayline's,"
-    assert respelling("Whitacre.", GL) == "Whitaker."
+    assert respelling("Keyline", name_words(GL)) == "Quayline"
+    assert respelling("Keyline's,", name_words(GL)) == "Quayline's,"
+    assert respelling("Whitacre.", name_words(GL)) == "Whitaker."
 
 
 def test_words_that_are_not_respelled():
-    assert respelling("Quayline", GL) is None  # already the trusted spelling
-    assert respelling("keyline", GL) is None  # not a name
-    assert respelling("Albreckt", GL) is None  # sounds otherwise
-    assert respelling("Water", Glossary(names=["Walter Smith"])) is None  # a common word, not a name
-    assert respelling("Guanggu", Glossary(names=["Gong"])) is None  # one key, unlike names
+    assert respelling("Quayline", name_words(GL)) is None  # already the trusted spelling
+    assert respelling("keyline", name_words(GL)) is None  # not a name
+    assert respelling("Albreckt", name_words(GL)) is None  # sounds otherwise
+    assert respelling("Water", name_words(Glossary(names=["Walter Smith"]))) is None  # a common word, not a name
+    assert respelling("Guanggu", name_words(Glossary(names=["Gong"]))) is None  # one key, unlike names
 
 
 def _respelled(scores: tuple[float, float]) -> Edit:

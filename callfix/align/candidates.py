@@ -92,17 +92,10 @@ def number_forms(token: str) -> list[tuple[str, str]]:
     lead, sep, rest = whole.partition(",")
     if sep and 2 <= len(lead) <= 3 and re.fullmatch(r"\d{3}(?:,\d{3})*", rest):
         # thousands: the digits said first are the ones a typist swaps ("84,000" for 48,000)
-        for i in range(len(lead) - 1):
-            sw = lead[:i] + lead[i + 1] + lead[i] + lead[i + 2:]
-            if sw != lead and sw[0] != "0":
-                forms.append((f"{sw},{rest}", "two digits swapped"))
         end = m.start() + len(whole)
-        return [(token[:m.start()] + f + token[end:], why) for f, why in forms]
+        return [(token[:m.start()] + f"{sw},{rest}" + token[end:], "two digits swapped") for sw in _swaps(lead)]
     if "." not in num and 2 <= len(num) <= 3:
-        for i in range(len(num) - 1):
-            sw = num[:i] + num[i + 1] + num[i] + num[i + 2:]
-            if sw != num and sw[0] != "0":
-                forms.append((sw, "two digits swapped"))
+        forms += [(sw, "two digits swapped") for sw in _swaps(num)]
         if len(num) == 2 and num[1] != "0":
             forms.append((num[0] + "." + num[1], "a decimal point lost"))
     if len(num) == 3 and num.startswith("20"):
@@ -110,6 +103,12 @@ def number_forms(token: str) -> list[tuple[str, str]]:
     if "." in num and len(num) <= 5:
         forms.append((num.replace(".", ""), "a decimal point added"))
     return [(token[:m.start()] + f + token[m.end():], why) for f, why in forms]
+
+
+def _swaps(digits: str) -> list[str]:
+    """``digits`` with two neighbouring digits swapped, each way that changes it and keeps a leading digit."""
+    out = [digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:] for i in range(len(digits) - 1)]
+    return [sw for sw in out if sw != digits and sw[0] != "0"]
 
 
 def heard_numbers(asr: str) -> set[str]:

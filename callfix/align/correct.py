@@ -12,7 +12,7 @@ from callfix.align.evidence import (glossary_evidence, metaphone_similarity, num
                                     repetition_loop, text_similarity)
 from callfix.align.glossary import Glossary
 from callfix.text import cjk_share, has_cjk, strip_punct, units
-from callfix.align.respell import respelling
+from callfix.align.respell import name_words, respelling
 from callfix.align.pieces import (Piece, gap_seconds, is_loop_copy, pieces, trim,
                                   units_of_tokens, units_of_words)
 from callfix.align.timing import SUSPECT_PROBABILITY, Alignment, Flanks
@@ -83,6 +83,7 @@ def respelled_names(al: Alignment, gl: Glossary, rules: AlignOptions, edits: lis
     """Matched vendor names a trusted spelling spells otherwise (callfix.align.respell), as edits for
     the audio to weigh: suggested until it does."""
     taken = {(e.paragraph, i) for e in edits for i in range(e.char_start, max(e.char_end, e.char_start + 1))}
+    names = name_words(gl)
     out = []
     for g, (p, k) in enumerate(al.toks):
         u1, u2 = al.tok_units[g]
@@ -90,7 +91,7 @@ def respelled_names(al: Alignment, gl: Glossary, rules: AlignOptions, edits: lis
         tok = al.paragraphs[p].tokens[k]
         if len(ws) != 1 or -1 in ws or (p, tok.offset) in taken:
             continue
-        right = respelling(tok.text, gl)
+        right = respelling(tok.text, names)
         w = ws.pop()
         if right is None or strip_punct(al.words[w].text).lower() != strip_punct(tok.text).lower():
             continue

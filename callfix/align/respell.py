@@ -35,18 +35,18 @@ def name_words(gl: Glossary) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if w[:1].isupper() and w.isalpha() and len(w) >= 4))
 
 
-def respelling(word: str, gl: Glossary) -> str | None:
-    """The trusted spelling ``word`` sounds exactly like but is not ("Keyline" -> "Quayline"), if any."""
+def respelling(word: str, names: tuple[str, ...]) -> str | None:
+    """The trusted spelling ``word`` sounds exactly like but is not ("Keyline" -> "Quayline"), if any,
+    among ``names`` (``name_words`` of the call's glossary)."""
     bare = strip_punct(word)
     own = ""
     if bare[-2:] in ("'s", "\u2019s"):
         bare, own = bare[:-2], bare[-2:]  # the possessive stays
     if not bare[:1].isupper() or not bare.isalpha() or len(bare) < 4 or word_frequency(bare.lower()) >= RARE:
         return None
-    words = name_words(gl)
-    if bare in words:
+    if bare in names:
         return None
-    target = _by_sound(words).get(jellyfish.metaphone(bare))
+    target = _by_sound(names).get(jellyfish.metaphone(bare))
     # a key of three or four sounds is shared by unlike names ("Guanggu" / "Gong"): the spellings must be
     # near in length and letters too
     if target is None or target.lower() == bare.lower() or abs(len(target) - len(bare)) > 2 \

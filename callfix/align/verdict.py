@@ -260,8 +260,9 @@ def unlike_asr_digits(st: Stretch, c: Candidate) -> bool:
 
 def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     """The margin a wording one change from the vendor's needs: a join or a trusted spelling is its
-    own witness (a spelling the run only nearly sounds like needs a clear margin); a number form needs a clear margin, twice that where the ASR did not read those
-    digits (the right number may be none of the forms tried); a word that sounds like the vendor's
+    own witness (a spelling the run only nearly sounds like needs a clear margin); a number form
+    needs a clear margin, twice that where the ASR did not read those digits (the right number may
+    be none of the forms tried); a word that sounds like the vendor's
     a clear margin, half that where the ASR heard that word too, more where the vendor's words are
     common ones too (the decoder's language model alone may prefer the more usual phrase: "cross
     border" / "gross border" on phone audio)."""

@@ -168,7 +168,8 @@ def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, op
     of the vendor's, one piece of the ASR's reading (callfix.align.candidates)."""
     if kind != "replace" or not vendor.strip():
         return []
-    found = [*(spellings(vendor, spelling_terms(gl), left=left, asr=asr) if gl is not None else []), *merges(vendor, opts.merge_min_zipf)[:2],
+    found = [*(spellings(vendor, spelling_terms(gl), left=left, asr=asr) if gl is not None else []),
+             *merges(vendor, opts.merge_min_zipf)[:2],
              *number_candidates(vendor, asr, limit=3), *sound_alikes(vendor, asr_words, opts.max_sound_alikes),
              *parts(vendor, asr_words)]
     found = found[:opts.max_vendor_candidates]
