@@ -53,6 +53,7 @@ def _zipf():
     return zipf_frequency
 
 
+@lru_cache(maxsize=1 << 16)  # a call asks for the same few thousand words tens of thousands of times
 def word_frequency(word: str) -> float:
     """Zipf frequency of an English word (wordfreq: 0 unknown, 3 about once per million words)."""
     return _zipf()(word, "en")
