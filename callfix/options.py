@@ -37,6 +37,7 @@ class VerifyOptions:
     max_vendor_candidates: int = 5  # wordings one change from the vendor's (a join, a number, a part) per stretch
     merge_min_zipf: float = 1.5  # a join of two vendor words must be a word at least this common (wordfreq)
     max_sound_alikes: int = 2  # common words that sound like a vendor word (or two) weighed per stretch
+    everyday_zipf: float = 5.3  # one word this common for another needs twice apply_margin
     common_word_margin: float = 7.5  # such a word for a common vendor word, the ASR not sure of it
     prefer_change_margin: float = 2.0  # a one-change wording this close to the ASR's reading is written instead
     ending_probability: float = 0.9  # an ending-only change applies on the audio alone where the ASR heard it this surely

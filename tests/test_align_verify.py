@@ -377,3 +377,16 @@ def test_a_homophone_the_asr_heard_with_a_word_boundary_elsewhere_is_heard():
     st = AcousticVerifier(None, None, VerifyOptions())._stretch(words, e, Glossary())
     heard = [c for c in st.candidates.values() if c.text == "onto contract"]
     assert heard and heard[0].kind == "homophone" and heard[0].heard
+
+
+def test_two_everyday_words_need_twice_the_margin():
+    """Between words this common ("year"/"your", "Could"/"Good") the decoder's own taste moves the
+    margin by several nats; a rarer word the audio favours as clearly is applied."""
+    from callfix.align.verdict import everyday_swap
+
+    assert everyday_swap("year", "your", 5.3) and everyday_swap("Could,", "Good,", 5.3)
+    assert not everyday_swap("valley", "value", 5.3) and not everyday_swap("71", "17", 5.3)
+    assert not everyday_swap("settle in", "settling", 5.3)
+    assert _decided({VENDOR: -20.0, ASR: -11.0}, vendor="year", asr="your").decision == "suggested"
+    assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="year", asr="your").decision == "applied"
+    assert _decided({VENDOR: -20.0, ASR: -11.0}, vendor="valley", asr="value").decision == "applied"

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from callfix.align.candidates import Candidate, core
+from callfix.align.candidates import Candidate, core, word_frequency
 from callfix.align.evidence import digits, number_evidence, number_relation, sounds_alike
 from callfix.text import phrase_units, strip_punct
 from callfix.align.wording import same_letters, with_vendor_edges
@@ -338,6 +338,8 @@ def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyO
     if c.kind == "homophone" and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
         # an unsure ASR is no second witness (on phone audio it hears the usual word in noise too)
         need = one_change_margin(replace(c, heard=False), opts)
+    if c.kind == "homophone" and everyday_swap(*core(st.wordings[VENDOR], text), opts.everyday_zipf):
+        need = max(need, 2 * opts.apply_margin)  # as for the ASR's reading (acoustic_alone)
     if m < need or unlike_asr_digits(st, c):
         return False
     return c.kind != "part" or acoustic_alone(e, st, label, rules, m) is None
@@ -464,11 +466,23 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         return "only a word ending differs (the ASR often hears those wrong)"
     if small_word_edges(vc, cc):
         return "the readings also differ in a small word at the edge (the ASR often hears those wrong)"
+    if everyday_swap(vc, cc, rules.verify.everyday_zipf) and margin < 2 * rules.verify.apply_margin:
+        # "year"/"your", "lost"/"last", "Could"/"Good": between two words this common the decoder's
+        # language model alone moves the margin by several nats, on phone audio most
+        return "two everyday words: the audio's margin between them is not clear enough"
     cand = st.candidates.get(best)
     p = e.evidence.get("asr_probability_min", 1.0) if best == ASR else part_probability(st, cand)
     if p is not None and p < rules.min_p and not ((sound >= 0.9 or slip) and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
     return None
+
+
+def everyday_swap(vendor: str, wording: str, min_zipf: float) -> bool:
+    """One word for another, both at least ``min_zipf`` common (wordfreq) and neither a number."""
+    v, w = strip_punct(vendor).lower().split(), strip_punct(wording).lower().split()
+    if len(v) != 1 or len(w) != 1 or v == w or any(ch.isdigit() for ch in v[0] + w[0]):
+        return False
+    return min(word_frequency(v[0]), word_frequency(w[0])) >= min_zipf
 
 
 def rides_along(vendor: str, wording: str, term: str | None) -> bool:
