@@ -79,12 +79,11 @@ class AcousticVerifier:
         trusted = set(gl.canonical())
         for alt in glossary_wordings(gl, vtext, atext)[: self.opts.max_candidates]:
             wordings[f"{'glossary' if alt in trusted else 'candidate'}:{alt}"] = alt
-        if paragraphs is not None and e.kind == "replace" and 0 <= e.paragraph < len(paragraphs):
-            text = paragraphs[e.paragraph].text
+        text = paragraphs[e.paragraph].text if paragraphs is not None and 0 <= e.paragraph < len(paragraphs) else None
+        if text is not None and e.kind == "replace":
             for wrong, alt in confusion_wordings(gl, text[:e.char_start], vtext, text[e.char_end:]):
                 wordings[f"confusion:{wrong}"] = alt
-        left = paragraphs[e.paragraph].text[:e.char_start].split()[-1:] if paragraphs is not None \
-            and 0 <= e.paragraph < len(paragraphs) else []
+        left = text[:e.char_start].split()[-1:] if text is not None else []
         found = vendor_candidates(vtext, atext, [w.text for w in words[w1:w2]], e.kind, self.opts, gl,
                                   left=" ".join(left))
         own = [c for c in found if c.kind != "part"]
@@ -106,7 +105,7 @@ class AcousticVerifier:
                 c = replace(c, heard=True)
             wordings.setdefault(label, c.text)
             cands.setdefault(label, c)
-        start = paragraphs is None or sentence_start(paragraphs[e.paragraph].text, e.char_start)
+        start = text is None or sentence_start(text, e.char_start)
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext),
                        name=name_like(vtext, skip_first=start), candidates=cands,
