@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from callfix.align.candidates import core, merges, number_candidates, number_forms, parts, respaced, spellings
 from callfix.options import AlignOptions, VerifyOptions
 from callfix.align.evidence import number_relation
-from callfix.align.glossary import load_glossaries
+from callfix.align.glossary import Glossary, load_glossaries, merged
 from callfix.align.verdict import ASR, VENDOR, Stretch, Window, decide, name_like, trim_to_change
 from callfix.align.verify import trusted_words, vendor_candidates
 from callfix.model import Edit
@@ -64,13 +64,13 @@ def test_core_drops_only_shared_edge_words(a, b):
     assert f" {ca} " in f" {' '.join(a)} " and f" {cb} " in f" {' '.join(b)} "
 
 
-def _candidate_stretch(vendor, asr, scores, label, **ev):
+def _candidate_stretch(vendor, asr, scores, label, gl=None, **ev):
     e = Edit(id="e", paragraph=0, kind="replace", vendor=vendor, replacement=asr, decision="suggested",
              evidence=dict(ev))
-    cands = {c.text: c for c in vendor_candidates(vendor, asr, asr.split(), "replace", VerifyOptions(),
-                                                  load_glossaries(["earnings"]))}
+    gl = gl or load_glossaries(["earnings"])
+    cands = {c.text: c for c in vendor_candidates(vendor, asr, asr.split(), "replace", VerifyOptions(), gl)}
     wordings = {VENDOR: vendor, ASR: asr}
-    s = Stretch(e, 0, len(asr.split()), wordings, trusted_words=trusted_words(load_glossaries(["earnings"])),
+    s = Stretch(e, 0, len(asr.split()), wordings, trusted_words=trusted_words(gl),
                 probs=[0.9] * len(asr.split()), name=name_like(vendor))
     for text, c in cands.items():
         key = f"{c.kind}:{text}"
@@ -136,6 +136,37 @@ def test_a_number_form_the_asr_did_not_read_must_be_the_one_nearest_its_digits()
     assert e.decision != "applied"
     e = _candidate_stretch("206", "2022's", (-27.5, -5.3, -15.2), "number:2026")
     assert e.decision == "applied" and e.replacement == "2026"
+
+
+def test_a_join_the_asr_writes_too_needs_only_that_the_audio_not_favour_the_split():
+    [c] = merges("stable coin volumes", asr="stablecoin volumes")
+    assert c.text == "stablecoin volumes" and c.heard
+    assert [c.heard for c in merges("Re insurance rates", asr="reinsurance rates")] == [True]  # short first piece
+    assert not any(c.heard for c in merges("a side from", asr="aside from"))  # an article: the writer's grammar
+    assert not any(c.heard for c in merges("set up costs", asr="setup costs"))  # a phrasal verb's particle
+    assert not any(c.heard for c in merges("may be higher", asr="maybe higher"))  # an everyday word
+    assert not any(c.heard for c in merges("stable coin volumes", asr="stable coin volumes"))
+    e = _candidate_stretch("stable coin volumes", "stablecoin volumes", (-10.0, -10.5, -10.5), "merge:")
+    assert e.decision == "applied" and e.replacement == "stablecoin volumes"
+    e = _candidate_stretch("stable coin volumes", "stablecoin volumes", (-10.0, -12.0, -12.0), "merge:")
+    assert e.decision != "applied"  # the audio favours the vendor's split
+
+
+def test_a_name_the_vendor_spells_otherwise_elsewhere_needs_the_audio_alone_margin():
+    gl = merged(load_glossaries(["earnings"]), Glossary(candidates=["Cerro Alto"]))
+    [c] = spellings("the Sierra deposit", ["Cerro"], own=True)
+    assert c.own and c.text == "the Cerro deposit" and "vendor text repeats" in c.why
+    e = _candidate_stretch("the Sierra deposit", "the Sierra deposit,", (-10.0, -9.5, -7.0), "spelling:", gl=gl)
+    assert e.decision != "applied"  # 3 nats: not the trusted spelling's 1
+    e = _candidate_stretch("the Sierra deposit", "the Sierra deposit,", (-10.0, -9.5, -4.0), "spelling:", gl=gl)
+    assert e.decision == "applied" and e.replacement == "the Cerro deposit"
+
+
+def test_a_glossary_term_running_on_past_the_stretch_is_kept_where_its_words_inside_are():
+    gl = merged(load_glossaries(["earnings"]), Glossary(names=["Rowan Leitch"], terms=["BMO Capital Markets"]))
+    e = _candidate_stretch("Rowan Leech with BMO", "Rowan Leach with B.M.O.", (-10.0, -9.0, -8.0), "spelling:",
+                           gl=gl, glossary={"vendor_term": "BMO Capital Markets"})
+    assert e.decision == "applied" and e.replacement == "Rowan Leitch with BMO"
 
 
 def test_a_glossary_witness_vouches_for_its_own_term_only():

@@ -10,7 +10,7 @@ the audio's margin speaks for that one change.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from functools import lru_cache
 
@@ -40,9 +40,10 @@ class Candidate:
     kind: str  # "merge", "number", "part", "spelling", "homophone" or "pair"
     why: str
     asr_words: tuple[int, int] | None = None  # for "part": the stretch's ASR words it takes
-    heard: bool = False  # for "number" and "homophone": the ASR's reading holds it
+    heard: bool = False  # for "number", "homophone" and "merge": the ASR's reading holds it
     common: bool = False  # for "homophone": the vendor's words are common ones too (not a misspelling)
     near: bool = False  # for "spelling": the run only nearly sounds like the trusted spelling
+    own: bool = False  # for "spelling": a spelling the vendor text itself repeats, not a trusted one
     of: tuple = ()  # for "pair": the two candidates it makes at once
 
 
@@ -59,26 +60,39 @@ def word_frequency(word: str) -> float:
     return _zipf()(word, "en")
 
 
-def merges(vendor: str, min_zipf: float = 1.5) -> list[Candidate]:
+# A join the ASR writes too is worth scoring even where the pieces are short or the word rare ("stable
+# coin" heard "stablecoin"); it is not a typist's split where the first piece is an article ("a side" /
+# "aside") or the second a particle of a phrasal verb ("set up" / "setup"): the writer's grammar.
+_ARTICLES = frozenset("a an the".split())
+_PARTICLES = frozenset("up down out off over back away around through about along in on".split())
+
+
+def merges(vendor: str, min_zipf: float = 1.5, asr: str = "", heard_max_zipf: float = 4.0) -> list[Candidate]:
     """The vendor's wording with two neighbouring words joined where the joined form is a word
-    ("run way" → "runway"; "Ever Core" → "Evercore")."""
+    ("run way" → "runway"; "Ever Core" → "Evercore"), or where the ASR's reading ``asr`` writes the
+    join (``heard``: "Re insurance" heard "reinsurance"), if the joined word is no everyday one
+    (zipf below ``heard_max_zipf``: "may be" / "maybe" is the writer's grammar)."""
+    said = f" {' '.join(phrase_units(asr))} " if asr else ""
     toks = vendor.split()
     out = []
     for i in range(len(toks) - 1):
         a, b = toks[i], toks[i + 1]
         ca, cb = strip_punct(a), strip_punct(b)
-        if not (ca.isalpha() and cb.isalpha()) or edge_punct(a)[1] or edge_punct(b)[0] \
-                or min(len(ca), len(cb)) < 3 or {ca.lower(), cb.lower()} & _FUNCTION:
-            continue  # "a new" is not "anew": splits of function words are the writer's grammar
+        if not (ca.isalpha() and cb.isalpha()) or edge_punct(a)[1] or edge_punct(b)[0]:
+            continue
         joined = ca + (cb.lower() if ca[:1].isupper() and cb[:1].isupper() and not cb.isupper() else cb)
         f = word_frequency(joined.lower())
-        if f < min_zipf:
-            continue
+        heard = bool(said) and f" {''.join(phrase_units(joined))} " in said \
+            and min(len(ca), len(cb)) >= 2 and ca.lower() not in _ARTICLES and cb.lower() not in _PARTICLES \
+            and f < heard_max_zipf
+        if not heard and (min(len(ca), len(cb)) < 3 or {ca.lower(), cb.lower()} & _FUNCTION or f < min_zipf):
+            continue  # "a new" is not "anew": splits of function words are the writer's grammar
         lead, _ = edge_punct(a)
         _, trail = edge_punct(b)
         text = " ".join([*toks[:i], lead + joined + trail, *toks[i + 2:]])
-        out.append(Candidate(text, "merge", f"'{ca} {cb}' is the word '{joined}' split in two"))
-    return out
+        why = f"'{ca} {cb}' is the word '{joined}' split in two" + (", as the ASR heard it" if heard else "")
+        out.append(Candidate(text, "merge", why, heard=heard))
+    return sorted(out, key=lambda c: not c.heard)  # stable: a join the ASR writes first
 
 
 def number_forms(token: str) -> list[tuple[str, str]]:
@@ -195,13 +209,15 @@ def parts(vendor: str, asr_words: list[str], limit: int = 3) -> list[Candidate]:
     return out
 
 
-def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "", asr: str = "") -> list[Candidate]:
+def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "", asr: str = "",
+              own: bool = False) -> list[Candidate]:
     """The vendor's wording with one run of its words in a trusted spelling it sounds like
     ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,"). ``left``: the
     word before the wording, which may be the first word of a trusted name whose rest the wording
     begins with ("Samuel" + "a Chevy," → "Achebe,"). ``asr``: the ASR's reading; a name it reads is
     tried in place of the vendor's run of as many words that sounds less like it ("Jang Ray, and"
-    heard "Zhang Rui in")."""
+    heard "Zhang Rui in"). ``own``: the terms are spellings the vendor text repeats ("Cerro Alto"),
+    not trusted ones; the candidates say so."""
     said = f" {' '.join(phrase_units(asr))} "
     heard = [t for t in terms if f" {' '.join(phrase_units(t))} " in said]
     found = [*_spellings(vendor, heard, floor=0.6), *_spellings(vendor, [t for t in terms if t not in heard]),
@@ -209,7 +225,11 @@ def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "", asr
     out: dict[str, Candidate] = {}
     for c in sorted(found, key=lambda c: c.near):  # stable: a name the ASR reads first
         out.setdefault(c.text, c)
-    return list(out.values())[:limit]
+    found = list(out.values())[:limit]
+    if own:
+        found = [replace(c, own=True, why=c.why.replace("the trusted spelling", "the spelling the vendor text repeats"))
+                 for c in found]
+    return found
 
 
 def _after_first_name(vendor: str, terms: list[str], left: str) -> list[Candidate]:

@@ -260,14 +260,18 @@ def unlike_asr_digits(st: Stretch, c: Candidate) -> bool:
 
 def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     """The margin a wording one change from the vendor's needs: a join or a trusted spelling is its
-    own witness (a spelling the run only nearly sounds like needs a clear margin); a number form
+    own witness (a spelling the run only nearly sounds like, or one the vendor text repeats but no
+    trusted list gives, needs a clear margin; a join the ASR
+    writes too needs only that the audio not favour the vendor's split); a number form
     needs a clear margin, twice that where the ASR did not read those digits (the right number may
     be none of the forms tried); a word that sounds like the vendor's
     a clear margin, half that where the ASR heard that word too, more where the vendor's words are
     common ones too (the decoder's language model alone may prefer the more usual phrase: "cross
     border" / "gross border" on phone audio)."""
-    if c.kind == "spelling" and c.near:
-        return opts.apply_margin
+    if c.kind == "spelling" and (c.near or c.own):
+        return opts.apply_margin  # near, or only the vendor's own spelling: the audio alone must say it
+    if c.kind == "merge" and c.heard:
+        return opts.heard_join_margin  # the ASR writes the join too: the audio need only not favour the split
     if c.kind in ("merge", "spelling"):
         return opts.supported_margin
     if c.kind == "number" and not c.heard:
@@ -307,9 +311,10 @@ def apply_one_change(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
     the audio supports that one change even where it hears more ("Oh Stara delivered 2.1" when it
     reads "I started to deliver 2.1", a name only a trusted spelling may replace)."""
     sc = st.scores
+    least = min(opts.supported_margin, opts.heard_join_margin)
     for label in sorted((k for k in st.candidates if k in sc), key=lambda k: -sc[k]):
         m = sc[label] - sc[VENDOR]
-        if m < opts.supported_margin:
+        if m < least:
             return False
         if one_change_allowed(e, st, label, m, opts, rules):
             _apply_one_change(e, st, label, m, opts)
@@ -363,7 +368,8 @@ def _apply_one_change(e: Edit, st: Stretch, label: str, m: float, opts: VerifyOp
     c = st.candidates[label]
     e.replacement, e.decision = c.text, "applied"  # the candidate's text: an ASR reading in the vendor's form
     e.confidence = round(max(e.confidence, margin_confidence(m + opts.apply_margin / 2, opts.apply_margin)), 3)
-    e.reason = f"{c.why}; the audio favours '{shorten(c.text)}' over the vendor's wording by {m:.1f} nats"
+    e.reason = (f"{c.why}; the audio favours '{shorten(c.text)}' over the vendor's wording by {m:.1f} nats"
+                if m >= opts.suggest_margin else f"{c.why}; the audio does not tell them apart ({m:+.1f} nats)")
 
 
 def glossary_support(e: Edit) -> str | None:
@@ -511,7 +517,14 @@ def _keeps_glossary_spelling(e: Edit, st: Stretch, best: str) -> bool:
     """The vendor's wording spells a glossary name or term that wording ``best`` drops."""
     gev = e.evidence.get("glossary") or {}
     term = gev.get("vendor_term") or st.vendor_name
-    return bool(term) and term.lower() not in st.wordings[best].lower()
+    if not term:
+        return False
+    vendor, wording = st.wordings[VENDOR].lower(), st.wordings[best].lower()
+    if term.lower() in vendor or term.lower() in wording:
+        return term.lower() not in wording
+    # the term runs on past the stretch ("with BMO" of "BMO Capital Markets"): its words inside must stay
+    said, had = ({strip_punct(w) for w in text.split()} for text in (wording, vendor))
+    return any(w in had and w not in said for w in (strip_punct(x) for x in term.lower().split()))
 
 
 def trim_to_change(e: Edit) -> None:

@@ -168,7 +168,8 @@ def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, op
     if kind != "replace" or not vendor.strip():
         return []
     found = [*(spellings(vendor, spelling_terms(gl), left=left, asr=asr) if gl is not None else []),
-             *merges(vendor, opts.merge_min_zipf)[:2],
+             *merges(vendor, opts.merge_min_zipf, asr, opts.heard_join_max_zipf)[:2],
+             *(spellings(vendor, own_spelling_terms(gl), limit=1, asr=asr, own=True) if gl is not None else []),
              *number_candidates(vendor, asr, limit=3), *sound_alikes(vendor, asr_words, opts.max_sound_alikes),
              *parts(vendor, asr_words)]
     found = found[:opts.max_vendor_candidates]
@@ -196,6 +197,14 @@ def spelling_terms(gl: Glossary) -> list[str]:
     by its first word: "Oyo Lauren" for Oyelaran of "Marcus Oyelaran", "Oh Stara" for Ostara of
     "Ostara Energy")."""
     return list(_spelling_terms(tuple(gl.canonical()), frozenset(gl.firms)))
+
+
+def own_spelling_terms(gl: Glossary) -> list[str]:
+    """Spellings the vendor text itself repeats or introduces (``gl.candidates``: "Cerro Alto"), whole
+    and by their rare capitalised words, that no trusted spelling gives: a run that sounds like one
+    ("Sierra") may be the same name misheard where the vendor wrote it once otherwise."""
+    trusted = set(spelling_terms(gl))
+    return [t for t in _spelling_terms(tuple(gl.candidates), frozenset()) if t not in trusted]
 
 
 def trusted_words(gl: Glossary) -> frozenset:
