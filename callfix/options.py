@@ -36,6 +36,7 @@ class VerifyOptions:
     min_asr_probability: float = 0.3  # a stretch with nothing but an ASR reading less sure than this is not scored
     max_vendor_candidates: int = 5  # wordings one change from the vendor's (a join, a number, a part) per stretch
     merge_min_zipf: float = 1.5  # a join of two vendor words must be a word at least this common (wordfreq)
+    trusted_sound: float = 0.7  # a glossary spelling applied on the audio alone sounds at least this like the vendor's
     heard_join_max_zipf: float = 4.0  # a join the ASR writes too may be any word rarer than this
     heard_join_margin: float = -1.0  # such a join is applied unless the audio favours the split by more
     max_sound_alikes: int = 2  # common words that sound like a vendor word (or two) weighed per stretch

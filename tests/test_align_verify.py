@@ -368,6 +368,28 @@ def test_a_name_the_audio_may_not_respell_takes_the_glossary_spelling_it_favours
     assert e.decision != "applied"
 
 
+def test_a_glossary_spelling_keeps_the_vendors_edge_words_and_sounds_like_the_words_it_replaces():
+    # a firm the decoder hears in noise, over words that only begin like it: a control really said
+    e = _judged("truest measure of our", "truest measure for", {VENDOR: -25.0, ASR: -24.0,
+                "glossary:Truist Securities": -15.2}, wordings={"glossary:Truist Securities": "Truist Securities"})
+    assert e.decision != "applied"
+    # the bare term would drop the vendor's "are": the same spelling among the vendor's words is written
+    from callfix.align.candidates import Candidate
+    gl = {"glossary:Declan Moriarty": "Declan Moriarty", "spelling:are Declan Moriarty,": "are Declan Moriarty,"}
+    s = _stretch(0, 1, "are Declan Moriarity,", "Declan Moriarty", asr_probability_min=0.95)
+    s.wordings.update(gl)
+    s.candidates["spelling:are Declan Moriarty,"] = Candidate("are Declan Moriarty,", "spelling", "a trusted spelling")
+    s.name = True
+    s.scores = {VENDOR: -25.0, ASR: -14.0, "glossary:Declan Moriarty": -13.0, "spelling:are Declan Moriarty,": -13.3}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
+    assert s.edit.decision == "applied" and s.edit.replacement == "are Declan Moriarty,"
+
+
+def test_a_reading_that_names_another_amount_is_not_applied_on_the_audio_alone():
+    assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="$2 million,", asr="$2 billion,").decision == "suggested"
+    assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="for quarters", asr="four quarters").decision == "suggested"
+
+
 def test_a_homophone_the_asr_heard_with_a_word_boundary_elsewhere_is_heard():
     # "onto contract" is the ASR's "on to contract" but for the boundary: a second witness for it
     words = _words(["rates", "moved", "on", "to", "contract", "rates"])

@@ -26,7 +26,7 @@ _FUNCTION = frozenset("the and but for with from into onto upon over under any s
 
 # Words that make a number: a sound-alike of one changes an amount ("million" / "billion", "fifteen" /
 # "fifty"), which only a number form may do.
-_QUANTITY = frozenset("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+QUANTITY = frozenset("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
                       "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
                       "hundred hundreds thousand thousands million millions billion billions trillion trillions "
                       "percent dozen half quarter third thirds".split())
@@ -403,7 +403,7 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
                 continue
             said = "".join(words).lower()
             if len(said) < 3 or (n == 1 and (said in _FUNCTION or said in heard)) \
-                    or any(w.lower() in _QUANTITY for w in words):
+                    or any(w.lower() in QUANTITY for w in words):
                 continue
             floor = max(3.0, word_frequency(said) - 1.5) if n == 1 else 3.0
             key = "".join(jellyfish.metaphone(w) for w in words)
@@ -412,7 +412,7 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
             near = [key] if n == 2 else sorted(_near_keys(key), key=lambda k: k != key)
             for k in near:
                 for x in idx.get(k, ()):
-                    if x == said or _ending_only(said, x) or x in _FUNCTION or x in _QUANTITY \
+                    if x == said or _ending_only(said, x) or x in _FUNCTION or x in QUANTITY \
                             or word_frequency(x) < floor:
                         continue
                     spelled = fuzz.ratio(said, x) / 100

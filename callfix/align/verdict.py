@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from callfix.align.candidates import Candidate, core, word_frequency
+from callfix.align.candidates import QUANTITY, Candidate, core, word_frequency
 from callfix.align.evidence import digits, number_evidence, number_relation, sounds_alike
 from callfix.text import phrase_units, strip_punct
 from callfix.align.wording import same_letters, with_vendor_edges
@@ -129,11 +129,11 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
         # A join or a near number changes nothing the audio could have misheard but the one slip.
         _apply_one_change(e, st, best, m, opts)
         return
-    glossary = glossary_support(e) or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:")
-                                       else None)
+    witness = glossary_support(e)
+    glossary = witness or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:") else None)
     gev = e.evidence.get("glossary") or {}
     if glossary and not (gev.get("confusion") or gev.get("confusion_fuzzy")) \
-            and (sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < 0.6
+            and (sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < (0.6 if witness else opts.trusted_sound)
                  or rides_along(st.wordings[VENDOR], st.wordings[best], gev.get("term"))):
         # a decoder biased to its hotwords hears them in noise: a term it hears needs a mishearing
         # and vouches for itself only (a curated confusion says which unlike words are confused)
@@ -295,6 +295,9 @@ def apply_trusted(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
             continue  # the vendor's own letters in the glossary's style ("Non GAAP" / "non-GAAP"): not a mishearing
         if m < opts.apply_margin:
             return False
+        term = st.wordings[label]
+        if any(c.kind == "spelling" and term.lower() in c.text.lower() for c in st.candidates.values()):
+            continue  # the same spelling among the vendor's own words keeps its edges ("are Declan Moriarty,")
         # a name the vendor text introduces yields to a trusted spelling of it, not to the ASR's
         if acoustic_alone(e, replace(st, introduced=None), label, rules, m) is None:
             e.replacement, e.decision = restyle(st.wordings[label], e.vendor), "applied"
@@ -457,12 +460,19 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         num = number_evidence(list(phrase_units(vc)), list(phrase_units(cc)))
         if not num or (num["digit_similarity"] < 0.75 and not slip):
             return "the vendor's number does not resemble the audio's"
+    amounts = [{u for u in phrase_units(x) if u in QUANTITY} for x in (vc, cc)]
+    if amounts[0] != amounts[1]:
+        # "million" heard "billion": Whisper's language model moves amounts freely on poor audio
+        return "the wordings name different amounts; only a number form changes one"
     acronyms = [w for w in vc.split() if sum(ch.isupper() for ch in w) >= 2]
     if acronyms and not any(sum(ch.isupper() for ch in w) >= 2 for w in cc.split()):
         return f"the vendor's '{strip_punct(acronyms[0])}' is an acronym the ASR may have heard as words"
     sound = sounds_alike(vc, cc)
     if sound < 0.6 and not slip:
         return "the wordings do not sound alike"
+    if best.startswith("glossary:") and sound < rules.verify.trusted_sound:
+        # a term the decoder hears in noise, over words that only begin like it ("truest measure of our")
+        return "the glossary spelling does not sound like the vendor's words"
     p_asr = e.evidence.get("asr_probability_min", 0.0) if best == ASR else 0.0
     if inflection_only(vc, cc) and (p_asr < rules.verify.ending_probability
                                     or (dropped_ending(vc, cc) and margin < rules.verify.common_word_margin)):
