@@ -454,6 +454,23 @@ def test_mandarin_without_a_chinese_character_makes_no_machine_translation():
     assert not [e for e in out.edits if e.kind == "resource"] and "machine_translation" not in out.paragraphs[0].flags
 
 
+def test_a_few_chinese_characters_made_up_over_an_english_line_make_no_machine_translation():
+    # Whisper wrote "有些人" in 0.8 s of a noisy phone line, under the end of an English answer
+    from callfix.model import Segment, Word
+
+    made_up = [Word(w, 6.0 + 0.26 * i, 6.26 + 0.26 * i, 0.3, "zh") for i, w in enumerate("有 些 人".split())]
+    words = "Sure, Tom. Churn in small business was in line with last year and pricing held.".split()
+    asr = Transcript(segments=[seg(" ".join(words[:-3]), 0.0), Segment("有些人", 6.0, 6.8, "zh", made_up)])
+    out = align_call(asr, parse_vendor_text(" ".join(words)), CFG)
+    assert not [e for e in out.edits if e.kind == "resource"] and "machine_translation" not in out.paragraphs[0].flags
+    # the same characters spoken over 3 s are Mandarin speech
+    for i, w in enumerate(made_up):
+        w.start, w.end = 6.0 + 1.2 * i, 7.0 + 1.2 * i
+    asr = Transcript(segments=[seg(" ".join(words[:-3]), 0.0), Segment("有些人", 6.0, 9.4, "zh", made_up)])
+    out = align_call(asr, parse_vendor_text(" ".join(words)), CFG)
+    assert [e for e in out.edits if e.kind == "resource"]
+
+
 def test_a_stray_line_after_a_respelled_word_is_deleted_and_a_garbled_turn_is_not():
     from callfix.model import Transcript
 

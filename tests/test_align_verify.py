@@ -271,6 +271,11 @@ def test_unlike_digits_are_never_applied_on_the_number_alone():
     n = _decided({VENDOR: -20.0, ASR: -13.0}, vendor="$12", asr="$111.2", decision="applied",
                  number={"vendor": ["$12"], "audio": ["$111.2"], "digit_similarity": 0.57})
     assert n.decision == "suggested"
+    # a reading with another count of numbers or other signs is a garbled one
+    assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="734", asr="$730 $4").decision == "suggested"
+    assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="06", asr="0.6x").decision == "suggested"
+    # a sign said as a word is the same sign
+    assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="17 percent", asr="71%").decision == "applied"
 
 
 @pytest.mark.slow

@@ -145,7 +145,7 @@ def _judge_mandarin(edit: Edit, st: Stretch) -> Edit:
     """English text over Mandarin speech: a machine translation. Re-source, never word-replace."""
     edit.replacement = st.atext
     doubted = _doubted(st.words)
-    if (len(st.words) >= 3 or len(st.toks) >= 5) and not doubted:
+    if (len(st.words) >= 3 or len(st.toks) >= 5) and not doubted and mandarin_speech(st.words):
         edit.kind, edit.decision = "resource", "suggested"
         edit.confidence = round(st.zh_share * sum(st.probs) / len(st.probs), 3)
         edit.reason = "English text over Mandarin speech (machine translation): Mandarin transcript given beside it"
@@ -283,6 +283,14 @@ def _doubted(words: list[Word]) -> bool:
     return sum(w.probability for w in words) / len(words) <= SUSPECT_PROBABILITY
 
 
+def mandarin_speech(words: list[Word]) -> bool:
+    """Enough Chinese for a translation's source: three words with Chinese characters over at least
+    1.5 s (the span, not the words' summed durations: Whisper gives garbled Mandarin near-zero word
+    times). Less is what Whisper makes up over a noisy English line ("有些人" in 0.8 s of a phone call)."""
+    zh = [w for w in words if has_cjk(w.text)]
+    return len(zh) >= 3 and zh[-1].end - zh[0].start >= 1.5
+
+
 def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
     """English paragraphs over Mandarin speech: flag as machine translation and give the Mandarin."""
     out = []
@@ -290,10 +298,7 @@ def weak_paragraph_edits(al: Alignment, zh_ratio: float) -> list[Edit]:
         # Whisper labelled Mandarin that holds no Chinese character ("3- 4- 3- 4-" over an English
         # turn) is a decoding failure, not Mandarin speech: no evidence of a translation
         zh = [al.words[w] for w in wk.zh_words if has_cjk(al.words[w].text)]
-        # The span, not the words' summed durations: Whisper gives garbled Mandarin near-zero word times
-        if len(zh) < 3 or zh[-1].end - zh[0].start < 1.5:
-            continue
-        if _doubted(zh):
+        if not mandarin_speech(zh) or _doubted(zh):
             continue
         par = al.paragraphs[wk.paragraph]
         probs = [w.probability for w in zh]

@@ -460,6 +460,9 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         num = number_evidence(list(phrase_units(vc)), list(phrase_units(cc)))
         if not num or (num["digit_similarity"] < 0.75 and not slip):
             return "the vendor's number does not resemble the audio's"
+        if number_shape(vc) != number_shape(cc):
+            # "734" heard "$730 $4", "06" heard "0.6x": a garbled reading, not the vendor's number misheard
+            return "the reading has other numbers or units than the vendor's"
     amounts = [{u for u in phrase_units(x) if u in QUANTITY} for x in (vc, cc)]
     if amounts[0] != amounts[1]:
         # "million" heard "billion": Whisper's language model moves amounts freely on poor audio
@@ -491,6 +494,19 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
     if p is not None and p < rules.min_p and not ((sound >= 0.9 or slip) and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
     return None
+
+
+_NUMBER = re.compile(r"([$€£¥]?)\d[\d,.]*(%|x\b)?")
+
+
+def number_shape(text: str) -> tuple[int, frozenset]:
+    """How many numbers ``text`` has and which signs go with them, written or said ("$", "dollars";
+    "%", "percent"; "x", "times")."""
+    found = list(_NUMBER.finditer(text))
+    signs = {x for m in found for x in (m.group(1), m.group(2)) if x}
+    low = text.lower()
+    signs |= {sign for sign, word in (("$", "dollar"), ("%", "percent"), ("x", "times")) if word in low}
+    return len(found), frozenset(signs)
 
 
 def everyday_swap(vendor: str, wording: str, min_zipf: float) -> bool:
