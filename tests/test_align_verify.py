@@ -406,6 +406,26 @@ def test_a_homophone_the_asr_heard_with_a_word_boundary_elsewhere_is_heard():
     assert heard and heard[0].kind == "homophone" and heard[0].heard
 
 
+def test_a_number_form_the_vendor_text_writes_elsewhere_needs_only_the_clear_margin():
+    from callfix.align.verdict import one_change_margin
+    from callfix.align.verify import written_numbers
+
+    assert written_numbers(["Quayline Payments Q2 2026 earnings call.", "7/30/2026", "up 46% to $1.25"]) \
+        == {"2026", "1.25"}  # numbers of three digits or more only
+    words = _words(["second", "quarter", "two", "of", "six", "earnings"])
+    e = Edit(id="e", paragraph=0, kind="replace", vendor="quarter 206 earnings", replacement="quarter two of six earnings",
+             decision="suggested", evidence={"asr_probability_min": 0.7})
+    e._piece = (1, 6, "quarter 206 earnings", "quarter two of six earnings")
+    v = AcousticVerifier(None, None, VerifyOptions())
+    plain = [c for c in v._stretch(words, e, Glossary()).candidates.values() if c.text == "quarter 2026 earnings"]
+    v.numbers = written_numbers(["Q2 2026 earnings call"])
+    own = [c for c in v._stretch(words, e, Glossary()).candidates.values() if c.text == "quarter 2026 earnings"]
+    assert plain and own and own[0].own and "elsewhere" in own[0].why
+    opts = VerifyOptions()
+    assert one_change_margin(plain[0], opts) == 2 * opts.apply_margin
+    assert one_change_margin(own[0], opts) == opts.apply_margin
+
+
 def test_two_everyday_words_need_twice_the_margin():
     """Between words this common ("year"/"your", "Could"/"Good") the decoder's own taste moves the
     margin by several nats; a rarer word the audio favours as clearly is applied."""

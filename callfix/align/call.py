@@ -55,7 +55,7 @@ def align_call(evidence: Transcript, vendor: Transcript, cfg: AlignOptions | Opt
         out.edits = build_edits(al, gl, opts)
         if verifier is not None:
             tv = time.perf_counter()
-            info["verify"] = {**verifier(al.words, out.edits, gl, opts, out.paragraphs),
+            info["verify"] = {**verifier(al.words, out.edits, gl, opts, out.paragraphs, out.header),
                               "seconds": round(time.perf_counter() - tv, 3)}
     _paragraph_facts(out, al, opts)
     by_paragraph = _edits_by_paragraph(out.edits)

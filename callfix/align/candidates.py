@@ -43,7 +43,7 @@ class Candidate:
     heard: bool = False  # for "number", "homophone" and "merge": the ASR's reading holds it
     common: bool = False  # for "homophone": the vendor's words are common ones too (not a misspelling)
     near: bool = False  # for "spelling": the run only nearly sounds like the trusted spelling
-    own: bool = False  # for "spelling": a spelling the vendor text itself repeats, not a trusted one
+    own: bool = False  # for "spelling" and "number": the vendor text itself writes it elsewhere (not trusted)
     of: tuple = ()  # for "pair": the two candidates it makes at once
 
 

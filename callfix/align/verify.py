@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 
 from callfix.align.candidates import (Candidate, merges, number_candidates, pairs, parts, sound_alikes, spellings,
                                       word_frequency)
-from callfix.align.evidence import metaphone_similarity, sounds_alike
+from callfix.align.evidence import digits, metaphone_similarity, sounds_alike
 from callfix.align.glossary import Glossary
 from callfix.text import has_cjk, phrase_units, strip_punct
 from callfix.align.wording import join_words, same_letters
@@ -47,10 +47,14 @@ class AcousticVerifier:
         self.audio, self.backend, self.opts = audio, backend, opts
         self.asr, self.prompt = asr, prompt
         self.stats = {"windows": 0, "rows": 0, "stretches": 0, "redecoded": 0}
+        self.numbers: frozenset = frozenset()
 
-    def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules, paragraphs=None) -> dict:
-        """``paragraphs``: the vendor's, so a known confusion can be read with the words around an edit."""
+    def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules, paragraphs=None,
+                 header: list[str] = ()) -> dict:
+        """``paragraphs``: the vendor's, so a known confusion can be read with the words around an edit;
+        with the ``header`` lines, the numbers the vendor text writes (a year in the title or the date)."""
         cpu = time.process_time()  # CPU, unlike wall time, barely moves with other load on the machine
+        self.numbers = written_numbers([*header, *(p.text for p in paragraphs or [])])
         stretches = [s for e in edits if (s := self._stretch(words, e, gl, paragraphs)) is not None]
         heard = heard_text(words)
         for st in stretches:
@@ -99,6 +103,9 @@ class AcousticVerifier:
         for c in found:
             # a candidate the ASR already reads is a witness for the ASR's row, not a row of its own
             label = ASR if phrase_units(c.text) == phrase_units(atext) else f"{c.kind}:{c.text}"
+            if c.kind == "number" and not c.heard and digits(c.text) in self.numbers:
+                # the vendor text writes that number elsewhere ("Q2 2026" in the title for "quarter 206")
+                c = replace(c, own=True, why=f"{c.why}, as the vendor text writes it elsewhere")
             if c.kind == "homophone" and same_letters(c.text, atext):
                 # the ASR heard the homophone itself (perhaps with a word boundary elsewhere: "onto
                 # contract" / "on to contract"): a second witness
@@ -205,6 +212,15 @@ def own_spelling_terms(gl: Glossary) -> list[str]:
     ("Sierra") may be the same name misheard where the vendor wrote it once otherwise."""
     trusted = set(spelling_terms(gl))
     return [t for t in _spelling_terms(tuple(gl.candidates), frozenset()) if t not in trusted]
+
+
+_LONG_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def written_numbers(lines: list[str]) -> frozenset:
+    """The numbers of three digits or more the vendor text writes, by their digits ("2026", "1.25")."""
+    found = (digits(m.group()) for ln in lines for m in _LONG_NUMBER.finditer(ln))
+    return frozenset(d for d in found if sum(ch.isdigit() for ch in d) >= 3)
 
 
 def trusted_words(gl: Glossary) -> frozenset:
