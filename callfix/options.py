@@ -43,6 +43,7 @@ class VerifyOptions:
     everyday_zipf: float = 5.3  # one word this common for another needs twice apply_margin
     common_word_margin: float = 7.5  # such a word for a common vendor word, the ASR not sure of it
     prefer_change_margin: float = 2.0  # a one-change wording this close to the ASR's reading is written instead
+    reading_probability: float = 0.75  # the ASR's whole reading, applied on the audio alone, is this sure of each word
     ending_probability: float = 0.9  # an ending-only change applies on the audio alone where the ASR heard it this surely
 
     @classmethod

@@ -162,6 +162,13 @@ def test_a_name_the_vendor_spells_otherwise_elsewhere_needs_the_audio_alone_marg
     assert e.decision == "applied" and e.replacement == "the Cerro deposit"
 
 
+def test_a_phrase_the_vendor_repeats_is_not_respelled_into_one_word_it_only_sounds_like():
+    assert spellings("through the Red Sea, and", ["Tessa"], names=frozenset({"Red Sea"})) == []
+    assert spellings("through the Red Sea, and", ["Tessa"])  # said once: a candidate
+    # a repeated phrase spelled nearly like the name is the vendor's split of it
+    assert [c.text for c in spellings("in Hot Hot, we", ["Hohhot"], names=frozenset({"Hot Hot"}))] == ["in Hohhot, we"]
+
+
 def test_a_glossary_term_running_on_past_the_stretch_is_kept_where_its_words_inside_are():
     gl = merged(load_glossaries(["earnings"]), Glossary(names=["Rowan Leitch"], terms=["BMO Capital Markets"]))
     e = _candidate_stretch("Rowan Leech with BMO", "Rowan Leach with B.M.O.", (-10.0, -9.0, -8.0), "spelling:",

@@ -426,6 +426,13 @@ def test_a_number_form_the_vendor_text_writes_elsewhere_needs_only_the_clear_mar
     assert one_change_margin(own[0], opts) == opts.apply_margin
 
 
+def test_the_asrs_own_reading_needs_its_words_heard_surely():
+    # the reading wins the teacher-forced score by construction; a reading with a word at 0.7 is left to the editor
+    e = _judged("tonnage", "damage", {VENDOR: -20.0, ASR: -12.0}, p=0.72)
+    assert e.decision == "suggested" and "unsure" in e.reason
+    assert _judged("tonnage", "damage", {VENDOR: -20.0, ASR: -12.0}, p=0.8).decision == "applied"
+
+
 def test_two_everyday_words_need_twice_the_margin():
     """Between words this common ("year"/"your", "Could"/"Good") the decoder's own taste moves the
     margin by several nats; a rarer word the audio favours as clearly is applied."""

@@ -210,17 +210,19 @@ def parts(vendor: str, asr_words: list[str], limit: int = 3) -> list[Candidate]:
 
 
 def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "", asr: str = "",
-              own: bool = False) -> list[Candidate]:
+              own: bool = False, names: frozenset = frozenset()) -> list[Candidate]:
     """The vendor's wording with one run of its words in a trusted spelling it sounds like
     ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,"). ``left``: the
     word before the wording, which may be the first word of a trusted name whose rest the wording
     begins with ("Samuel" + "a Chevy," → "Achebe,"). ``asr``: the ASR's reading; a name it reads is
     tried in place of the vendor's run of as many words that sounds less like it ("Jang Ray, and"
     heard "Zhang Rui in"). ``own``: the terms are spellings the vendor text repeats ("Cerro Alto"),
-    not trusted ones; the candidates say so."""
+    not trusted ones; the candidates say so. ``names``: capitalised phrases the vendor text repeats
+    ("Red Sea"), which one word of a trusted name ("Tessa" of Tessa Marlowe) does not respell."""
     said = f" {' '.join(phrase_units(asr))} "
     heard = [t for t in terms if f" {' '.join(phrase_units(t))} " in said]
-    found = [*_spellings(vendor, heard, floor=0.6), *_spellings(vendor, [t for t in terms if t not in heard]),
+    found = [*_spellings(vendor, heard, floor=0.6, names=names),
+             *_spellings(vendor, [t for t in terms if t not in heard], names=names),
              *_after_first_name(vendor, terms, left)]
     out: dict[str, Candidate] = {}
     for c in sorted(found, key=lambda c: c.near):  # stable: a name the ASR reads first
@@ -262,7 +264,7 @@ def _after_first_name(vendor: str, terms: list[str], left: str) -> list[Candidat
     return [c for _, c in sorted(found, key=lambda x: -x[0])]
 
 
-def _spellings(vendor: str, terms: list[str], floor: float = 0.75) -> list[Candidate]:
+def _spellings(vendor: str, terms: list[str], floor: float = 0.75, names: frozenset = frozenset()) -> list[Candidate]:
     v = vendor.split()
     keys = ["".join(phrase_units(w)) for w in v]
     found: dict[str, tuple[int, float, Candidate]] = {}
@@ -285,6 +287,8 @@ def _spellings(vendor: str, terms: list[str], floor: float = 0.75) -> list[Candi
                 if any(ch.isdigit() for ch in said) or (_acronym(said) and not _acronym(term)):
                     continue  # a code or an acronym ("CRV-201") is not a misheard name
                 spelled, sound = fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term)
+                if k == 1 and n > 1 and spelled < 0.8 and strip_punct(said) in names:
+                    continue  # a name of the call's own, written alike at each mention ("Red Sea"), only sounds like it
                 sim = max(spelled, sound)
                 # a run of as many words as the name that nearly sounds like it is worth scoring too,
                 # on a clearer margin (one_change_margin)

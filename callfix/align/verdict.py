@@ -491,7 +491,9 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         return "two everyday words: the audio's margin between them is not clear enough"
     cand = st.candidates.get(best)
     p = e.evidence.get("asr_probability_min", 1.0) if best == ASR else part_probability(st, cand)
-    if p is not None and p < rules.min_p and not ((sound >= 0.9 or slip) and p >= 0.3 and margin >= 10.0):
+    # the decoder's whole reading wins the teacher-forced score by construction: it must also be sure of it
+    need = max(rules.min_p, rules.verify.reading_probability) if best == ASR else rules.min_p
+    if p is not None and p < need and not ((sound >= 0.9 or slip) and p >= 0.3 and margin >= 10.0):
         return "the ASR is unsure of its words"
     return None
 
