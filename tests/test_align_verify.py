@@ -388,6 +388,14 @@ def test_a_glossary_spelling_keeps_the_vendors_edge_words_and_sounds_like_the_wo
     s.scores = {VENDOR: -25.0, ASR: -14.0, "glossary:Declan Moriarty": -13.0, "spelling:are Declan Moriarty,": -13.3}
     decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
     assert s.edit.decision == "applied" and s.edit.replacement == "are Declan Moriarty,"
+    # a spelling among the vendor's words that keeps a wrong one ("Chow Qiao Wenbo,") far below the term: the term
+    s = _stretch(0, 1, "Chow When Bo,", "Kyle Wenbo", asr_probability_min=0.33)
+    s.wordings.update({"glossary:Qiao Wenbo": "Qiao Wenbo", "spelling:Chow Qiao Wenbo,": "Chow Qiao Wenbo,"})
+    s.candidates["spelling:Chow Qiao Wenbo,"] = Candidate("Chow Qiao Wenbo,", "spelling", "a trusted spelling")
+    s.name = True
+    s.scores = {VENDOR: -26.8, ASR: -4.9, "glossary:Qiao Wenbo": -8.0, "spelling:Chow Qiao Wenbo,": -25.7}
+    decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
+    assert s.edit.decision == "applied" and s.edit.replacement == "Qiao Wenbo,"
 
 
 def test_a_reading_that_names_another_amount_is_not_applied_on_the_audio_alone():

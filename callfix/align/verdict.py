@@ -295,14 +295,18 @@ def apply_trusted(e: Edit, st: Stretch, opts: VerifyOptions, rules) -> bool:
             continue  # the vendor's own letters in the glossary's style ("Non GAAP" / "non-GAAP"): not a mishearing
         if m < opts.apply_margin:
             return False
-        term = st.wordings[label]
-        if any(c.kind == "spelling" and term.lower() in c.text.lower() for c in st.candidates.values()):
-            continue  # the same spelling among the vendor's own words keeps its edges ("are Declan Moriarty,")
+        term, text = st.wordings[label], restyle(st.wordings[label], e.vendor)
+        held = [k for k, c in st.candidates.items() if k in sc and c.kind == "spelling" and term.lower() in c.text.lower()]
+        if held and sc[k := max(held, key=sc.get)] >= sc[label] - opts.keep_margin:
+            # the same spelling among the vendor's own words, as likely, keeps its edges ("are Declan Moriarty,")
+            if sc[k] - sc[VENDOR] < opts.apply_margin:
+                continue
+            label, text, m = k, st.candidates[k].text, sc[k] - sc[VENDOR]
         # a name the vendor text introduces yields to a trusted spelling of it, not to the ASR's
         if acoustic_alone(e, replace(st, introduced=None), label, rules, m) is None:
-            e.replacement, e.decision = restyle(st.wordings[label], e.vendor), "applied"
+            e.replacement, e.decision = text, "applied"
             e.confidence = round(max(e.confidence, margin_confidence(m, opts.apply_margin)), 3)
-            e.reason = (f"the glossary spells it '{st.wordings[label]}'; the audio favours it over the vendor's "
+            e.reason = (f"the glossary spells it '{term}'; the audio favours it over the vendor's "
                         f"wording by {m:.1f} nats")
             e.evidence["acoustic"]["applied_wording"] = label
             return True
