@@ -37,7 +37,7 @@ class Segment:
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     suspect: bool = False  # the decoder likely made it up: kept as weak evidence, left out of ASR text outputs
-    suspect_reason: str | None = None  # low_confidence, prompt_only, repetitive, loop, too_fast, script
+    suspect_reason: str | None = None  # low_confidence, prompt_only, prompt_copy, repetitive, loop, too_fast, script
 
 
 @dataclass

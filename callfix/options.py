@@ -121,7 +121,7 @@ class AsrCheckOptions:
     max_words_per_second: float = 6.0
     min_retry_seconds: float = 0.6
     same_language_retry_seconds: float = 8.0
-    max_retry_share: float = 0.15
+    max_retry_share: float = 0.3
 
 
 @dataclass

@@ -248,3 +248,8 @@ def test_made_up_segments_are_flagged_not_dropped():
     assert suspect_reason(seg(["CICC,", "CICC,", "CICC,"], [0.03, 0.6, 0.8], -0.5), None, "en", hot, opt) is None
     assert suspect_reason(seg(["CICC", "and", "GF"], [0.2, 0.3, 0.3], -1.13), None, "en", hot, opt) == "low_confidence"
     assert suspect_reason(seg(["Thanks,", "CICC"], [0.5, 0.6], -1.13), None, "en", hot, opt) is None
+    # the prompt read back, however sure: flagged; a sentence naming the same people keeps its own words
+    read_back = ["Kingsoft", "Cloud,", "CICC,", "GF", "Securities,", "Kingsoft", "Cloud"]
+    assert suspect_reason(seg(read_back, [0.9] * 7, -0.3), None, "en", hot, opt) == "prompt_copy"
+    said = ["Our", "next", "question", "comes", "from", "CICC", "and", "GF", "Securities."]
+    assert suspect_reason(seg(said, [0.9] * 9, -0.3), None, "en", hot, opt) is None

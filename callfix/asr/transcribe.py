@@ -119,17 +119,20 @@ class _Decoder:
         if not self.retry:
             return segs
         bad = self._failing(u, segs)
+        prompt = True
         if self.prompt and u.language == "en" and _share(u, bad) > 0.5:
-            # Most of the unit failed under the glossary prompt (on phone audio the decoder can skip or
-            # loop through whole turns with it): the unit once more without it costs one decoding,
-            # where each failing piece alone would cost one apiece.
+            # Most of the unit failed under the glossary prompt (on phone audio the decoder can skip,
+            # loop or read the prompt back through whole turns with it): the unit once more without it
+            # costs one decoding, where each failing piece alone would cost one apiece. Its pieces
+            # decoded again start without the prompt too.
             self.unprompted += 1
+            prompt = False
             new = self.decode(u, prompt=False)
             if _better(u.pieces, new, segs):
                 segs = new
                 bad = self._failing(u, segs)
         for run in _runs(sorted(bad)):
-            segs = self._redo(u, run, segs, bad)
+            segs = self._redo(u, run, segs, bad, prompt)
         return segs
 
     def _failing(self, u: Unit, segs: list[Segment]) -> dict[int, str]:
@@ -144,7 +147,8 @@ class _Decoder:
         self.retried += seconds
         return True
 
-    def _redo(self, u: Unit, run: list[int], segs: list[Segment], why: dict[int, str]) -> list[Segment]:
+    def _redo(self, u: Unit, run: list[int], segs: list[Segment], why: dict[int, str],
+              prompt: bool = True) -> list[Segment]:
         """Identify each failing piece on its own audio, decode each same-language stretch alone, and
         keep the new words where they cover more of those pieces than the first decoding did."""
         a = self.a
@@ -174,7 +178,7 @@ class _Decoder:
                  and self._afford(u.pieces[i]))]
         for k, i in enumerate(run):
             if k not in keep and labels[k][0] == u.language and why[i] == "uncovered":
-                segs = self._redo_gaps(u, u.pieces[i], segs)
+                segs = self._redo_gaps(u, u.pieces[i], segs, prompt)
         run, labels = [run[k] for k in keep], [labels[k] for k in keep]
         k = 0
         while k < len(run):
@@ -186,15 +190,16 @@ class _Decoder:
             pieces = u.pieces[first:last + 1]
             sub = Unit(start, end, [], labels[k][0], min(p for _, p in labels[k:j + 1]), pieces, retry=True)
             self.retries.append(sub)
-            new = self.decode(sub)
-            if not _better(pieces, new, segs) and self.prompt and sub.language == "en":
+            new = self.decode(sub, prompt)
+            if prompt and not _better(pieces, new, segs) and self.prompt and sub.language == "en":
                 new = self.decode(sub, prompt=False)  # on a short noisy stretch the glossary prompt can win out
             if _better(pieces, new, segs):
                 segs = _without(segs, start, end) + new
             k = j + 1
         return sorted(segs, key=lambda s: s.start)
 
-    def _redo_gaps(self, u: Unit, piece: tuple[float, float], segs: list[Segment]) -> list[Segment]:
+    def _redo_gaps(self, u: Unit, piece: tuple[float, float], segs: list[Segment],
+                   prompt: bool = True) -> list[Segment]:
         """A piece too long to decode again whole: decode again only the stretches its words leave
         bare (sentences the decoder skipped inside its window), each within the budget. A bare
         stretch, unlike a piece with unsure words, comes out anew when decoded alone, whatever its length."""
@@ -203,7 +208,7 @@ class _Decoder:
                 continue
             sub = Unit(gap[0], gap[1], [], u.language, u.language_prob, [gap], retry=True)
             self.retries.append(sub)
-            new = self.decode(sub)
+            new = self.decode(sub, prompt)
             if _better([gap], new, segs):
                 segs = sorted(_without(segs, *gap) + new, key=lambda s: s.start)
         return segs

@@ -17,6 +17,11 @@ from callfix.options import AsrOptions
 from callfix.turns import merge_spans
 
 WORD_PAD = 0.3  # a word covers this much either side: the gaps between words inside a piece of speech
+# A segment this much made of the glossary prompt's words is the prompt read back, however sure the
+# decoder is of it ("Folasade, Tessa Marlowe, Declan Moriarty, Folasade Bankole, ..." over an analyst's
+# question on phone audio). Speech naming people keeps its own words between the names.
+PROMPT_COPY_SHARE = 0.8
+PROMPT_COPY_MIN_WORDS = 5
 
 
 @dataclass
@@ -97,13 +102,16 @@ def suspect_reason(s: Segment, compression: float | None, language: str, hot: se
         return "too_fast"
     if compression is not None and compression > opt.compression_ratio_threshold and len(words) >= 6:
         return "repetitive"
+    hot_words = {x for h in hot for x in h.split()}
+    from_prompt = sum(1 for w in words if _bare(w.text) in hot_words) / len(words)
+    if len(words) >= PROMPT_COPY_MIN_WORDS and from_prompt >= PROMPT_COPY_SHARE:
+        return "prompt_copy"
     if not unsure:
         return None
     mean_p = sum(w.probability for w in words) / len(words)
     if mean_p < opt.min_segment_probability:
         return "low_confidence"
-    only_hotwords = all(any(_bare(w.text) in h.split() for h in hot) for w in words)
-    if only_hotwords and len(words) <= 4:
+    if from_prompt == 1 and len(words) <= 4:
         return "prompt_only"
     return None
 
