@@ -88,8 +88,10 @@ def test_a_join_needs_a_witness_margin_and_a_number_slip_a_clear_one():
     assert e.decision == "applied" and e.replacement == "the runway"
     e = _candidate_stretch("up 64% from", "about 425% so", (-10.0, -9.0, -7.0), "number:")
     assert e.decision != "applied"  # 3 nats: a wrong number costs most
-    e = _candidate_stretch("up 64% from", "about 425% so", (-10.0, -9.0, -4.0), "number:")
+    e = _candidate_stretch("up 6.4% from", "about 425% so", (-10.0, -9.0, -4.0), "number:")
     assert e.decision != "applied"  # 6 nats for digits the ASR did not read: the right one may be untried
+    e = _candidate_stretch("up 64% from", "about 425% so", (-10.0, -9.0, -4.0), "number:")
+    assert e.decision == "applied" and e.replacement == "up 46% from"  # a swap, the commonest slip: 5 nats
     e = _candidate_stretch("up 64% from", "about 425% so", (-15.0, -9.0, -4.0), "number:")
     assert e.decision == "applied" and e.replacement == "up 46% from"
     e = _candidate_stretch("up 64% from", "about 46% so", (-10.0, -9.0, -4.0), "number:")

@@ -434,6 +434,18 @@ def test_a_number_form_the_vendor_text_writes_elsewhere_needs_only_the_clear_mar
     assert one_change_margin(own[0], opts) == opts.apply_margin
 
 
+def test_two_swapped_digits_need_only_the_clear_margin():
+    from callfix.align.candidates import number_candidates
+    from callfix.align.verdict import one_change_margin
+
+    opts = VerifyOptions()
+    forms = {c.text: c for c in number_candidates("up 64% on the year", "up sixty percent on the year")}
+    assert forms["up 46% on the year"].swap and not forms["up 46% on the year"].heard
+    assert one_change_margin(forms["up 46% on the year"], opts) == opts.apply_margin
+    dropped = {c.text: c for c in number_candidates("in 205 we", "in the year we")}["in 2025 we"]
+    assert not dropped.swap and one_change_margin(dropped, opts) == 2 * opts.apply_margin
+
+
 def test_the_asrs_own_reading_needs_its_words_heard_surely():
     # the reading wins the teacher-forced score by construction; a reading with a word at 0.7 is left to the editor
     e = _judged("tonnage", "damage", {VENDOR: -20.0, ASR: -12.0}, p=0.72)

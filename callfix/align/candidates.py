@@ -20,6 +20,7 @@ from callfix.align.evidence import metaphone_similarity, sounds_alike
 from callfix.text import edge_punct, english_normalizer, phrase_units, strip_punct
 
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+SWAPPED = "two digits swapped"
 _FUNCTION = frozenset("the and but for with from into onto upon over under any some every each one out off "
                       "not all how who what where when your our their this that there here".split())
 
@@ -44,6 +45,7 @@ class Candidate:
     common: bool = False  # for "homophone": the vendor's words are common ones too (not a misspelling)
     near: bool = False  # for "spelling": the run only nearly sounds like the trusted spelling
     own: bool = False  # for "spelling" and "number": the vendor text itself writes it elsewhere (not trusted)
+    swap: bool = False  # for "number": two neighbouring digits of the vendor's swapped (a typist's slip)
     of: tuple = ()  # for "pair": the two candidates it makes at once
 
 
@@ -108,9 +110,9 @@ def number_forms(token: str) -> list[tuple[str, str]]:
     if sep and 2 <= len(lead) <= 3 and re.fullmatch(r"\d{3}(?:,\d{3})*", rest):
         # thousands: the digits said first are the ones a typist swaps ("84,000" for 48,000)
         end = m.start() + len(whole)
-        return [(token[:m.start()] + f"{sw},{rest}" + token[end:], "two digits swapped") for sw in _swaps(lead)]
+        return [(token[:m.start()] + f"{sw},{rest}" + token[end:], SWAPPED) for sw in _swaps(lead)]
     if "." not in num and 2 <= len(num) <= 3:
-        forms += [(sw, "two digits swapped") for sw in _swaps(num)]
+        forms += [(sw, SWAPPED) for sw in _swaps(num)]
         if len(num) == 2 and num[1] != "0":
             forms.append((num[0] + "." + num[1], "a decimal point lost"))
     if len(num) == 3 and num.startswith("20"):
@@ -148,7 +150,8 @@ def number_candidates(vendor: str, asr: str, limit: int = 4) -> list[Candidate]:
             digits = _DIGITS.search(form).group().replace(",", "")
             text = " ".join([*toks[:i], form, *toks[i + 1:]])
             said = digits in heard
-            out.append((not said, Candidate(text, "number", f"'{strip_punct(t)}' with {why}", heard=said)))
+            out.append((not said, Candidate(text, "number", f"'{strip_punct(t)}' with {why}", heard=said,
+                                            swap=why == SWAPPED)))
     out.sort(key=lambda x: x[0])
     return [c for _, c in out[:limit]]
 

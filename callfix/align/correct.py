@@ -328,7 +328,7 @@ def weak_deletions(al: Alignment, resourced: set[int] = frozenset(), found: list
     to say it."""
     out = []
     flanks = Flanks(al)
-    owned = {w: pc.paragraph for pc in found if _heard_as(al, pc) for w in range(pc.w1, pc.w2)}
+    owned = {w: pc.paragraph for pc in found if _heard_as(al, pc) or _word_for_word(pc) for w in range(pc.w1, pc.w2)}
     for wk in al.weak:
         pi = wk.paragraph
         if al.paragraphs[pi].index in resourced:
@@ -355,6 +355,12 @@ def _heard_as(al: Alignment, pc: Piece) -> bool:
     return metaphone_similarity(_vendor_text(par, toks), join_words(al.words[pc.w1:pc.w2])) >= 0.6
 
 
+def _word_for_word(pc: Piece) -> bool:
+    """As many ASR words as vendor words, one for one: the ASR's reading of those words, however unlike
+    ("Steeple" for "Stifel"), not speech of the paragraph beside them."""
+    return pc.k2 - pc.k1 == pc.w2 - pc.w1 > 0
+
+
 def _vendor_text(par: Paragraph, toks: list[Token]) -> str:
     """The vendor's text of tokens ``toks`` of ``par``, punctuation and spacing as written."""
     return par.text[toks[0].offset:toks[-1].offset + len(toks[-1].text)]
@@ -366,11 +372,12 @@ def too_short_to_say(seconds: float, n: int) -> bool:
 
 
 def _no_time(al: Alignment, before: int, after: int, n: int) -> bool:
-    """``n`` words are too many to say between matched words ``before`` and ``after``: the words between
-    them are then other paragraphs' own, not a garbled reading of this one."""
+    """``n`` words are too many to say in the pauses between matched words ``before`` and ``after``: the
+    words between them are other paragraphs' own (weak_deletions), so only the time between words is free."""
     if before < 0 or after >= len(al.words):
         return False
-    return too_short_to_say(al.words[after].start - al.words[before].end, n)
+    spoken = sum(w.end - w.start for w in al.words[before + 1:after])
+    return too_short_to_say(max(0.0, al.words[after].start - al.words[before].end - spoken), n)
 
 
 def loop_edits(al: Alignment, opts: AlignOptions) -> list[Edit]:

@@ -263,8 +263,9 @@ def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     own witness (a spelling the run only nearly sounds like, or one the vendor text repeats but no
     trusted list gives, needs a clear margin; a join the ASR
     writes too needs only that the audio not favour the vendor's split); a number form
-    needs a clear margin, twice that where the ASR did not read those digits and the vendor text
-    writes them nowhere else (the right number may be none of the forms tried); a word that sounds
+    needs a clear margin, twice that where the ASR did not read those digits, the vendor text writes
+    them nowhere else and the form is not two of the vendor's digits swapped (the right number may
+    be none of the forms tried; a swap is the typist's commonest slip); a word that sounds
     like the vendor's a clear margin, half that where the ASR heard that word too, more where the vendor's words are
     common ones too (the decoder's language model alone may prefer the more usual phrase: "cross
     border" / "gross border" on phone audio)."""
@@ -275,7 +276,7 @@ def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     if c.kind in ("merge", "spelling"):
         return opts.supported_margin
     if c.kind == "number" and not c.heard:
-        return opts.apply_margin if c.own else 2 * opts.apply_margin
+        return opts.apply_margin if c.own or c.swap else 2 * opts.apply_margin
     if c.kind == "homophone" and c.heard:
         return opts.apply_margin / 2  # the ASR heard that word too: a second witness
     if c.kind == "homophone" and c.common:
