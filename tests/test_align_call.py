@@ -503,3 +503,20 @@ def test_a_stray_line_after_a_respelled_word_is_deleted_and_a_garbled_turn_is_no
                                seg("Thank you. Jane, can you explain the drop in fraud losses this quarter?", 8.2)])
     out = align_call(asr, vendor, CFG)
     assert not [e for e in out.edits if e.paragraph == 1 and e.kind == "delete" and e.decision == "applied"]
+
+
+def test_a_split_word_whose_second_half_matched_is_weighed_whole():
+    from callfix.align.verify import vendor_candidates
+    from callfix.options import VerifyOptions
+
+    # the ASR heard only "change" of the vendor's "inter change": the join is a wording to weigh
+    v = parse_vendor_text("Our net inter change revenue grew this quarter.")
+    out = align_call(Transcript(segments=[seg("Our net change revenue grew this quarter.")]), v, CFG)
+    (e,) = out.edits
+    assert (e.kind, e.vendor) == ("replace", "inter change")
+    found = vendor_candidates(e.vendor, "change", ["change"], e.kind, VerifyOptions(), load_glossaries([]))
+    assert any(c.kind == "merge" and c.text == "interchange" for c in found)
+    # a vendor word that makes no word with its matched neighbour stays alone
+    out = align_call(Transcript(segments=[seg("Our net pay revenue grew this quarter.")]),
+                     parse_vendor_text("Our net inter revenue grew this quarter."), CFG)
+    assert [e.vendor for e in out.edits] == ["inter"]

@@ -6,8 +6,9 @@ the audio lacks). Everything else is suggested to an editor or kept.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from callfix.align.candidates import merges
 from callfix.align.evidence import (glossary_evidence, metaphone_similarity, number_evidence,
                                     repetition_loop, text_similarity)
 from callfix.align.glossary import Glossary
@@ -54,7 +55,7 @@ def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
     found = pieces(al)
     todo = sorted(found + weak_deletions(al, resourced, found), key=lambda pc: (pc.g1, pc.g2))[::-1]
     while todo:
-        st = _stretch(al, todo.pop())
+        st = _stretch(al, widened_for_join(al, todo.pop(), rules.verify.merge_min_zipf))
         if st is None:
             continue
         edit = _new_edit(al, st, rules)
@@ -105,6 +106,31 @@ def respelled_names(al: Alignment, gl: Glossary, rules: AlignOptions, edits: lis
         edit.reason = f"the vendor and the ASR spell it '{strip_punct(tok.text)}'; the trusted spelling '{term}' sounds the same"
         out.append(edit)
     return out
+
+
+def widened_for_join(al: Alignment, pc: Piece, min_zipf: float) -> Piece:
+    """A stretch whose first or last vendor word makes a word with the matched word beside it ("inter"
+    before a matched "change": "interchange") takes that word and its ASR word in, so the join is a
+    wording to weigh (the vendor split one word and the ASR heard its second half alone)."""
+    par = al.paragraphs[pc.paragraph]
+    if pc.k1 == pc.k2 or pc.cross or pc.extra:
+        return pc
+    if pc.k2 < len(par.tokens) and _matched_to(al, pc.g2) == pc.w2 \
+            and merges(f"{par.tokens[pc.k2 - 1].text} {par.tokens[pc.k2].text}", min_zipf):
+        return replace(pc, k2=pc.k2 + 1, g2=pc.g2 + 1, w2=pc.w2 + 1)
+    if pc.k1 > 0 and pc.w1 > 0 and _matched_to(al, pc.g1 - 1) == pc.w1 - 1 \
+            and merges(f"{par.tokens[pc.k1 - 1].text} {par.tokens[pc.k1].text}", min_zipf):
+        return replace(pc, k1=pc.k1 - 1, g1=pc.g1 - 1, w1=pc.w1 - 1)
+    return pc
+
+
+def _matched_to(al: Alignment, g: int) -> int | None:
+    """The ASR word every unit of vendor token ``g`` matches, if they all match one word."""
+    if not 0 <= g < len(al.toks):
+        return None
+    u1, u2 = al.tok_units[g]
+    ws = {al.unit_word[al.vmatch[u]] if al.vmatch[u] >= 0 else -1 for u in range(u1, u2)}
+    return ws.pop() if len(ws) == 1 and -1 not in ws else None
 
 
 def _stretch(al: Alignment, pc: Piece) -> Stretch | None:
