@@ -169,6 +169,12 @@ def test_a_phrase_the_vendor_repeats_is_not_respelled_into_one_word_it_only_soun
     assert spellings("through the Red Sea, and", ["Tessa"])  # said once: a candidate
     # a repeated phrase spelled nearly like the name is the vendor's split of it
     assert [c.text for c in spellings("in Hot Hot, we", ["Hohhot"], names=frozenset({"Hot Hot"}))] == ["in Hohhot, we"]
+    # a whole trusted name (not one word of a longer one) respells the vendor's repeated split of it
+    assert spellings("at Mack Quarry today", ["Macquarie"], names=frozenset({"Mack Quarry"})) == []
+    assert [c.text for c in spellings("at Mack Quarry today", ["Macquarie"], names=frozenset({"Mack Quarry"}),
+                                      whole=frozenset({"Macquarie"}))] == ["at Macquarie today"]
+    assert spellings("through the Red Sea, and", ["Tessa"], names=frozenset({"Red Sea"}),
+                     whole=frozenset({"Tessa Marlowe"})) == []
 
 
 def test_a_glossary_term_running_on_past_the_stretch_is_kept_where_its_words_inside_are():
@@ -245,6 +251,12 @@ def test_a_nearly_sounding_spelling_needs_the_apply_margin():
     opts = VerifyOptions()
     assert one_change_margin(Candidate("Zhang Rui, and", "spelling", "", near=True), opts) == opts.apply_margin
     assert one_change_margin(Candidate("Zhang Rui, and", "spelling", ""), opts) == opts.supported_margin
+    # the ASR reads the trusted spelling too: a second witness
+    (heard,) = spellings("with Ever Core.", ["Evercore"], asr="with Evercore.")
+    assert heard.heard and one_change_margin(heard, opts) == opts.heard_join_margin
+    (near,) = spellings("with Steeple.", ["Stifel"], asr="with Stifel.")
+    assert near.heard and near.near and one_change_margin(near, opts) == opts.apply_margin
+    assert not spellings("with Ever Core.", ["Evercore"], asr="with ever more.")[0].heard
 
 
 def test_each_piece_of_a_reading_is_proven_or_the_reading_is_not_applied():

@@ -41,7 +41,7 @@ class Candidate:
     kind: str  # "merge", "number", "part", "spelling", "homophone" or "pair"
     why: str
     asr_words: tuple[int, int] | None = None  # for "part": the stretch's ASR words it takes
-    heard: bool = False  # for "number", "homophone" and "merge": the ASR's reading holds it
+    heard: bool = False  # for "number", "homophone", "merge" and "spelling": the ASR's reading holds it
     common: bool = False  # for "homophone": the vendor's words are common ones too (not a misspelling)
     near: bool = False  # for "spelling": the run only nearly sounds like the trusted spelling
     own: bool = False  # for "spelling" and "number": the vendor text itself writes it elsewhere (not trusted)
@@ -213,7 +213,7 @@ def parts(vendor: str, asr_words: list[str], limit: int = 3) -> list[Candidate]:
 
 
 def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "", asr: str = "",
-              own: bool = False, names: frozenset = frozenset()) -> list[Candidate]:
+              own: bool = False, names: frozenset = frozenset(), whole: frozenset = frozenset()) -> list[Candidate]:
     """The vendor's wording with one run of its words in a trusted spelling it sounds like
     ("Morgan Stan Lee. Your" → "Morgan Stanley. Your"; "Oyo Lauren," → "Oyelaran,"). ``left``: the
     word before the wording, which may be the first word of a trusted name whose rest the wording
@@ -221,11 +221,13 @@ def spellings(vendor: str, terms: list[str], limit: int = 2, left: str = "", asr
     tried in place of the vendor's run of as many words that sounds less like it ("Jang Ray, and"
     heard "Zhang Rui in"). ``own``: the terms are spellings the vendor text repeats ("Cerro Alto"),
     not trusted ones; the candidates say so. ``names``: capitalised phrases the vendor text repeats
-    ("Red Sea"), which one word of a trusted name ("Tessa" of Tessa Marlowe) does not respell."""
+    ("Red Sea"), which one word of a trusted name ("Tessa" of Tessa Marlowe) does not respell, and a
+    whole trusted name (``whole``: "Macquarie", for a repeated "Mack Quarry") does. A spelling the ASR
+    reads is ``heard``: a second witness."""
     said = f" {' '.join(phrase_units(asr))} "
     heard = [t for t in terms if f" {' '.join(phrase_units(t))} " in said]
-    found = [*_spellings(vendor, heard, floor=0.6, names=names),
-             *_spellings(vendor, [t for t in terms if t not in heard], names=names),
+    found = [*(replace(c, heard=True) for c in _spellings(vendor, heard, floor=0.6, names=names, whole=whole)),
+             *_spellings(vendor, [t for t in terms if t not in heard], names=names, whole=whole),
              *_after_first_name(vendor, terms, left)]
     out: dict[str, Candidate] = {}
     for c in sorted(found, key=lambda c: c.near):  # stable: a name the ASR reads first
@@ -267,7 +269,8 @@ def _after_first_name(vendor: str, terms: list[str], left: str) -> list[Candidat
     return [c for _, c in sorted(found, key=lambda x: -x[0])]
 
 
-def _spellings(vendor: str, terms: list[str], floor: float = 0.75, names: frozenset = frozenset()) -> list[Candidate]:
+def _spellings(vendor: str, terms: list[str], floor: float = 0.75, names: frozenset = frozenset(),
+               whole: frozenset = frozenset()) -> list[Candidate]:
     v = vendor.split()
     keys = ["".join(phrase_units(w)) for w in v]
     found: dict[str, tuple[int, float, Candidate]] = {}
@@ -290,7 +293,7 @@ def _spellings(vendor: str, terms: list[str], floor: float = 0.75, names: frozen
                 if any(ch.isdigit() for ch in said) or (_acronym(said) and not _acronym(term)):
                     continue  # a code or an acronym ("CRV-201") is not a misheard name
                 spelled, sound = fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term)
-                if k == 1 and n > 1 and spelled < 0.8 and strip_punct(said) in names:
+                if k == 1 and n > 1 and spelled < 0.8 and strip_punct(said) in names and term not in whole:
                     continue  # a name of the call's own, written alike at each mention ("Red Sea"), only sounds like it
                 sim = max(spelled, sound)
                 # a run of as many words as the name that nearly sounds like it is worth scoring too,

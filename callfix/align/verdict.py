@@ -269,6 +269,8 @@ def one_change_margin(c: Candidate, opts: VerifyOptions) -> float:
     like the vendor's a clear margin, half that where the ASR heard that word too, more where the vendor's words are
     common ones too (the decoder's language model alone may prefer the more usual phrase: "cross
     border" / "gross border" on phone audio)."""
+    if c.kind == "spelling" and c.heard and not (c.near or c.own):
+        return opts.heard_join_margin  # the ASR reads the trusted spelling too: the audio need only not favour the vendor's
     if c.kind == "spelling" and (c.near or c.own):
         return opts.apply_margin  # near, or only the vendor's own spelling: the audio alone must say it
     if c.kind == "merge" and c.heard:

@@ -174,7 +174,8 @@ def vendor_candidates(vendor: str, asr: str, asr_words: list[str], kind: str, op
     of the vendor's, one piece of the ASR's reading (callfix.align.candidates)."""
     if kind != "replace" or not vendor.strip():
         return []
-    found = [*(spellings(vendor, spelling_terms(gl), left=left, asr=asr, names=frozenset(gl.candidates))
+    found = [*(spellings(vendor, spelling_terms(gl), left=left, asr=asr, names=frozenset(gl.candidates),
+                         whole=frozenset(gl.canonical()))
                if gl is not None else []),
              *merges(vendor, opts.merge_min_zipf, asr, opts.heard_join_max_zipf)[:2],
              *(spellings(vendor, own_spelling_terms(gl), limit=1, asr=asr, own=True) if gl is not None else []),
