@@ -191,8 +191,12 @@ class _Decoder:
             sub = Unit(start, end, [], labels[k][0], min(p for _, p in labels[k:j + 1]), pieces, retry=True)
             self.retries.append(sub)
             new = self.decode(sub, prompt)
-            if prompt and not _better(pieces, new, segs) and self.prompt and sub.language == "en":
-                new = self.decode(sub, prompt=False)  # on a short noisy stretch the glossary prompt can win out
+            if self.prompt and sub.language == "en" and not _better(pieces, new, segs):
+                # On a short noisy stretch the glossary prompt can win out; where the unit failed under
+                # it, a stretch decoded without it may still need it: the other way once, kept if better.
+                other = self.decode(sub, prompt=not prompt)
+                if _better(pieces, other, segs):
+                    new = other
             if _better(pieces, new, segs):
                 segs = _without(segs, start, end) + new
             k = j + 1
