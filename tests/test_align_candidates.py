@@ -370,6 +370,14 @@ def test_sound_alikes_never_change_an_amount():
     assert not any("fifty" in c.text for c in sound_alikes("fifteen stores", ["fifty", "stores"], limit=9))
 
 
+def test_sound_alikes_never_drop_or_add_a_prefix():
+    from callfix.align.candidates import sound_alikes
+
+    # on phone audio the first syllable goes missing: "purchased" is another word, not a typist's homophone
+    assert not any(c.text.startswith("purchased") for c in sound_alikes("repurchased shares", ["purchased"], limit=9))
+    assert any(c.text == "retention rate" for c in sound_alikes("attention rate", ["retention"], limit=9))
+
+
 def test_sound_alikes_respell_each_vendor_word_before_a_second_reading_of_one():
     from callfix.align.candidates import changed_run, sound_alikes
 

@@ -389,12 +389,19 @@ def _ending_only(a: str, b: str) -> bool:
     return n >= 3 and a[n:] in _ENDINGS and b[n:] in _ENDINGS
 
 
+def _prefixed(a: str, b: str) -> bool:
+    """One word is the other with a prefix: "repurchased" / "purchased", "unlimited" / "limited"."""
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 4 and long_.endswith(short)
+
+
 def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2) -> list[Candidate]:
     """The vendor's wording with one word, or two neighbouring words, in a common English word that
     sounds the same or nearly so ("in France" → "inference", "cue" → "queue", "grows" → "gross"):
     a typist's homophone. Only lower-case words are respelled (a name changes only to a trusted
-    spelling), never into another ending of the same word (the ASR often hears endings wrong), nor
-    into a word much rarer than the vendor's. The words nearest what the ASR heard come first."""
+    spelling), never into another ending or prefix of the same word (the ASR often hears endings
+    wrong, and on phone audio drops a first syllable: "repurchased" heard "purchased"), nor into a
+    word much rarer than the vendor's. The words nearest what the ASR heard come first."""
     import jellyfish
 
     toks = vendor.split()
@@ -422,7 +429,7 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
             near = [key] if n == 2 else sorted(_near_keys(key), key=lambda k: k != key)
             for k in near:
                 for x in idx.get(k, ()):
-                    if x == said or _ending_only(said, x) or x in _FUNCTION or x in QUANTITY \
+                    if x == said or _ending_only(said, x) or _prefixed(said, x) or x in _FUNCTION or x in QUANTITY \
                             or word_frequency(x) < floor:
                         continue
                     spelled = fuzz.ratio(said, x) / 100
