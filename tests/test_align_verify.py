@@ -464,3 +464,27 @@ def test_two_everyday_words_need_twice_the_margin():
     assert _decided({VENDOR: -20.0, ASR: -11.0}, vendor="year", asr="your").decision == "suggested"
     assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="year", asr="your").decision == "applied"
     assert _decided({VENDOR: -20.0, ASR: -11.0}, vendor="valley", asr="value").decision == "applied"
+
+
+def test_the_unit_after_a_number_changes_only_on_a_clear_margin():
+    e = _judged("tonnes.", "times.", {VENDOR: -14.8, ASR: -9.7}, p=0.88, after_number=True)
+    assert e.decision != "applied" and "unit" in e.reason
+    e = _judged("tonnes.", "times.", {VENDOR: -24.8, ASR: -9.7}, p=0.88, after_number=True)
+    assert e.decision == "applied"  # 15 nats: clear
+    assert _judged("tonnes.", "times.", {VENDOR: -14.8, ASR: -9.7}, p=0.88).decision == "applied"
+
+
+def test_the_verifier_knows_which_wordings_follow_a_number():
+    from callfix.model import Paragraph
+
+    text = "We keep our guidance of 235,000 to 250,000 tonnes. The strip ratio held."
+    words = _words(["250,000", "times.", "The"])
+    at = text.index("tonnes.")
+    e = Edit(id="e", paragraph=0, kind="replace", vendor="tonnes.", replacement="times.", decision="suggested",
+             char_start=at, char_end=at + len("tonnes."), evidence={"asr_probability_min": 0.9})
+    e._piece = (1, 2, "tonnes.", "times.")
+    par = Paragraph(index=0, text=text)
+    st = AcousticVerifier(None, None, VerifyOptions())._stretch(words, e, Glossary(), [par])
+    assert st.after_number
+    e.char_start, e.char_end = text.index("strip"), text.index("strip") + 5
+    assert not AcousticVerifier(None, None, VerifyOptions())._stretch(words, e, Glossary(), [par]).after_number

@@ -42,6 +42,7 @@ class Stretch:
     candidates: dict[str, Candidate] = field(default_factory=dict)  # label -> why a further wording is scored
     trusted_words: frozenset = frozenset()  # words of the call's trusted spellings (glossary, participants)
     probs: list[float] = field(default_factory=list)  # the ASR's word probabilities over [w1, w2)
+    after_number: bool = False  # the vendor's wording follows a number: its first word is that number's unit
 
 
 @dataclass
@@ -492,6 +493,10 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
         return "only a word ending differs (the ASR often hears those wrong)"
     if small_word_edges(vc, cc):
         return "the readings also differ in a small word at the edge (the ASR often hears those wrong)"
+    if st.after_number and vc.split()[:1] == v.split()[:1] and margin < 2 * rules.verify.apply_margin:
+        # "250,000 tonnes." heard "250,000 times.": the decoder's language model pulls a unit it hears
+        # badly towards a commoner word, and a wrong unit changes the figure
+        return "the word after a number is its unit: the audio's margin is not clear enough"
     if everyday_swap(vc, cc, rules.verify.everyday_zipf) and margin < 2 * rules.verify.apply_margin:
         # "year"/"your", "lost"/"last", "Could"/"Good": between two words this common the decoder's
         # language model alone moves the margin by several nats, on phone audio most

@@ -31,6 +31,7 @@ from callfix.options import AsrOptions, VadOptions, VerifyOptions
 
 
 _SPACE = re.compile(r"\s+")
+_NUMBER_BEFORE = re.compile(r"\d[\d,.]*\s+$")
 
 
 def stretch_of(edit: Edit) -> tuple[int, int, str, str] | None:
@@ -113,7 +114,8 @@ class AcousticVerifier:
             wordings.setdefault(label, c.text)
             cands.setdefault(label, c)
         start = text is None or sentence_start(text, e.char_start)
-        return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext),
+        after_number = text is not None and bool(_NUMBER_BEFORE.search(text[:e.char_start]))
+        return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext), after_number=after_number,
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext),
                        name=name_like(vtext, skip_first=start), candidates=cands,
                        trusted_words=trusted_words(gl), probs=[w.probability for w in words[w1:w2]])
