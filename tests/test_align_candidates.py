@@ -175,6 +175,10 @@ def test_a_phrase_the_vendor_repeats_is_not_respelled_into_one_word_it_only_soun
                                       whole=frozenset({"Macquarie"}))] == ["at Macquarie today"]
     assert spellings("through the Red Sea, and", ["Tessa"], names=frozenset({"Red Sea"}),
                      whole=frozenset({"Tessa Marlowe"})) == []
+    # one word of the repeated name is never respelled alone ("Mack Kearney")
+    found = spellings("Rahimi with Mack Quarry.", ["Kearney", "Macquarie"], names=frozenset({"Mack Quarry"}),
+                      whole=frozenset({"Macquarie", "Declan Kearney"}))
+    assert [c.text for c in found] == ["Rahimi with Macquarie."]
 
 
 def test_a_glossary_term_running_on_past_the_stretch_is_kept_where_its_words_inside_are():
