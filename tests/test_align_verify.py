@@ -488,3 +488,18 @@ def test_the_verifier_knows_which_wordings_follow_a_number():
     assert st.after_number
     e.char_start, e.char_end = text.index("strip"), text.index("strip") + 5
     assert not AcousticVerifier(None, None, VerifyOptions())._stretch(words, e, Glossary(), [par]).after_number
+
+
+def test_words_are_deleted_as_not_said_only_where_the_gap_holds_no_speech():
+    from callfix.align.verdict import deletable
+
+    def st(speech):
+        s = _stretch(3, 3, "20% above last year's.", "", kind="delete", asr_gap_seconds=2.02)
+        s.gap_speech = speech
+        return s
+
+    opts = VerifyOptions()
+    assert deletable(st(0.05).edit, st(0.05), opts)
+    # phone audio: VAD finds a fraction of speech really there; a tenth of the gap is speech enough
+    assert not deletable(st(0.29).edit, st(0.29), opts)
+    assert not deletable(st(None).edit, st(None), opts)  # not measured: no testimony
