@@ -273,6 +273,7 @@ def _spellings(vendor: str, terms: list[str], floor: float = 0.75, names: frozen
                whole: frozenset = frozenset()) -> list[Candidate]:
     v = vendor.split()
     keys = ["".join(phrase_units(w)) for w in v]
+    bare = [strip_punct(w) for w in v]
     found: dict[str, tuple[int, float, Candidate]] = {}
     for term in terms:
         tkey = "".join(phrase_units(term))
@@ -295,7 +296,7 @@ def _spellings(vendor: str, terms: list[str], floor: float = 0.75, names: frozen
                 spelled, sound = fuzz.ratio(piece, tkey) / 100, metaphone_similarity(said, term)
                 if k == 1 and n > 1 and spelled < 0.8 and strip_punct(said) in names and term not in whole:
                     continue  # a name of the call's own, written alike at each mention ("Red Sea"), only sounds like it
-                if _inside_name(v, i, n, names):
+                if _inside_name(bare, i, n, names):
                     continue  # a word of such a name ("Quarry" of "Mack Quarry"): only the whole name is respelled
                 sim = max(spelled, sound)
                 # a run of as many words as the name that nearly sounds like it is worth scoring too,
@@ -318,14 +319,14 @@ def _spellings(vendor: str, terms: list[str], floor: float = 0.75, names: frozen
     return list(out.values())
 
 
-def _inside_name(v: list[str], i: int, n: int, names: frozenset) -> bool:
-    """Words [i, i+n) of ``v`` are part, not all, of a name the vendor text repeats (``names``)."""
-    bare = [strip_punct(w) for w in v]
+def _inside_name(bare: list[str], i: int, n: int, names: frozenset) -> bool:
+    """Words [i, i+n) of ``bare`` (the vendor's words without edge punctuation) are part, not all, of a
+    name the vendor text repeats (``names``)."""
     for name in names:
         m = len(name.split())
         if m <= n:
             continue
-        for j in range(max(0, i + n - m), min(i, len(v) - m) + 1):
+        for j in range(max(0, i + n - m), min(i, len(bare) - m) + 1):
             if " ".join(bare[j:j + m]) == name:
                 return True
     return False

@@ -383,7 +383,7 @@ def _heard_as(al: Alignment, pc: Piece) -> bool:
 
 def _word_for_word(pc: Piece) -> bool:
     """As many ASR words as vendor words, one for one: the ASR's reading of those words, however unlike
-    ("Steeple" for "Stifel"), not speech of the paragraph beside them."""
+    ("the team." for "Key Bank."), not speech of the paragraph beside them."""
     return pc.k2 - pc.k1 == pc.w2 - pc.w1 > 0
 
 

@@ -613,10 +613,12 @@ def deletable(e: Edit, st: Stretch, opts: VerifyOptions) -> bool:
     words the ASR missed), and the stretch keeps to one paragraph."""
     n = len(phrase_units(st.wordings[VENDOR]))
     gap = e.evidence.get("asr_gap_seconds")
+    if gap is None or st.gap_speech is None:
+        return False
     # VAD: no speech the ASR could have missed. On phone audio it finds only part of real speech (0.29 s
     # of a 2 s gap where "20% above last year's." was said), so a tenth of the gap is already speech.
-    silent = st.gap_speech is not None and gap is not None and st.gap_speech < min(0.3, 0.1 * gap)
-    return 3 <= n <= 30 and not e.evidence.get("cross_paragraph") and gap is not None and gap >= n / 4.0 and silent
+    silent = st.gap_speech < min(0.3, 0.1 * gap)
+    return 3 <= n <= 30 and not e.evidence.get("cross_paragraph") and gap >= n / 4.0 and silent
 
 
 def restyle(text: str, vendor: str) -> str:
