@@ -291,6 +291,18 @@ def test_common_words_that_sound_like_the_vendors():
     assert not {"delivery the growth", "delivered the grow"} & set(texts)  # another form of the same word
 
 
+def test_two_words_heard_run_together_as_one():
+    from callfix.align.candidates import sound_alikes
+
+    # a word boundary makes no sound: "pivot all" is heard as "pivotal", though the second word's
+    # vowel puts the per-word sound keys one sound apart
+    pivotal, = [c for c in sound_alikes("pivot all trial.", ["to", "the", "total", "aisle."], limit=9)
+                if c.text == "pivotal trial."]
+    assert not pivotal.common  # the vendor's own letters run together, one apart: not another phrase
+    inference, = sound_alikes("in France service", ["emphorant", "service"], limit=1)
+    assert inference.common  # a phrase read as a word, spelled otherwise, needs the common-word margin
+
+
 def _sound_stretch(vendor, asr, scores, heard, p=0.9):
     from callfix.align.candidates import Candidate
 

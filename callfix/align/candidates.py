@@ -442,7 +442,10 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
             key = "".join(jellyfish.metaphone(w) for w in words)
             if not key:
                 continue
-            near = [key] if n == 2 else sorted(_near_keys(key), key=lambda k: k != key)
+            # no sound marks a word boundary: two words are heard as their letters run together
+            # ("pivot all" as "pivotal", whose key the per-word keys miss by the second word's vowel)
+            near = list(dict.fromkeys([key, jellyfish.metaphone(said)])) if n == 2 \
+                else sorted(_near_keys(key), key=lambda k: k != key)
             for k in near:
                 for x in idx.get(k, ()):
                     if x == said or _ending_only(said, x) or _prefixed(said, x) or x in _FUNCTION or x in QUANTITY \
@@ -457,7 +460,9 @@ def sound_alikes(vendor: str, asr_words: list[str] | None = None, limit: int = 2
                     _, trail = edge_punct(run[-1])
                     text = " ".join([*toks[:i], lead + x + trail, *toks[i + n:]])
                     why = f"'{' '.join(words)}' sounds like the word '{x}'"
-                    common = n == 2 or word_frequency(said) >= 3.0
+                    # two words into one reads a common phrase as a word ("cross border"), unless the word
+                    # is the vendor's letters run together, a letter apart ("pivot all" / "pivotal")
+                    common = (n == 2 and spelled < 0.9) or word_frequency(said) >= 3.0
                     near_asr = max((sounds_alike(x, h) for h in heard), default=0.0)
                     found.append(((-round(near_asr, 1), k != key, -spelled, -word_frequency(x)), i,
                                   Candidate(text, "homophone", why, common=common)))
