@@ -373,6 +373,19 @@ def test_a_name_the_audio_may_not_respell_takes_the_glossary_spelling_it_favours
     assert e.decision != "applied"
 
 
+def test_a_glossary_term_the_asr_read_unsurely_needs_a_clear_margin():
+    def judged(margin, p):
+        s = _stretch(0, 1, "truest measure of our", "Truist Securities", asr_probability_min=p,
+                     glossary={"term": "Truist Securities"})
+        s.scores = {VENDOR: -16.3, ASR: -16.3 + margin}
+        decide(s, Window(0, 5, 0, 1, [s]), VerifyOptions(), AlignOptions())
+        return s.edit.decision
+
+    # the decoder, prompted with the term, read it over noise at p 0.01 and the forced scores lean the same way
+    assert judged(6.6, 0.01) != "applied" and judged(12.0, 0.01) == "applied"
+    assert judged(6.6, 0.5) == "applied"  # a reading the ASR was surer of needs only the usual support
+
+
 def test_a_glossary_spelling_keeps_the_vendors_edge_words_and_sounds_like_the_words_it_replaces():
     # a firm the decoder hears in noise, over words that only begin like it: a control really said
     e = _judged("truest measure of our", "truest measure for", {VENDOR: -25.0, ASR: -24.0,
