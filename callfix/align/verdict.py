@@ -133,7 +133,8 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
     witness = glossary_support(e)
     glossary = witness or (f"the glossary spells it '{st.wordings[best]}'" if best.startswith("glossary:") else None)
     gev = e.evidence.get("glossary") or {}
-    if glossary and not (gev.get("confusion") or gev.get("confusion_fuzzy")) \
+    curated = bool(gev.get("confusion") or gev.get("confusion_fuzzy"))  # a listed confusion, not a term heard
+    if glossary and not curated \
             and (sounds_alike(*core(st.wordings[VENDOR], st.wordings[best])) < (0.6 if witness else opts.trusted_sound)
                  or rides_along(st.wordings[VENDOR], st.wordings[best], gev.get("term"))):
         # a decoder biased to its hotwords hears them in noise: a term it hears needs a mishearing
@@ -144,7 +145,7 @@ def decide(st: Stretch, win: Window, opts: VerifyOptions, rules, consistent: str
     # a term the ASR read unsurely was heard by a decoder prompted with it, and the forced scores share
     # that prompt: over noise both lean to the hotword ("truest measure of our" read "Truist Securities"
     # at p 0.01, +6.6 nats), so only a clear margin vouches for it
-    heard_term = bool(gev.get("term")) and not (gev.get("confusion") or gev.get("confusion_fuzzy"))
+    heard_term = bool(gev.get("term")) and not curated
     unsure_margin = (2 if heard_term else 1) * opts.apply_margin
     confused = {k: v - sc[VENDOR] for k, v in sc.items() if k.startswith("confusion:")}
     known = max(confused, key=confused.get) if confused else None
