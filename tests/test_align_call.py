@@ -435,6 +435,20 @@ def test_doubted_mandarin_does_not_make_english_a_machine_translation():
     assert "machine_translation" in out.paragraphs[1].flags
 
 
+def test_mostly_suspect_mandarin_with_a_sure_tail_is_still_doubted():
+    # a looped phrase flagged made-up, then a sure "好吗" the loop ended on: no source for a translation
+    loop = seg("我们请您的保护者好吗我们请您的保护者", 10.0, lang="zh", step=0.2)
+    loop.suspect, loop.suspect_reason = True, "loop"
+    tail = seg("好吗", 14.0, lang="zh", step=0.2)
+    for w in tail.words:
+        w.probability = 0.95
+    asr = Transcript(segments=[seg("Good day and welcome to the second quarter call of Ostara Energy.", 0.0), loop, tail])
+    vendor = parse_vendor_text("Good day and welcome to the second quarter call of Ostara Energy.\n\n"
+                               "Our next question comes from Marisol Quintero with Wolfe Research.")
+    out = align_call(asr, vendor, CFG)
+    assert "machine_translation" not in out.paragraphs[1].flags and not [e for e in out.edits if e.kind == "resource"]
+
+
 def test_mandarin_without_a_chinese_character_makes_no_machine_translation():
     # Whisper decoded an English turn as "Mandarin" digits: a decoding failure, not Mandarin speech
     from callfix.model import Segment, Word

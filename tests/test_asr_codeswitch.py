@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 from callfix.asr.routing import LidOptions, Unit, _cut, pieces_of, smooth
 from callfix.asr.vad import outside, split_long, widen
 from callfix.asr.transcribe import _gaps, _script_language, _without
-from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, script_matches,
+from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, repeated_segments, script_matches,
                                 speech_coverage, suspect_reason)
 from callfix.config import load_config
 from callfix.model import Segment, Transcript, Word
@@ -41,6 +41,27 @@ def test_loops_are_whole_segments_of_one_phrase():
     assert is_loop(["data,", "data,", "data,", "data,"], 4)
     assert not is_loop(["data,", "data,", "data,"], 4)
     assert not is_loop(["thank", "you", "thank", "you", "all"])
+
+
+def test_a_loop_with_a_stray_word_either_side_is_still_a_loop():
+    assert is_loop(list("由鞋子来鞋子来鞋子来鞋子来鞋"), 4, 2)
+    assert is_loop(["so", "I'm", "sorry,", "I'm", "sorry,", "I'm", "sorry,", "I'm", "sorry,"], 4)
+    assert not is_loop(list("谢谢谢谢"), 3, 2)  # a doubled character is a word
+    assert not is_loop(["no,", "no,", "no,", "we", "did", "not", "say", "that."], 3)  # the phrase is not most of it
+
+
+def test_a_phrase_looped_from_segment_to_segment_is_flagged_every_copy():
+    def seg(text, start, lang="zh"):
+        toks = list(text) if lang == "zh" else text.split()
+        return Segment(text, start, start + 1.5, language=lang,
+                       words=words([(w, start + i * 0.1, start + i * 0.1 + 0.1, 0.8) for i, w in enumerate(toks)], lang))
+    loop = [seg("我们请您请您的保护者,好吗?", 169.5), seg("我们请您的保护者,好吗?", 171.1),
+            seg("我们请您的保护者,好吗?", 173.9), seg("好吗?", 175.7)]
+    assert repeated_segments(loop) == [1, 2]
+    thanks = [seg("Thank you.", 1, "en"), seg("Thank you.", 3, "en"), seg("Our next question comes from Ana.", 5, "en")]
+    assert repeated_segments(thanks) == []  # a short phrase is said twice for real
+    said = [seg("Revenue grew ten percent this year.", 1, "en"), seg("Revenue grew ten percent, this year!", 3, "en")]
+    assert repeated_segments(said) == [0, 1]
 
 
 def test_a_burst_of_words_over_a_pause_is_suspect():

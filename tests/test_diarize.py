@@ -216,6 +216,13 @@ def test_sentence_boundaries_do_not_extend_names():
     assert sp["A"].name == "Henry" and sp["B"].name == "Anna" and sp["B"].organization is None
 
 
+def test_a_handover_verb_is_a_whole_word():
+    # "return to the Red Sea" holds "turn ... to" inside a word: no hand-over, no speaker named "Red Sea"
+    t = _call([("A", "Once carriers return to the Red Sea, capacity rises."), ("B", "Thanks. Rates fell.")])
+    sp = _by_id(name_speakers(t))
+    assert sp["A"].name is None and sp["B"].name is None
+
+
 def test_a_name_goes_to_one_cluster_only():
     t = _call([("A", "Hi, I'm Henry."), ("B", "Hello, this is Henry.")] + [("A", "I'm Henry, CFO of the firm.")])
     sp = _by_id(name_speakers(t))

@@ -17,7 +17,7 @@ from callfix.asr.cleanup import collapse_loops
 from callfix.asr.routing import LidOptions, Unit, pick_language, route
 from callfix.asr.vad import outside, speech_chunks
 from callfix.asr.verify import (WORD_PAD, CheckOptions, cjk_share, compression_ratio, covered, failing_pieces,
-                                mean_probability, speech_coverage, suspect_reason, word_cover, words_in)
+                                mean_probability, repeated_segments, speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
 from callfix.model import Segment, Transcript, Word
 from callfix.options import AsrOptions, Options, section
@@ -112,6 +112,9 @@ class _Decoder:
             reason = suspect_reason(s, compression_ratio(s.text), u.language, self.hot, self.opt)
             if reason:
                 s.suspect, s.suspect_reason = True, reason
+        for i in repeated_segments(segs):
+            if not segs[i].suspect:
+                segs[i].suspect, segs[i].suspect_reason = True, "loop"
         return segs
 
     def unit(self, u: Unit) -> list[Segment]:

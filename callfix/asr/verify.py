@@ -74,13 +74,43 @@ def _key(text: str) -> str:
     return text.lower().strip(" ,.!?;:，。！？、")
 
 
-def is_loop(words: list[str], min_repeats: int = 3) -> bool:
-    """The whole segment is one short phrase said over and over ("I'm sorry, I'm sorry, ...")."""
+LOOP_SHARE = 0.7  # a phrase repeated over this share of a segment is a loop, whatever stands either side
+
+
+def is_loop(words: list[str], min_repeats: int = 3, min_n: int = 1) -> bool:
+    """The segment is mostly one short phrase said over and over ("I'm sorry, I'm sorry, ...";
+    "由鞋子来鞋子来鞋子来鞋子来鞋", where a stray character either side kept the copies from being the whole).
+    Mandarin is checked by character from ``min_n`` 2: a doubled character is a word ("谢谢")."""
     keys = [_key(w) for w in words if _key(w)]
-    for n in range(1, len(keys) // min_repeats + 1):
-        if len(keys) % n == 0 and keys == keys[:n] * (len(keys) // n):
-            return True
+    for n in range(min_n, len(keys) // min_repeats + 1):
+        i = 0
+        while i + n * min_repeats <= len(keys):
+            reps = 1
+            while keys[i + reps * n:i + (reps + 1) * n] == keys[i:i + n]:
+                reps += 1
+            if reps >= min_repeats and reps * n >= LOOP_SHARE * len(keys):
+                return True
+            i += 1
     return False
+
+
+REPEAT_MIN_UNITS = 4  # words (characters for Mandarin) a segment needs for its verbatim repeat to count as a loop
+
+
+def repeated_segments(segments: list[Segment]) -> list[int]:
+    """Indices of segments that repeat their neighbour's text verbatim ("我们请您的保护者,好吗?" three
+    times over an English question): Whisper looping from one segment into the next, which the
+    word-level loop guard misses when each copy is a long phrase said fewer than ``max_repeats`` times.
+    Every copy is flagged: the loop's first copy is made up as much as its last. Short phrases
+    ("Thank you.") are said twice in a row for real, so they do not count."""
+    keys = [_key("".join(w.text for w in s.words) if s.language in ("zh", "yue", "ja")
+                 else " ".join(_key(w.text) for w in s.words)) for s in segments]
+    size = [len(k) if s.language in ("zh", "yue", "ja") else len(k.split()) for k, s in zip(keys, segments)]
+    out: set[int] = set()
+    for i in range(1, len(segments)):
+        if keys[i] and keys[i] == keys[i - 1] and size[i] >= REPEAT_MIN_UNITS:
+            out.update((i - 1, i))
+    return sorted(out)
 
 
 def suspect_reason(s: Segment, compression: float | None, language: str, hot: set[str],
@@ -91,7 +121,8 @@ def suspect_reason(s: Segment, compression: float | None, language: str, hot: se
         return None
     texts = [w.text for w in words]
     unsure = s.avg_logprob is not None and s.avg_logprob < opt.log_prob_threshold
-    if len(words) >= 3 and is_loop(texts, 3 if unsure else 4):
+    cjk = language in ("zh", "yue", "ja")
+    if len(words) >= 3 and is_loop([c for t in texts for c in t] if cjk else texts, 3 if unsure else 4, 2 if cjk else 1):
         return "loop"
     if not script_matches(s.text, language):
         return "script"

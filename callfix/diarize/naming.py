@@ -40,7 +40,7 @@ SELF_INTRO = re.compile(
     rf"(?:\s*,?\s*(?:(?i:the|our)\s+)?{ROLE}(?:\s+(?i:of|at)\s+{ORG})?|\s+(?i:from|with|of|at)\s+(?P<org2>{ORG_BODY}))?"
 )
 HANDOVER = re.compile(
-    rf"(?:(?i:pass|hand|turn)\s+(?:(?i:the\s+(?:call|conference|floor|line|time|meeting)|it)\s+)?(?i:over\s+|back\s+)?(?i:to)"
+    rf"(?:\b(?i:pass|hand|turn)\s+(?:(?i:the\s+(?:call|conference|floor|line|time|meeting)|it)\s+)?(?i:over\s+|back\s+)?(?i:to)"
     rf"|(?i:(?:my\s+)?pleasure\s+to\s+introduce|please\s+welcome|now\s+introduce))\s+"
     rf"(?:(?i:your\s+(?:speaker|host|presenter)(?:\s+for)?\s+today),?\s+)?"
     rf"(?:(?i:our|the)\s+)?(?:{ROLE}\s*,?\s+)?{TITLE}{NAME}"
