@@ -45,6 +45,7 @@ class VerifyOptions:
     prefer_change_margin: float = 2.0  # a one-change wording this close to the ASR's reading is written instead
     reading_probability: float = 0.75  # the ASR's whole reading, applied on the audio alone, is this sure of each word
     ending_probability: float = 0.9  # an ending-only change applies on the audio alone where the ASR heard it this surely
+    call_word_margin: float = 3.0  # the ASR's sure reading of words the vendor text writes elsewhere in the call
 
     @classmethod
     def from_config(cls, vcfg: dict | None) -> "VerifyOptions":

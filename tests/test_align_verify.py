@@ -278,6 +278,26 @@ def test_unlike_digits_are_never_applied_on_the_number_alone():
     assert _decided({VENDOR: -20.0, ASR: -8.0}, vendor="17 percent", asr="71%").decision == "applied"
 
 
+def test_a_number_form_nearest_the_asrs_digits_is_no_rival_where_the_audio_rejects_it():
+    from callfix.align.candidates import Candidate
+    from callfix.align.verdict import unlike_asr_digits
+
+    def stretch(scores):
+        s = _stretch(0, 1, "205", "125", asr_probability_min=0.73)
+        for text in ("250", "2015", "2025"):
+            s.candidates[f"number:{text}"] = Candidate(text, "number", "a digit more", own=text == "2025")
+            s.wordings[f"number:{text}"] = text
+        s.scores = scores
+        return s
+
+    rejected = stretch({VENDOR: -10.3, ASR: -1.0, "number:250": -16.0, "number:2015": -9.6, "number:2025": -2.3})
+    assert not unlike_asr_digits(rejected, rejected.candidates["number:2025"])
+    decide(rejected, Window(0, 5, 0, 1, [rejected]), VerifyOptions(), AlignOptions())
+    assert rejected.edit.decision == "applied" and rejected.edit.replacement == "2025"
+    rival = stretch({VENDOR: -10.3, ASR: -1.0, "number:250": -2.8, "number:2015": -9.6, "number:2025": -2.3})
+    assert unlike_asr_digits(rival, rival.candidates["number:2025"])  # "250" fits as well and is nearer "125"
+
+
 @pytest.mark.slow
 def test_both_backends_score_wordings_alike(jfk):
     """faster-whisper (CTranslate2 align) and openai-whisper (decoder logits) on the same weights:
@@ -464,6 +484,44 @@ def test_the_asrs_own_reading_needs_its_words_heard_surely():
     e = _judged("tonnage", "damage", {VENDOR: -20.0, ASR: -12.0}, p=0.72)
     assert e.decision == "suggested" and "unsure" in e.reason
     assert _judged("tonnage", "damage", {VENDOR: -20.0, ASR: -12.0}, p=0.8).decision == "applied"
+
+
+def test_a_word_the_vendor_text_writes_elsewhere_needs_a_smaller_margin():
+    from callfix.align.verify import written_words
+
+    vocab = written_words(["Our customs brokerage business had a record quarter.", "Customs clearance doubled."])
+    assert {"customs", "brokerage"} <= vocab
+    heard = dict(p=0.99, call_words=vocab)
+    assert _judged("customers", "customs", {VENDOR: -12.0, ASR: -8.0}, **heard).decision == "applied"
+    assert _judged("customers", "customs", {VENDOR: -12.0, ASR: -10.0}, **heard).decision == "suggested"
+    # a word the call never writes, or a reading the ASR is unsure of, needs the whole margin
+    assert _judged("customers", "costumes", {VENDOR: -12.0, ASR: -8.0}, **heard).decision == "suggested"
+    assert _judged("customers", "customs", {VENDOR: -12.0, ASR: -8.0}, p=0.6, call_words=vocab).decision == "suggested"
+    # small words are in every call's vocabulary: they are no witness
+    assert _judged("has", "had", {VENDOR: -12.0, ASR: -8.0}, **heard).decision == "suggested"
+
+
+def test_an_unsure_reading_that_loses_a_digit_is_not_applied_on_the_audio_alone():
+    num = {"vendor": ["205"], "audio": ["25"], "digit_similarity": 0.8}
+    e = _judged("205", "25", {VENDOR: -18.8, ASR: -8.4}, p=0.34)
+    e.evidence["number"] = num
+    assert e.decision == "suggested" and "unsure" in e.reason
+    # the same slip the other way (the reading adds the digit the vendor dropped) may be
+    assert _judged("205", "2025", {VENDOR: -18.8, ASR: -8.4}, p=0.34).decision == "applied"
+
+
+def test_a_change_of_vendor_words_put_over_other_speech_is_no_evidence():
+    from callfix.align.candidates import Candidate
+    from callfix.align.verdict import one_change_allowed
+
+    s = _stretch(0, 1, "revenue was 3.4 billion", "are also open to cross-coulders", asr_probability_min=0.11,
+                 cross_paragraph=True, text_similarity=0.355)
+    s.candidates["number:revenue was 34 billion"] = Candidate("revenue was 34 billion", "number", "a decimal point")
+    s.wordings["number:revenue was 34 billion"] = "revenue was 34 billion"
+    args = (s.edit, s, "number:revenue was 34 billion", 12.5, VerifyOptions(), AlignOptions())
+    assert not one_change_allowed(*args)
+    s.edit.evidence["text_similarity"] = 0.8  # the ASR's words there are the vendor's, cut at the paragraph's edge
+    assert one_change_allowed(*args)
 
 
 def test_two_everyday_words_need_twice_the_margin():

@@ -49,6 +49,7 @@ class AcousticVerifier:
         self.asr, self.prompt = asr, prompt
         self.stats = {"windows": 0, "rows": 0, "stretches": 0, "redecoded": 0}
         self.numbers: frozenset = frozenset()
+        self.vocabulary: frozenset = frozenset()
 
     def __call__(self, words: list[Word], edits: list[Edit], gl: Glossary, rules, paragraphs=None,
                  header: list[str] = ()) -> dict:
@@ -56,6 +57,7 @@ class AcousticVerifier:
         with the ``header`` lines, the numbers the vendor text writes (a year in the title or the date)."""
         cpu = time.process_time()  # CPU, unlike wall time, barely moves with other load on the machine
         self.numbers = written_numbers([*header, *(p.text for p in paragraphs or [])])
+        self.vocabulary = written_words([*header, *(p.text for p in paragraphs or [])])
         stretches = [s for e in edits if (s := self._stretch(words, e, gl, paragraphs)) is not None]
         heard = heard_text(words)
         for st in stretches:
@@ -118,7 +120,8 @@ class AcousticVerifier:
         return Stretch(e, w1, w2, wordings, vendor_name=spelled_name(gl, vtext), after_number=after_number,
                        introduced=spelled_name(Glossary(names=gl.candidates), vtext),
                        name=name_like(vtext, skip_first=start), candidates=cands,
-                       trusted_words=trusted_words(gl), probs=[w.probability for w in words[w1:w2]])
+                       trusted_words=trusted_words(gl), probs=[w.probability for w in words[w1:w2]],
+                       call_words=self.vocabulary)
 
     def _redecode(self, words: list[Word], win: Window) -> None:
         """Audio the ASR left empty under vendor words is decoded once more on its own."""
@@ -225,6 +228,11 @@ def written_numbers(lines: list[str]) -> frozenset:
     """The numbers of three digits or more the vendor text writes, by their digits ("2026", "1.25")."""
     found = (digits(m.group()) for ln in lines for m in _LONG_NUMBER.finditer(ln))
     return frozenset(d for d in found if sum(ch.isdigit() for ch in d) >= 3)
+
+
+def written_words(lines: list[str]) -> frozenset:
+    """The words the vendor text writes, in lower case: the call's own vocabulary."""
+    return frozenset(w for ln in lines for w in phrase_units(ln))
 
 
 def trusted_words(gl: Glossary) -> frozenset:
