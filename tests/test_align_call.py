@@ -449,6 +449,36 @@ def test_mostly_suspect_mandarin_with_a_sure_tail_is_still_doubted():
     assert "machine_translation" not in out.paragraphs[1].flags and not [e for e in out.edits if e.kind == "resource"]
 
 
+def test_mandarin_after_an_interpreters_last_words_does_not_make_the_paragraph_a_translation():
+    # the interpreter's paragraph is heard in English; the CEO's next Mandarin follows its last words
+    interp = ("Purchase restrictions which did the most to hold back housing transactions have also become "
+              "a thorn in the side of local governments.")
+    asr = Transcript(segments=[seg("Good day and welcome to the second quarter call of Ostara Energy.", 0.0),
+                               seg(interp.replace("local governments.", "government."), 6.0),
+                               seg("自六月底呼和浩特市率先宣布取消限购后", 16.0, lang="zh", step=0.3),
+                               seg("Since the end of June when Hohhot became the first city to lift its purchase "
+                                   "restrictions others followed.", 23.0)])
+    vendor = parse_vendor_text("Good day and welcome to the second quarter call of Ostara Energy.\n\n" + interp + "\n\n"
+                               "Since the end of June when Hohhot became the first city to lift its purchase "
+                               "restrictions others followed.")
+    out = align_call(asr, vendor, CFG)
+    assert "machine_translation" not in out.paragraphs[1].flags and not [e for e in out.edits if e.kind == "resource"]
+
+
+def test_mandarin_two_neighbouring_paragraphs_claim_is_shared_out_at_a_pause():
+    from callfix.align.timing import share_out
+    from callfix.model import Word
+
+    words = [Word("字", i * 0.3, i * 0.3 + 0.25, 0.9, "zh") for i in range(10)] + \
+            [Word("字", 5 + i * 0.3, 5 + i * 0.3 + 0.25, 0.9, "zh") for i in range(10)]
+    both = list(range(20))
+    assert share_out({3: both, 4: both}, words, {3: 30, 4: 30}) == {3: list(range(10)), 4: list(range(10, 20))}
+    assert share_out({3: [0, 1, 2], 5: [5, 6]}, words, {}) == {3: [0, 1, 2], 5: [5, 6]}  # nothing shared
+    shared = share_out({3: both, 4: both, 7: [1]}, words, {3: 10, 4: 30})
+    assert all(set(shared[pi]) <= set(c) for pi, c in {3: both, 4: both, 7: [1]}.items())  # only words it claimed
+    assert not set(shared[3]) & set(shared[4])
+
+
 def test_mandarin_without_a_chinese_character_makes_no_machine_translation():
     # Whisper decoded an English turn as "Mandarin" digits: a decoding failure, not Mandarin speech
     from callfix.model import Segment, Word
@@ -477,12 +507,20 @@ def test_a_few_chinese_characters_made_up_over_an_english_line_make_no_machine_t
     asr = Transcript(segments=[seg(" ".join(words[:-3]), 0.0), Segment("有些人", 6.0, 6.8, "zh", made_up)])
     out = align_call(asr, parse_vendor_text(" ".join(words)), CFG)
     assert not [e for e in out.edits if e.kind == "resource"] and "machine_translation" not in out.paragraphs[0].flags
-    # the same characters spoken over 3 s are Mandarin speech
+    # the same characters spoken over 3 s are Mandarin speech: under a paragraph the ASR does not
+    # hear in English, it is that paragraph's source
+    intro = "Good day and welcome to the second quarter call of Ostara Energy."
+    for i, w in enumerate(made_up):
+        w.start, w.end = 8.0 + 1.2 * i, 9.0 + 1.2 * i
+    asr = Transcript(segments=[seg(intro, 0.0), seg(" ".join(words[:3]), 6.0), Segment("有些人", 8.0, 11.4, "zh", made_up)])
+    out = align_call(asr, parse_vendor_text(intro + "\n\n" + " ".join(words)), CFG)
+    assert [e for e in out.edits if e.kind == "resource"]
+    # under the last words of a paragraph heard in English it is not (the next turn's Mandarin)
     for i, w in enumerate(made_up):
         w.start, w.end = 6.0 + 1.2 * i, 7.0 + 1.2 * i
     asr = Transcript(segments=[seg(" ".join(words[:-3]), 0.0), Segment("有些人", 6.0, 9.4, "zh", made_up)])
     out = align_call(asr, parse_vendor_text(" ".join(words)), CFG)
-    assert [e for e in out.edits if e.kind == "resource"]
+    assert not [e for e in out.edits if e.kind == "resource"]
 
 
 def _stray_line_deleted(first: str, heard: str, t0: float) -> bool:

@@ -61,7 +61,7 @@ def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
         edit = _new_edit(al, st, rules)
         vendor_zh = cjk_share(st.vtext) > 0.5 if st.toks else False
         if st.toks and st.words and st.zh_share >= rules.mandarin_ratio and not vendor_zh:
-            out = _judge_mandarin(edit, st)
+            out = _judge_mandarin(edit, st, heard_share(al, st.pc.paragraph))
         elif not st.words:
             out = _judge_deletion(edit, st, al, rules)
         elif not st.toks:
@@ -167,18 +167,33 @@ def _new_edit(al: Alignment, st: Stretch, rules: AlignOptions) -> Edit:
     return edit
 
 
-def _judge_mandarin(edit: Edit, st: Stretch) -> Edit:
-    """English text over Mandarin speech: a machine translation. Re-source, never word-replace."""
+HEARD_ENGLISH = 0.5  # a paragraph this much matched by English ASR words was spoken in English
+
+
+def heard_share(al: Alignment, pi: int) -> float:
+    """The share of paragraph ``pi``'s matching units that English ASR words match."""
+    us = [u for g, (p, _) in enumerate(al.toks) if p == pi for u in range(*al.tok_units[g])]
+    return sum(al.vmatch[u] >= 0 for u in us) / len(us) if us else 0.0
+
+
+def _judge_mandarin(edit: Edit, st: Stretch, heard: float = 0.0) -> Edit:
+    """English text over Mandarin speech: a machine translation. Re-source, never word-replace.
+
+    Not where the paragraph is mostly heard in English (``heard``): that is the interpreter's own
+    paragraph, and the Mandarin at its edge the next turn's ("local governments." cut at an
+    interpreter's last words, with the CEO's next Mandarin after them)."""
     edit.replacement = st.atext
     doubted = _doubted(st.words)
-    if (len(st.words) >= 3 or len(st.toks) >= 5) and not doubted and mandarin_speech(st.words):
+    if (len(st.words) >= 3 or len(st.toks) >= 5) and not doubted and mandarin_speech(st.words) \
+            and heard < HEARD_ENGLISH:
         edit.kind, edit.decision = "resource", "suggested"
         edit.confidence = round(st.zh_share * sum(st.probs) / len(st.probs), 3)
         edit.reason = "English text over Mandarin speech (machine translation): Mandarin transcript given beside it"
         edit.evidence["mandarin"] = True
     else:
         edit.reason = "language differs (Mandarin audio under English text)" + (
-            "; the ASR doubts that Mandarin (a likely made-up segment)" if doubted else "")
+            "; the ASR doubts that Mandarin (a likely made-up segment)" if doubted else
+            "; the rest of the paragraph is heard in English" if heard >= HEARD_ENGLISH else "")
     return edit
 
 

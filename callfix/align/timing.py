@@ -114,9 +114,41 @@ def build_alignment(paragraphs: list[Paragraph], words: list[Word], anchor_ngram
         for pi in weak:
             before, after = flanks.paragraph(pi)
             claimed[pi] = zh[bisect.bisect_right(zh, before):bisect.bisect_left(zh, after)]
+        claimed = share_out(claimed, words, {pi: len(paragraphs[pi].tokens) for pi in weak})
         _pass(al, anchor_ngram, looped, set(weak), {w for ws in claimed.values() for w in ws})
         al.weak = [WeakParagraph(pi, tuple(claimed[pi])) for pi in weak]
     return al
+
+
+def share_out(claimed: dict[int, list[int]], words: list[Word], sizes: dict[int, int]) -> dict[int, list[int]]:
+    """Mandarin words that neighbouring weak paragraphs both claim (they lie between the same matched
+    words) go to one of them each: in paragraph order, in proportion to the paragraphs' lengths, each
+    share cut at the longest pause near its end. A vendor that splits one translated turn in two
+    otherwise gets the whole Mandarin beside each half."""
+    out = {pi: list(ws) for pi, ws in claimed.items()}
+    order = sorted(out)
+    groups: list[list[int]] = []
+    for pi in order:
+        if groups and set(out[pi]) & {w for q in groups[-1] for w in out[q]}:
+            groups[-1].append(pi)
+        else:
+            groups.append([pi])
+    for group in (g for g in groups if len(g) > 1):
+        pool = sorted({w for pi in group for w in out[pi]})
+        total = sum(max(1, sizes.get(pi, 1)) for pi in group)
+        lo, done = 0, 0
+        for k, pi in enumerate(group):
+            if k == len(group) - 1:
+                out[pi] = [w for w in pool[lo:] if w in claimed[pi]]
+                break
+            done += max(1, sizes.get(pi, 1))
+            ideal = round(done / total * len(pool))
+            reach = max(1, len(pool) // (4 * len(group)))
+            cuts = range(max(lo + 1, ideal - reach), min(len(pool) - 1, ideal + reach) + 1)
+            cut = max(cuts, key=lambda c: (words[pool[c]].start - words[pool[c - 1]].end, -abs(c - ideal)),
+                      default=max(lo, min(ideal, len(pool))))
+            out[pi], lo = [w for w in pool[lo:cut] if w in claimed[pi]], cut
+    return out
 
 
 def _pass(al: Alignment, anchor_ngram: int, looped: set, skip_paragraphs: set, skip_words: set) -> None:
