@@ -514,14 +514,22 @@ def test_a_change_of_vendor_words_put_over_other_speech_is_no_evidence():
     from callfix.align.candidates import Candidate
     from callfix.align.verdict import one_change_allowed
 
-    s = _stretch(0, 1, "revenue was 3.4 billion", "are also open to cross-coulders", asr_probability_min=0.11,
-                 cross_paragraph=True, text_similarity=0.355)
-    s.candidates["number:revenue was 34 billion"] = Candidate("revenue was 34 billion", "number", "a decimal point")
-    s.wordings["number:revenue was 34 billion"] = "revenue was 34 billion"
-    args = (s.edit, s, "number:revenue was 34 billion", 12.5, VerifyOptions(), AlignOptions())
+    vendor = "Thank you, Declan. Gross revenue was 3.4 billion dollars,"
+    form = vendor.replace("3.4", "34")
+    s = _stretch(0, 1, vendor, "are also open to cross-coulders who were out to our territory to serve the big strength,",
+                 asr_probability_min=0.11, cross_paragraph=True, text_similarity=0.355)
+    s.candidates[f"number:{form}"] = Candidate(form, "number", "a decimal point")
+    s.wordings[f"number:{form}"] = form
+    args = (s.edit, s, f"number:{form}", 12.5, VerifyOptions(), AlignOptions())
     assert not one_change_allowed(*args)
     s.edit.evidence["text_similarity"] = 0.8  # the ASR's words there are the vendor's, cut at the paragraph's edge
     assert one_change_allowed(*args)
+    # a short stretch cut at the edge is scored on its own few words ("was 84,000 ounces." → "48,000", right)
+    short = _stretch(0, 1, "was 84,000 ounces.", "would block E-8000 down to", asr_probability_min=0.41,
+                     cross_paragraph=True, text_similarity=0.429)
+    short.candidates["number:was 48,000 ounces."] = Candidate("was 48,000 ounces.", "number", "two digits swapped", swap=True)
+    short.wordings["number:was 48,000 ounces."] = "was 48,000 ounces."
+    assert one_change_allowed(short.edit, short, "number:was 48,000 ounces.", 8.2, VerifyOptions(), AlignOptions())
 
 
 def test_two_everyday_words_need_twice_the_margin():

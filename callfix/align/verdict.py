@@ -368,12 +368,13 @@ def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyO
         return _pair_allowed(e, st, c, m, opts, rules)
     # A stretch cut at a paragraph's edge may hold ASR words of the next paragraph: a piece of the
     # ASR's reading may then be the wrong words; a change of the vendor's own words is scored
-    # against the same audio as the vendor's wording, so the cut costs both alike, unless the ASR's
-    # words there are unlike the vendor's: then the vendor's words were put over other speech, and
-    # a change of them that fits that speech a little better is no evidence ("3.4" → "34" by 12.5
-    # nats in a 114-nat row, under a reading that shares a third of its letters).
+    # against the same audio as the vendor's wording, so the cut costs both alike, unless a long run of
+    # vendor words lies over ASR words unlike them: then the vendor's words were put over other speech,
+    # and a change of them that fits that speech a little better is no evidence ("3.4" → "34" by 12.5
+    # nats in a 114-nat row of nine vendor words, under a reading that shares a third of its letters).
     cross = e.evidence.get("cross_paragraph")
-    if (cross and (c.kind == "part" or e.evidence.get("text_similarity", 1.0) < 0.5)) \
+    misplaced = e.evidence.get("text_similarity", 1.0) < 0.5 and len(st.wordings[VENDOR].split()) > rules.max_tokens
+    if (cross and (c.kind == "part" or misplaced)) \
             or len(core(st.wordings[VENDOR], text)[0].split()) > rules.max_tokens \
             or _keeps_glossary_spelling(e, st, label) or not text.strip():
         return False
