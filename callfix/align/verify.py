@@ -56,8 +56,8 @@ class AcousticVerifier:
         """``paragraphs``: the vendor's, so a known confusion can be read with the words around an edit;
         with the ``header`` lines, the numbers the vendor text writes (a year in the title or the date)."""
         cpu = time.process_time()  # CPU, unlike wall time, barely moves with other load on the machine
-        self.numbers = written_numbers([*header, *(p.text for p in paragraphs or [])])
-        self.vocabulary = written_words([*header, *(p.text for p in paragraphs or [])])
+        lines = [*header, *(p.text for p in paragraphs or [])]
+        self.numbers, self.vocabulary = written_numbers(lines), written_words(lines)
         stretches = [s for e in edits if (s := self._stretch(words, e, gl, paragraphs)) is not None]
         heard = heard_text(words)
         for st in stretches:

@@ -16,7 +16,7 @@ from callfix.asr.backends import load_backend
 from callfix.asr.cleanup import collapse_loops
 from callfix.asr.routing import LidOptions, Unit, pick_language, route
 from callfix.asr.vad import outside, speech_chunks
-from callfix.asr.verify import (WORD_PAD, CheckOptions, cjk_share, compression_ratio, covered, failing_pieces,
+from callfix.asr.verify import (CHARACTER_WORDS, WORD_PAD, CheckOptions, cjk_share, compression_ratio, covered, failing_pieces,
                                 mean_probability, repeated_segments, speech_coverage, suspect_reason, word_cover, words_in)
 from callfix.audio import Audio
 from callfix.model import Segment, Transcript, Word
@@ -24,7 +24,6 @@ from callfix.options import AsrOptions, Options, section
 from callfix.progress import Hook, silent
 from callfix.text import simplified
 
-CHARACTER_WORDS = {"zh", "yue", "ja"}  # Whisper's words are single characters: a looped phrase spans more of them
 LOW_COVERAGE = 0.9  # below this share of speech covered by ASR words a call gets a warning
 
 

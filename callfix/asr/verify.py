@@ -22,6 +22,7 @@ WORD_PAD = 0.3  # a word covers this much either side: the gaps between words in
 # question on phone audio). Speech naming people keeps its own words between the names.
 PROMPT_COPY_SHARE = 0.8
 PROMPT_COPY_MIN_WORDS = 5
+CHARACTER_WORDS = frozenset({"zh", "yue", "ja"})  # Whisper's words are single characters: a looped phrase spans more of them
 
 
 @dataclass
@@ -62,7 +63,7 @@ def script_matches(text: str, language: str) -> bool:
     share = cjk_share(text)
     if share is None:
         return True
-    return share >= 0.5 if language in ("zh", "yue", "ja") else share < 0.5
+    return share >= 0.5 if language in CHARACTER_WORDS else share < 0.5
 
 
 def compression_ratio(text: str) -> float:
@@ -103,12 +104,15 @@ def repeated_segments(segments: list[Segment]) -> list[int]:
     word-level loop guard misses when each copy is a long phrase said fewer than ``max_repeats`` times.
     Every copy is flagged: the loop's first copy is made up as much as its last. Short phrases
     ("Thank you.") are said twice in a row for real, so they do not count."""
-    keys = [_key("".join(w.text for w in s.words) if s.language in ("zh", "yue", "ja")
-                 else " ".join(_key(w.text) for w in s.words)) for s in segments]
-    size = [len(k) if s.language in ("zh", "yue", "ja") else len(k.split()) for k, s in zip(keys, segments)]
+    def units(s: Segment) -> list[str]:
+        if s.language in CHARACTER_WORDS:
+            return list(_key("".join(w.text for w in s.words)))
+        return [k for w in s.words if (k := _key(w.text))]
+
+    keys = [units(s) for s in segments]
     out: set[int] = set()
     for i in range(1, len(segments)):
-        if keys[i] and keys[i] == keys[i - 1] and size[i] >= REPEAT_MIN_UNITS:
+        if len(keys[i]) >= REPEAT_MIN_UNITS and keys[i] == keys[i - 1]:
             out.update((i - 1, i))
     return sorted(out)
 
@@ -121,14 +125,14 @@ def suspect_reason(s: Segment, compression: float | None, language: str, hot: se
         return None
     texts = [w.text for w in words]
     unsure = s.avg_logprob is not None and s.avg_logprob < opt.log_prob_threshold
-    cjk = language in ("zh", "yue", "ja")
+    cjk = language in CHARACTER_WORDS
     if len(words) >= 3 and is_loop([c for t in texts for c in t] if cjk else texts, 3 if unsure else 4, 2 if cjk else 1):
         return "loop"
     if not script_matches(s.text, language):
         return "script"
     span = max(s.end - s.start, max(w.end for w in words) - min(w.start for w in words), 0.01)
-    units = sum(len(t) for t in texts) if language in ("zh", "yue", "ja") else len(words)
-    limit = opt.max_words_per_second * (2 if language in ("zh", "yue", "ja") else 1)
+    units = sum(len(t) for t in texts) if cjk else len(words)
+    limit = opt.max_words_per_second * (2 if cjk else 1)
     if units >= 4 and units / span > limit:
         return "too_fast"
     if compression is not None and compression > opt.compression_ratio_threshold and len(words) >= 6:
