@@ -10,7 +10,8 @@ from callfix.align import align_call, load_glossaries
 from callfix.io.vendor import parse_vendor_text
 from callfix.config import load_config, merge
 from callfix.errors import InputError
-from callfix.model import Transcript
+from callfix.align.wording import replacement_text
+from callfix.model import Token, Transcript, Word
 
 from align_fixtures import demo_evidence, demo_vendor, seg
 
@@ -572,3 +573,14 @@ def test_a_split_word_whose_second_half_matched_is_weighed_whole():
     out = align_call(Transcript(segments=[seg("Our net pay revenue grew this quarter.")]),
                      parse_vendor_text("Our net inter revenue grew this quarter."), CFG)
     assert [e.vendor for e in out.edits] == ["inter"]
+
+
+def test_a_capital_the_asr_gives_mid_sentence_is_kept_a_sentence_start_is_not():
+    vendor = parse_vendor_text("Our mines in northern chilly, produced more copper. thank you all for joining.\n",
+                               name="vendor.txt")
+    ev = Transcript(segments=[seg("Our mines in northern Chile, produced more copper."),
+                              seg("Thank you all for joining.", t0=10)], duration=14.0, languages=["en"])
+    e = _by_vendor(align_call(ev, vendor, CFG))
+    assert e["chilly"].replacement == "Chile,"  # a name, not the vendor's lower case
+    said = [Word("Chile", 0, 1)]
+    assert replacement_text([Token("chilly,", 0)], said, load_glossaries([]), asr_mid_sentence=False) == "chile,"

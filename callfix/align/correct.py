@@ -65,7 +65,7 @@ def build_edits(al: Alignment, gl: Glossary, rules: AlignOptions) -> list[Edit]:
         elif not st.words:
             out = _judge_deletion(edit, st, al, rules)
         elif not st.toks:
-            out = _judge_insertion(edit, st, gl, rules)
+            out = _judge_insertion(edit, st, al, gl, rules)
         else:
             out = _judge_replacement(edit, st, al, gl, rules, vendor_zh)
         if isinstance(out, list):  # split: each part is judged alone
@@ -232,10 +232,10 @@ def _judge_deletion(edit: Edit, st: Stretch, al: Alignment, rules: AlignOptions)
     return edit
 
 
-def _judge_insertion(edit: Edit, st: Stretch, gl: Glossary, rules: AlignOptions) -> Edit:
+def _judge_insertion(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rules: AlignOptions) -> Edit:
     """Words only the ASR has: never applied (the ASR may have made them up)."""
     edit.kind = "insert"
-    edit.replacement = replacement_text(st.toks, st.words, gl)
+    edit.replacement = replacement_text(st.toks, st.words, gl, mid_sentence(al, st.pc.w1))
     p = sum(st.probs) / len(st.probs)
     edit.confidence = round(0.6 * p, 3)
     if len(st.aunits) >= 2 and p >= rules.min_asr_probability and not st.zh_share:
@@ -250,7 +250,7 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
                        vendor_zh: bool) -> Edit | list[Piece]:
     """Weigh the audio against the vendor: applied only with support beyond the ASR itself."""
     pc, toks, words, probs = st.pc, st.toks, st.words, st.probs
-    edit.replacement = replacement_text(toks, words, gl)
+    edit.replacement = replacement_text(toks, words, gl, mid_sentence(al, pc.w1))
     left = units_of_tokens(al, max(0, pc.g1 - CONTEXT), pc.g1)
     right = units_of_tokens(al, pc.g2, min(len(al.toks), pc.g2 + CONTEXT))
     gev = glossary_evidence(gl, left, st.vunits, st.aunits, right)
@@ -317,6 +317,14 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
         edit.decision = "suggested"
     edit.reason = reason
     return edit
+
+
+def mid_sentence(al: Alignment, w1: int) -> bool:
+    """The ASR word at ``w1`` continues a sentence of the ASR's own, so its capital is not positional."""
+    if not 0 < w1 <= len(al.words):
+        return False
+    prev = al.words[w1 - 1].text.strip()
+    return bool(prev) and not prev.endswith((".", "?", "!", "。", "？", "！")) and not has_cjk(prev)
 
 
 def _doubted(words: list[Word]) -> bool:

@@ -64,8 +64,11 @@ def _cjk_like(ch: str) -> bool:
     return bool(ch) and (has_cjk(ch) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
 
 
-def replacement_text(vendor_tokens: list[Token], words: list[Word], gl: Glossary) -> str:
-    """ASR words, in the vendor's style: glossary spellings, vendor's edge punctuation and case."""
+def replacement_text(vendor_tokens: list[Token], words: list[Word], gl: Glossary, asr_mid_sentence: bool = False) -> str:
+    """ASR words, in the vendor's style: glossary spellings, vendor's edge punctuation and case.
+
+    ``asr_mid_sentence``: the ASR's words follow earlier words of its own sentence, so a capital it
+    gives them names something ("northern Chile") rather than starting a sentence."""
     core = [c for c in (strip_punct(w.text) for w in words) if c]
     text = join_words([Word(c, 0, 0) for c in _canonical_spelling(core, gl)])
     if vendor_tokens and text:
@@ -74,7 +77,8 @@ def replacement_text(vendor_tokens: list[Token], words: list[Word], gl: Glossary
         first = strip_punct(vendor_tokens[0].text)[:1]
         if first.isupper() and text[0].islower():
             text = text[0].upper() + text[1:]
-        elif first.islower() and text[0].isupper() and not _is_glossary_start(text, gl) and not text.startswith("I "):
+        elif first.islower() and text[0].isupper() and not asr_mid_sentence and not _is_glossary_start(text, gl) \
+                and not text.startswith("I "):
             if len(text) > 1 and not text[1].isupper():
                 text = text[0].lower() + text[1:]
         text = lead + text + trail
