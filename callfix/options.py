@@ -40,6 +40,7 @@ class VerifyOptions:
     heard_join_max_zipf: float = 4.0  # a join the ASR writes too may be any word rarer than this
     heard_join_margin: float = -1.0  # such a join is applied unless the audio favours the split by more
     max_sound_alikes: int = 2  # common words that sound like a vendor word (or two) weighed per stretch
+    rare_zipf: float = 2.6  # a vendor word rarer than this is no sound-alike of a far commoner word the ASR did not read
     everyday_zipf: float = 5.3  # one word this common for another needs twice apply_margin
     common_word_margin: float = 7.5  # such a word for a common vendor word, the ASR not sure of it
     prefer_change_margin: float = 2.0  # a one-change wording this close to the ASR's reading is written instead
@@ -136,6 +137,7 @@ class AsrOptions:
     lid_confidence: float = 0.9
     lid_slice_confidence: float = 0.97
     lid_min_piece_seconds: float = 1.0
+    lid_island_seconds: float = 5.0
     language_aliases: dict[str, list[str]] = field(default_factory=lambda: {
         "zh": ["yue", "th", "km", "lo", "my", "vi", "bo", "ja", "ko", "jw", "su"]})
     beam_size: int = 5

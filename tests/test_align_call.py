@@ -584,3 +584,12 @@ def test_a_capital_the_asr_gives_mid_sentence_is_kept_a_sentence_start_is_not():
     assert e["chilly"].replacement == "Chile,"  # a name, not the vendor's lower case
     said = [Word("Chile", 0, 1)]
     assert replacement_text([Token("chilly,", 0)], said, load_glossaries([]), asr_mid_sentence=False) == "chile,"
+
+
+def test_a_capital_the_asr_gives_a_word_the_vendor_writes_in_lower_case_is_not_kept():
+    vendor = parse_vendor_text("Our customs brokerage grew. We filed more customers entries for clients.\n",
+                               name="vendor.txt")
+    ev = Transcript(segments=[seg("Our customs brokerage grew. We filed more Customs entries for clients.")],
+                    duration=8.0, languages=["en"])
+    e = _by_vendor(align_call(ev, vendor, CFG))
+    assert e["customers"].replacement == "customs"  # the vendor's own style of the word, not Whisper's capital

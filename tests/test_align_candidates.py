@@ -18,6 +18,10 @@ def test_two_vendor_words_are_joined_only_into_a_word():
     assert [c.text for c in merges("a new bio marker,")] == ["a new biomarker,"]
     assert merges("our partner in France") == []  # "inFrance" is no word: a homophone, not a split
     assert merges("the end. Point") == []  # punctuation between them: two words
+    # a small word begins a rare compound ("byproduct", "offtake"), never an everyday one or a phrase
+    assert [c.text for c in merges("net of by product credits")] == ["net of byproduct credits"]
+    assert [c.text for c in merges("the off take agreement")] == ["the offtake agreement"]
+    assert merges("over all of it") == merges("so far this year") == merges("a new plan") == []
 
 
 def test_number_forms_undo_one_typists_slip():

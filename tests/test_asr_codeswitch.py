@@ -10,7 +10,7 @@ import sys
 import pytest
 from hypothesis import given, strategies as st
 
-from callfix.asr.routing import LidOptions, Unit, _cut, pieces_of, smooth
+from callfix.asr.routing import LidOptions, Unit, _cut, pieces_of, smooth, split_group
 from callfix.asr.vad import outside, split_long, widen
 from callfix.asr.transcribe import _gaps, _script_language, _without
 from callfix.asr.verify import (CheckOptions, cjk_share, failing_pieces, is_loop, repeated_segments, script_matches,
@@ -119,6 +119,36 @@ def test_short_pieces_follow_their_neighbours_unless_they_sound_like_one():
     out = smooth([("en", 0.99), ("zh", 0.96), ("zh", 0.99)], [3.0, 0.6, 3.0], ("en", 0.9), opt)
     assert [lang for lang, _ in out] == ["en", "zh", "zh"]
     assert smooth([("zh", 0.5)], [0.4], ("en", 0.7), opt) == [("en", 0.7)]
+
+
+class _Heard:
+    """Whisper's language probabilities as measured on a synthetic call's English window: the shared
+    pass gave the short piece "head of investor relations, please go ahead" zh at 0.97, its own pass
+    zh 0.001. Audio windows are arrays whose length says which piece they are."""
+
+    def __init__(self):
+        self.own = []
+
+    def language_spans(self, audio, spans):
+        return {"en": 0.95, "zh": 0.05}, [{"en": 0.99, "zh": 0.01}, {"zh": 0.97, "en": 0.03}, {"en": 0.99, "zh": 0.01}]
+
+    def stretch_language(self, audio):
+        self.own.append(len(audio))
+        return {"en": 0.999, "zh": 0.001}
+
+
+def test_a_short_piece_sure_against_its_windows_language_is_heard_on_its_own():
+    class Clip:  # tenth-second samples: a window's length names its piece
+        def window(self, start, end):
+            return [0.0] * int(round((end - start) * 10))
+
+    pieces = [(0.0, 11.6), (11.8, 14.1), (14.6, 25.0)]
+    backend = _Heard()
+    units = list(split_group(Clip(), Unit(0.0, 25.0), pieces, backend, LidOptions(["en", "zh"])))
+    assert [(u.language, u.pieces) for u in units] == [("en", pieces)]  # one English unit, decoded whole
+    assert backend.own == [23]  # only the short piece had its own pass
+    long = LidOptions(["en", "zh"], island_seconds=2.0)  # a longer piece keeps what the shared pass says
+    assert [u.language for u in split_group(Clip(), Unit(0.0, 25.0), pieces, _Heard(), long)] == ["en", "zh", "en"]
 
 
 def test_pieces_fall_into_their_chunks():

@@ -67,13 +67,17 @@ def word_frequency(word: str) -> float:
 # "aside") or the second a particle of a phrasal verb ("set up" / "setup"): the writer's grammar.
 _ARTICLES = frozenset("a an the".split())
 _PARTICLES = frozenset("up down out off over back away around through about along in on".split())
+# small words that begin compounds ("byproduct", "offtake", "reinsurance", "cofounder")
+_PREFIX_WORDS = frozenset("by off out over under up down in on re co pre non mid sub".split())
 
 
-def merges(vendor: str, min_zipf: float = 1.5, asr: str = "", heard_max_zipf: float = 4.0) -> list[Candidate]:
+def merges(vendor: str, min_zipf: float = 1.5, asr: str = "", heard_max_zipf: float = 4.0,
+           rare_join_zipf: float = 3.5) -> list[Candidate]:
     """The vendor's wording with two neighbouring words joined where the joined form is a word
     ("run way" → "runway"; "Ever Core" → "Evercore"), or where the ASR's reading ``asr`` writes the
     join (``heard``: "Re insurance" heard "reinsurance"), if the joined word is no everyday one
-    (zipf below ``heard_max_zipf``: "may be" / "maybe" is the writer's grammar)."""
+    (zipf below ``heard_max_zipf``: "may be" / "maybe" is the writer's grammar). A small first word
+    ("by product") joins only into a word rarer than ``rare_join_zipf``."""
     said = f" {' '.join(phrase_units(asr))} " if asr else ""
     toks = vendor.split()
     out = []
@@ -87,7 +91,12 @@ def merges(vendor: str, min_zipf: float = 1.5, asr: str = "", heard_max_zipf: fl
         heard = bool(said) and f" {''.join(phrase_units(joined))} " in said \
             and min(len(ca), len(cb)) >= 2 and ca.lower() not in _ARTICLES and cb.lower() not in _PARTICLES \
             and f < heard_max_zipf
-        if not heard and (min(len(ca), len(cb)) < 3 or {ca.lower(), cb.lower()} & _FUNCTION or f < min_zipf):
+        # a typist splits an unfamiliar compound after a small word too ("by product", "off take"):
+        # no everyday word ("over all" / "overall") and no article before a word ("a new" / "anew")
+        prefixed = f < rare_join_zipf and ca.lower() in _PREFIX_WORDS and len(cb) >= 3 \
+            and cb.lower() not in _FUNCTION | _PARTICLES
+        if not heard and (((min(len(ca), len(cb)) < 3 or {ca.lower(), cb.lower()} & _FUNCTION) and not prefixed)
+                          or f < min_zipf):
             continue  # "a new" is not "anew": splits of function words are the writer's grammar
         lead, _ = edge_punct(a)
         _, trail = edge_punct(b)

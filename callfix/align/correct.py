@@ -320,11 +320,14 @@ def _judge_replacement(edit: Edit, st: Stretch, al: Alignment, gl: Glossary, rul
 
 
 def mid_sentence(al: Alignment, w1: int) -> bool:
-    """The ASR word at ``w1`` continues a sentence of the ASR's own, so its capital is not positional."""
-    if not 0 < w1 <= len(al.words):
+    """The ASR word at ``w1`` continues a sentence of the ASR's own, so its capital is not positional,
+    and the vendor text never writes that word in lower case: Whisper capitalises an institution's
+    word too ("U.S. Customs") where the vendor's style is "our customs brokerage"."""
+    if not 0 < w1 < len(al.words):
         return False
     prev = al.words[w1 - 1].text.strip()
-    return bool(prev) and not prev.endswith((".", "?", "!", "。", "？", "！")) and not has_cjk(prev)
+    return bool(prev) and not prev.endswith((".", "?", "!", "。", "？", "！")) and not has_cjk(prev) \
+        and strip_punct(al.words[w1].text).lower() not in al.lower_words
 
 
 def _doubted(words: list[Word]) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from callfix.align.aligner import Opcode, align_tokens
-from callfix.text import cjk_share, units
+from callfix.text import cjk_share, strip_punct, units
 from callfix.model import Paragraph, Transcript, Word
 from callfix.turns import Turns
 
@@ -58,6 +59,11 @@ class Alignment:
     def token(self, g: int):
         p, k = self.toks[g]
         return self.paragraphs[p].tokens[k]
+
+    @cached_property
+    def lower_words(self) -> frozenset:
+        """The words the vendor text writes in lower case somewhere (without their punctuation)."""
+        return frozenset(w for p in self.paragraphs for t in p.tokens if (w := strip_punct(t.text))[:1].islower())
 
     total_units: int = 0  # vendor units outside loops, including paragraphs the second pass left out
 

@@ -382,6 +382,11 @@ def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyO
     if c.kind == "homophone" and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
         # an unsure ASR is no second witness (on phone audio it hears the usual word in noise too)
         need = one_change_margin(replace(c, heard=False), opts)
+    if c.kind == "homophone" and not c.heard and commoner_word(*core(st.wordings[VENDOR], text), opts.rare_zipf):
+        # the decoder's language model pulls a rare term the typist wrote towards a common word that
+        # sounds like it ("drayage" / "drainage", "near shoring" / "near showing"): only the ASR's own
+        # hearing of that word is a witness
+        return False
     if c.kind == "homophone" and everyday_swap(*core(st.wordings[VENDOR], text), opts.everyday_zipf):
         need = max(need, 2 * opts.apply_margin)  # as for the ASR's reading (acoustic_alone)
     if m < need or unlike_asr_digits(st, c, opts.keep_margin):
@@ -543,6 +548,16 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
 _NUMBER = re.compile(r"([$€£¥]?)\d[\d,.]*(%|x\b)?")
 
 
+def commoner_word(vendor: str, wording: str, rare_zipf: float) -> bool:
+    """One word for another, the vendor's a word (wordfreq knows it: "terrifs" is a misspelling) rarer
+    than ``rare_zipf`` and the other at least ten times as common."""
+    v, w = strip_punct(vendor).lower().split(), strip_punct(wording).lower().split()
+    if len(v) != 1 or len(w) != 1 or v == w:
+        return False
+    fv = word_frequency(v[0])
+    return 0 < fv < rare_zipf and word_frequency(w[0]) >= fv + 1.0
+
+
 def number_shape(text: str) -> tuple[int, frozenset]:
     """How many numbers ``text`` has and which signs go with them, written or said ("$", "dollars";
     "%", "percent"; "x", "times")."""
@@ -645,8 +660,8 @@ def deletable(e: Edit, st: Stretch, opts: VerifyOptions) -> bool:
     gap = e.evidence.get("asr_gap_seconds")
     if gap is None or st.gap_speech is None:
         return False
-    # VAD: no speech the ASR could have missed. On phone audio it finds only part of real speech (0.29 s
-    # of a 2 s gap where "20% above last year's." was said), so a tenth of the gap is already speech.
+    # VAD: no speech the ASR could have missed. On phone audio it finds only part of real speech, so a
+    # tenth of the gap is already speech.
     silent = st.gap_speech < min(0.3, 0.1 * gap)
     return 3 <= n <= 30 and not e.evidence.get("cross_paragraph") and gap >= n / 4.0 and silent
 

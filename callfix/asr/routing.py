@@ -75,6 +75,7 @@ class LidOptions:
     confident: float = 0.9        # a piece at or above this keeps its own language
     slice_confident: float = 0.97  # below this a piece's share of the window's pass is checked on its own
     min_piece_seconds: float = 1.0  # shorter pieces are too little audio to overrule their neighbours
+    island_seconds: float = 5.0  # a piece this short against its window's language is checked on its own
     aliases: dict | None = None
     lead_seconds: float = 1.0  # a group's decoder window starts this much before its first speech
     passes: int = 0  # encoder passes spent on pieces the shared pass left in doubt
@@ -136,11 +137,14 @@ def split_group(audio: Audio, g: Unit, pieces, backend, opt: LidOptions) -> Iter
         # as some third language (English as Tagalog, Japanese, Welsh...). Its own encoder pass decides
         # where that doubt could move a language boundary: the piece disagrees with its window, the
         # window is unsure itself, or the other allowed language leads the piece. Doubts that agree
-        # with a confident window are left to the check after decoding.
+        # with a confident window are left to the check after decoding. A short piece's share of the
+        # shared pass can be sure and wrong ("please go ahead" as zh at 0.97 in an English window, zh
+        # under 0.05 on its own audio): one against its window's language is checked on its own too.
         top = max(per[i], key=per[i].get) if per[i] else None
         doubtful = p < opt.slice_confident or top not in opt.allowed
+        island = lang != fallback[0] and e - s < opt.island_seconds
         matters = lang != fallback[0] or fallback[1] < opt.confident or (top in opt.allowed and top != lang)
-        if doubtful and matters and e - s >= opt.min_piece_seconds:
+        if (doubtful or island) and matters and e - s >= opt.min_piece_seconds:
             opt.passes += 1
             labels[i] = pick_language(backend.stretch_language(audio.window(s, e)), opt.allowed, opt.aliases)
         sure[i] = labels[i][1] >= opt.slice_confident and (not doubtful or matters)

@@ -44,7 +44,7 @@ def transcribe(audio: Audio, opts: AsrOptions | Options | dict, hotwords: list[s
     units: list[Unit] = []
     speech: list[tuple[float, float]] = []
     lid = LidOptions(list(a.languages), a.merge_max_seconds, a.lid_confidence, a.lid_slice_confidence,
-                     a.lid_min_piece_seconds, a.language_aliases, a.lead_seconds)
+                     a.lid_min_piece_seconds, a.lid_island_seconds, a.language_aliases, a.lead_seconds)
     for u in route(audio, chunks, backend, lid, fine):
         units.append(u)
         speech += u.pieces
