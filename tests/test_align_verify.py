@@ -588,8 +588,8 @@ def test_words_are_deleted_as_not_said_only_where_the_gap_holds_no_speech():
 def test_a_rare_vendor_word_is_not_traded_for_a_common_sound_alike_the_asr_did_not_read():
     from callfix.align.candidates import Candidate
 
-    def run(vendor, alike, heard=False):
-        st = _stretch(0, 2, vendor, "small-drained", asr_probability_min=0.6)
+    def run(vendor, alike, heard=False, p=0.6):
+        st = _stretch(0, 2, vendor, "small-drained", asr_probability_min=p)
         st.candidates = {f"homophone:{alike}": Candidate(alike, "homophone", "sounds alike", heard=heard)}
         st.wordings[f"homophone:{alike}"] = alike
         st.scores = {VENDOR: -16.0, ASR: -5.5, f"homophone:{alike}": -4.0}
@@ -598,5 +598,7 @@ def test_a_rare_vendor_word_is_not_traded_for_a_common_sound_alike_the_asr_did_n
 
     assert run("small drayage", "small drainage").decision != "applied"
     assert run("small drayage", "small drainage", heard=True).decision == "applied"
+    assert run("small drayage", "small drainage", heard=True, p=0.52).decision != "applied"  # heard unsurely
     assert run("small valley", "small value").decision == "applied"  # a common vendor word: the margin decides
     assert run("new terrifs", "new tariffs").decision == "applied"  # no word at all: a misspelling
+

@@ -379,13 +379,14 @@ def one_change_allowed(e: Edit, st: Stretch, label: str, m: float, opts: VerifyO
             or _keeps_glossary_spelling(e, st, label) or not text.strip():
         return False
     need = one_change_margin(c, opts)
-    if c.kind == "homophone" and e.evidence.get("asr_probability_min", 1.0) < rules.min_p:
+    heard = c.heard and e.evidence.get("asr_probability_min", 1.0) >= rules.min_p
+    if c.kind == "homophone" and c.heard and not heard:
         # an unsure ASR is no second witness (on phone audio it hears the usual word in noise too)
         need = one_change_margin(replace(c, heard=False), opts)
-    if c.kind == "homophone" and not c.heard and commoner_word(*core(st.wordings[VENDOR], text), opts.rare_zipf):
+    if c.kind == "homophone" and not heard and commoner_word(*core(st.wordings[VENDOR], text), opts.rare_zipf):
         # the decoder's language model pulls a rare term the typist wrote towards a common word that
-        # sounds like it ("drayage" / "drainage", "near shoring" / "near showing"): only the ASR's own
-        # hearing of that word is a witness
+        # sounds like it ("drayage" / "drainage", "near shoring" / "near sharing"): only the ASR's own
+        # sure hearing of that word is a witness
         return False
     if c.kind == "homophone" and everyday_swap(*core(st.wordings[VENDOR], text), opts.everyday_zipf):
         need = max(need, 2 * opts.apply_margin)  # as for the ASR's reading (acoustic_alone)
