@@ -195,7 +195,16 @@ def test_speed_knob_changes_the_speaking_rate(tmp_path, piper_joe):
     text = "Thank you and good morning, everyone."
     slow = _line(tmp_path, "piper:joe", text, speed=120)
     fast = _line(tmp_path, "piper:joe", text, speed=200)
-    assert len(slow) > 1.25 * len(fast)  # 200/120 wpm; Piper varies durations a little run to run
+    assert len(slow) > 1.25 * len(fast)  # 200/120 wpm
+
+
+def test_a_piper_line_is_the_same_audio_every_time(tmp_path, piper_joe):
+    import numpy as np
+
+    text = "Head of investor relations, please go ahead."
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    one, two = _line(tmp_path / "a", "piper:joe", text), _line(tmp_path / "b", "piper:joe", text)
+    assert np.array_equal(one, two)
 
 
 def test_recorded_line_is_the_clip_resampled(tmp_path):

@@ -51,7 +51,9 @@ def synthesize(text: str, voice: str, speed: int, dest: Path) -> Path:
     from piper import SynthesisConfig
 
     pv = _load(str(store.locate(store_name(voice))))
-    cfg = SynthesisConfig(length_scale=NATURAL_WPM / max(60, speed))
+    # Piper samples its prosody noise afresh at every synthesis: without it a call is the same audio on
+    # every build, so a held-out call measured twice is one call, not two
+    cfg = SynthesisConfig(length_scale=NATURAL_WPM / max(60, speed), noise_scale=0.0, noise_w_scale=0.0)
     with wave.open(str(dest), "wb") as w:
         pv.synthesize_wav(text, w, syn_config=cfg)
     return dest
