@@ -584,7 +584,6 @@ def test_words_are_deleted_as_not_said_only_where_the_gap_holds_no_speech():
     assert not deletable(st(None).edit, st(None), opts)  # not measured: no testimony
 
 
-
 def test_a_rare_vendor_word_is_not_traded_for_a_common_sound_alike_the_asr_did_not_read():
     from callfix.align.candidates import Candidate
 
@@ -603,4 +602,3 @@ def test_a_rare_vendor_word_is_not_traded_for_a_common_sound_alike_the_asr_did_n
     assert run("small drayage", "small drainage", heard=True, p=0.52).decision == "applied"
     assert run("small valley", "small value").decision == "applied"  # a common vendor word: the margin decides
     assert run("new terrifs", "new tariffs").decision == "applied"  # no word at all: a misspelling
-

@@ -551,14 +551,20 @@ def acoustic_alone(e: Edit, st: Stretch, best: str, rules, margin: float = 0.0) 
 _NUMBER = re.compile(r"([$€£¥]?)\d[\d,.]*(%|x\b)?")
 
 
+def one_word_swap(vendor: str, wording: str) -> tuple[str, str] | None:
+    """The vendor's one word and the other wording's one word, lower case, where they differ."""
+    v, w = strip_punct(vendor).lower().split(), strip_punct(wording).lower().split()
+    return (v[0], w[0]) if len(v) == 1 and len(w) == 1 and v != w else None
+
+
 def commoner_word(vendor: str, wording: str, rare_zipf: float) -> bool:
     """One word for another, the vendor's a word (wordfreq knows it: "terrifs" is a misspelling) rarer
     than ``rare_zipf`` and the other at least ten times as common."""
-    v, w = strip_punct(vendor).lower().split(), strip_punct(wording).lower().split()
-    if len(v) != 1 or len(w) != 1 or v == w:
+    swap = one_word_swap(vendor, wording)
+    if swap is None:
         return False
-    fv = word_frequency(v[0])
-    return 0 < fv < rare_zipf and word_frequency(w[0]) >= fv + 1.0
+    fv = word_frequency(swap[0])
+    return 0 < fv < rare_zipf and word_frequency(swap[1]) >= fv + 1.0
 
 
 def number_shape(text: str) -> tuple[int, frozenset]:
@@ -573,10 +579,10 @@ def number_shape(text: str) -> tuple[int, frozenset]:
 
 def everyday_swap(vendor: str, wording: str, min_zipf: float) -> bool:
     """One word for another, both at least ``min_zipf`` common (wordfreq) and neither a number."""
-    v, w = strip_punct(vendor).lower().split(), strip_punct(wording).lower().split()
-    if len(v) != 1 or len(w) != 1 or v == w or any(ch.isdigit() for ch in v[0] + w[0]):
+    swap = one_word_swap(vendor, wording)
+    if swap is None or any(ch.isdigit() for ch in "".join(swap)):
         return False
-    return min(word_frequency(v[0]), word_frequency(w[0])) >= min_zipf
+    return min(word_frequency(swap[0]), word_frequency(swap[1])) >= min_zipf
 
 
 def rides_along(vendor: str, wording: str, term: str | None) -> bool:

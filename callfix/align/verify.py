@@ -268,8 +268,8 @@ def speech_seconds(samples, vad: VadOptions) -> float:
 
     if len(samples) < 1600:
         return 0.0
-    opts = replace(vad_options(vad), min_silence_duration_ms=300, speech_pad_ms=0,
-                   threshold=min(vad.threshold, vad.rescue_threshold or vad.threshold))
+    opts = replace(vad_options(vad, threshold=min(vad.threshold, vad.rescue_threshold or vad.threshold)),
+                   min_silence_duration_ms=300, speech_pad_ms=0)
     return sum(s["end"] - s["start"] for s in get_speech_timestamps(samples, opts)) / 16000
 
 
